@@ -1,0 +1,104 @@
+//! `loglens analyze`: arguments to [`PipelineConfig`], a progress bar, the reports.
+
+use std::io::IsTerminal;
+
+use anyhow::{bail, Context};
+use globset::Glob;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
+use crate::logs::formats::FormatSpec;
+use crate::logs::pipeline::{analyze, FormatOverride, PipelineConfig};
+use crate::logs::report::{write_reports, OutputFormat};
+
+fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
+    let mut overrides = Vec::new();
+    for o in &args.format_for {
+        let Some((glob, spec)) = o.split_once('=') else {
+            bail!("--log-format-for expects GLOB=FORMAT, got {o:?}");
+        };
+        overrides.push(FormatOverride {
+            glob: Glob::new(glob)
+                .with_context(|| format!("invalid glob {glob:?}"))?
+                .compile_matcher(),
+            format: FormatSpec::parse(spec)?,
+        });
+    }
+    if args.max_line_bytes < 64 {
+        bail!("--max-line-bytes must be at least 64");
+    }
+    Ok(PipelineConfig {
+        inputs: args.paths.clone(),
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        overrides,
+        year: args.year,
+        max_line_bytes: args.max_line_bytes,
+        min_level: args.min_level,
+        miner_state: args.miner_state.clone(),
+        samples: args.samples.max(1),
+        ..PipelineConfig::default()
+    })
+}
+
+pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
+    let formats = args
+        .format
+        .iter()
+        .map(|f| f.parse::<OutputFormat>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let config = config(&args)?;
+    let total: u64 = config
+        .inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let bar = if !args.quiet && std::io::stderr().is_terminal() && total > 0 {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:30} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let progress = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.set_position(bytes);
+        }
+    };
+    let report = analyze(&config, &progress).context("analysis failed")?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let written = write_reports(&report, &args.output_dir, &formats)?;
+    if !args.quiet {
+        let a = &report.accounting;
+        eprintln!(
+            "loglens: {} records ({} lines, {} files, {} failed) -> {} templates, {} groups listed",
+            a.records,
+            a.lines,
+            a.files_read,
+            a.files_failed,
+            report.templates,
+            report.groups.len()
+        );
+        if !args.no_llm {
+            eprintln!(
+                "loglens: LLM triage is not available in this build; statistical results only"
+            );
+        }
+        for p in &written {
+            eprintln!("  wrote {}", p.display());
+        }
+    }
+    if let (Some(threshold), Some(worst)) = (args.fail_on, report.worst_level()) {
+        if worst >= threshold {
+            return Ok(EXIT_FAIL_ON);
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,137 @@
+//! Command-line interface: clap definitions and dispatch. Nothing below this module
+//! sees a clap type; arguments are validated here into the library's configs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::logs::level::Level;
+
+mod analyze;
+mod bench;
+
+/// loglens: find what is abnormal in your logs, on your own machine.
+#[derive(Debug, Parser)]
+#[command(name = "loglens", version, about, propagate_version = true)]
+pub struct Cli {
+    /// How loglens writes its own diagnostics to stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "LOGLENS_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Diagnostics format.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse log files and write reports (Markdown, JSON, HTML).
+    Analyze(AnalyzeArgs),
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `loglens analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Files, directories (walked recursively) or `-` for standard input; `.gz` is read
+    /// transparently.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Directory the reports are written to.
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "loglens-report",
+        env = "LOGLENS_OUTPUT_DIR"
+    )]
+    pub output_dir: PathBuf,
+    /// Reports to write, comma-separated: md, json, html.
+    #[arg(long, value_delimiter = ',', default_value = "md,json,html")]
+    pub format: Vec<String>,
+    /// Groups below this level are counted and summarised rather than listed.
+    #[arg(long, default_value = "warn", env = "LOGLENS_MIN_LEVEL")]
+    pub min_level: Level,
+    /// Skip LLM triage and report the statistical results only.
+    #[arg(long)]
+    pub no_llm: bool,
+    /// Only files matching these globs when walking directories (repeatable).
+    #[arg(long)]
+    pub include: Vec<String>,
+    /// Skip files matching these globs when walking directories (repeatable).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Format override, `GLOB=FORMAT` (a name such as json or syslog, a Loghub preset, or a
+    /// header pattern like `<Date> <Time> <Level> <Content>`); repeatable, first match wins.
+    #[arg(long = "log-format-for", value_name = "GLOB=FORMAT")]
+    pub format_for: Vec<String>,
+    /// Year for timestamps that print none (syslog); default: each file's modification year.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Lines longer than this many bytes are cut and counted.
+    #[arg(long, default_value_t = crate::logs::ingest::DEFAULT_MAX_LINE)]
+    pub max_line_bytes: usize,
+    /// Template miner state: loaded if present, saved after the run.
+    #[arg(long, env = "LOGLENS_MINER_STATE")]
+    pub miner_state: Option<PathBuf>,
+    /// Samples kept per group.
+    #[arg(long, default_value_t = 5)]
+    pub samples: usize,
+    /// Exit with status 3 when a record at or above this level is found (for CI jobs).
+    #[arg(long)]
+    pub fail_on: Option<Level>,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `loglens bench ...`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Template-mining accuracy on Loghub ground truth (`--data`), or parse throughput of
+    /// one raw log file (`--input`).
+    Parse(BenchParseArgs),
+}
+
+/// `loglens bench parse`.
+#[derive(Debug, Args)]
+pub struct BenchParseArgs {
+    /// Directory with `<System>/<System>_2k.log_structured_corrected.csv`
+    /// (default: `$LOGLENS_DATA/loghub-2k`, `LOGLENS_DATA` defaulting to `../shared/data`).
+    #[arg(long, conflicts_with = "input")]
+    pub data: Option<PathBuf>,
+    /// A raw log file to time parse + template matching on.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Format of `--input` (detected when absent).
+    #[arg(long = "log-format-of-input", value_name = "FORMAT")]
+    pub input_format: Option<String>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit status: the run succeeded.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: the run failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit status: `--fail-on` found a record at or above its level.
+pub const EXIT_FAIL_ON: i32 = 3;
+
+/// Runs a parsed command line; returns the process exit status.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+        Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
+    }
+}

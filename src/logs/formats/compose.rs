@@ -1,0 +1,65 @@
+//! `docker compose logs` output: `service-1  | line`, optionally with the timestamp
+//! docker adds (`--timestamps`). The service becomes the component and the inner line is
+//! parsed again by the line-level formats.
+
+use std::borrow::Cow;
+
+use super::{parse_inner, Parsed};
+
+pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
+    let bar = line.find('|')?;
+    let name = line[..bar].trim_end();
+    if name.is_empty()
+        || name.len() == bar
+        || !name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    {
+        return None;
+    }
+    let mut inner = &line[bar + 1..];
+    inner = inner.strip_prefix(' ').unwrap_or(inner);
+    // Docker's own timestamp: RFC 3339 with nanoseconds, then one space.
+    let mut docker_ts = None;
+    if let Some((first, rest)) = inner.split_once(' ') {
+        if first.len() >= 20
+            && first.ends_with('Z')
+            && first.as_bytes()[4] == b'-'
+            && first.as_bytes()[10] == b'T'
+        {
+            docker_ts = Some(first);
+            inner = rest;
+        }
+    }
+    let mut p = parse_inner(inner);
+    p.component = Some(Cow::Borrowed(name));
+    if p.timestamp.is_none() {
+        p.timestamp = docker_ts.map(Cow::Borrowed);
+    }
+    // The prefix marks a new physical line of that service; whether it starts a record
+    // is the inner line's business (a traceback line has no header of its own).
+    Some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::level::Level;
+
+    #[test]
+    fn prefix_and_inner_line() {
+        let p = parse("airflow-1  | 2025-11-03T20:36:40.060803460Z [2025-11-03T20:36:40.123+0000] {taskinstance.py:2905} ERROR - Task failed")
+            .expect("compose line");
+        assert_eq!(p.component.as_deref(), Some("airflow-1"));
+        assert_eq!(p.level, Level::Error);
+        assert_eq!(p.message, "Task failed");
+        let p = parse("redis-1  | 1:M 03 Nov 2025 20:36:37.123 # Warning: no config")
+            .expect("compose line");
+        assert_eq!(p.level, Level::Warn);
+        let p = parse("airflow-1  |     raise ValueError(\"x\")").expect("compose line");
+        assert!(!p.header);
+        assert_eq!(p.component.as_deref(), Some("airflow-1"));
+        assert!(parse("no bar here").is_none());
+        assert!(parse("a b | c").is_none());
+    }
+}

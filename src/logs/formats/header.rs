@@ -1,0 +1,268 @@
+//! Header patterns: a format is one line of configuration such as
+//! `<Date> <Time> <Level> [<Process>] <Component>: <Content>`.
+//!
+//! `<Name>` is a field; any other text is literal, and a run of spaces matches any run
+//! of whitespace. Each field takes the shortest text up to the next literal; `<Content>`
+//! takes the rest of the line. Fields with a meaning: `Date`, `Time`, `Timestamp`,
+//! `Month`, `Day`, `Year` (the timestamp, in that order), `Level`, `Component`
+//! (or `Service`, `Logger`), `Content`; other names are matched and ignored.
+
+use std::borrow::Cow;
+
+use super::Parsed;
+use crate::logs::LogsError;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Atom {
+    /// One or more whitespace characters.
+    Space,
+    /// Exact text.
+    Text(String),
+    /// A named field.
+    Field(Role),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Time(u8),
+    Level,
+    Component,
+    Content,
+    Other,
+}
+
+/// A compiled header pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderPattern {
+    source: String,
+    atoms: Vec<Atom>,
+}
+
+impl HeaderPattern {
+    /// Compiles a pattern; it must contain `<Content>` exactly once, at the end.
+    pub fn compile(pattern: &str) -> Result<Self, LogsError> {
+        let bad = |reason: &str| LogsError::FormatSpec {
+            spec: pattern.to_string(),
+            reason: reason.to_string(),
+        };
+        let mut atoms = Vec::new();
+        let mut rest = pattern;
+        while !rest.is_empty() {
+            if let Some(r) = rest.strip_prefix('<') {
+                let end = r.find('>').ok_or_else(|| bad("unclosed <"))?;
+                let name = &r[..end];
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(bad("field names are letters, digits and _"));
+                }
+                let role = match name.to_ascii_lowercase().as_str() {
+                    "year" => Role::Time(0),
+                    "month" => Role::Time(1),
+                    "date" => Role::Time(2),
+                    "day" => Role::Time(3),
+                    "time" => Role::Time(4),
+                    "timestamp" => Role::Time(5),
+                    "level" | "severity" => Role::Level,
+                    "component" | "service" | "logger" => Role::Component,
+                    "content" | "message" => Role::Content,
+                    _ => Role::Other,
+                };
+                if matches!(atoms.last(), Some(Atom::Field(_))) {
+                    return Err(bad("two fields need a literal between them"));
+                }
+                atoms.push(Atom::Field(role));
+                rest = &r[end + 1..];
+            } else if rest.starts_with(char::is_whitespace) {
+                atoms.push(Atom::Space);
+                rest = rest.trim_start();
+            } else {
+                let end = rest
+                    .find(|c: char| c == '<' || c.is_whitespace())
+                    .unwrap_or(rest.len());
+                let text = rest[..end].replace('\\', "");
+                atoms.push(Atom::Text(text));
+                rest = &rest[end..];
+            }
+        }
+        let contents = atoms
+            .iter()
+            .filter(|a| **a == Atom::Field(Role::Content))
+            .count();
+        if contents != 1 || atoms.last() != Some(&Atom::Field(Role::Content)) {
+            return Err(bad("the pattern must end with <Content>"));
+        }
+        Ok(Self {
+            source: pattern.to_string(),
+            atoms,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Matches a line; `header` is false when it does not fit the pattern.
+    pub fn parse<'a>(&self, line: &'a str) -> Parsed<'a> {
+        self.try_parse(line)
+            .unwrap_or_else(|| Parsed::bare(line).with_level(None))
+    }
+
+    fn try_parse<'a>(&self, line: &'a str) -> Option<Parsed<'a>> {
+        let mut pos = 0;
+        let b = line.as_bytes();
+        let mut times: [Option<&'a str>; 6] = [None; 6];
+        let mut level = None;
+        let mut component = None;
+        let mut content = "";
+        let mut k = 0;
+        while k < self.atoms.len() {
+            match &self.atoms[k] {
+                Atom::Space => {
+                    let s = pos;
+                    while pos < b.len() && b[pos].is_ascii_whitespace() {
+                        pos += 1;
+                    }
+                    if pos == s {
+                        return None;
+                    }
+                }
+                Atom::Text(t) => {
+                    if !line[pos..].starts_with(t.as_str()) {
+                        return None;
+                    }
+                    pos += t.len();
+                }
+                Atom::Field(Role::Content) => {
+                    content = &line[pos..];
+                }
+                Atom::Field(role) => {
+                    let end = self.field_end(line, pos, k + 1)?;
+                    let value = &line[pos..end];
+                    if value.is_empty() {
+                        return None;
+                    }
+                    match role {
+                        Role::Time(i) => times[*i as usize] = Some(value),
+                        Role::Level => level = Some(value),
+                        Role::Component => component = Some(value),
+                        _ => {}
+                    }
+                    pos = end;
+                }
+            }
+            k += 1;
+        }
+        let timestamp = match times {
+            [None, None, None, None, Some(t), _] | [None, None, None, None, None, Some(t)]
+                if crate::logs::time::parse_timestamp(t, 2000).is_some() =>
+            {
+                Some(Cow::Borrowed(t))
+            }
+            _ => {
+                let parts: Vec<&str> = times.iter().flatten().copied().collect();
+                match parts.len() {
+                    0 => None,
+                    1 => Some(Cow::Borrowed(parts[0])),
+                    _ => {
+                        // Month and day before the date and time they qualify.
+                        let mut ordered = Vec::with_capacity(parts.len());
+                        for i in [1usize, 3, 2, 0, 4, 5] {
+                            if let Some(t) = times[i] {
+                                ordered.push(t);
+                            }
+                        }
+                        Some(Cow::Owned(ordered.join(" ")))
+                    }
+                }
+            }
+        };
+        Some(
+            Parsed {
+                timestamp,
+                component: component.map(Cow::Borrowed),
+                message: Cow::Borrowed(content),
+                header: true,
+                ..Default::default()
+            }
+            .with_level(level),
+        )
+    }
+
+    /// End of a field starting at `pos`: the first place where the literal atoms after
+    /// it match.
+    fn field_end(&self, line: &str, pos: usize, next: usize) -> Option<usize> {
+        let b = line.as_bytes();
+        let mut i = pos + 1;
+        while i <= b.len() {
+            if line.is_char_boundary(i) && self.literals_match_at(line, i, next) {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    fn literals_match_at(&self, line: &str, mut pos: usize, mut k: usize) -> bool {
+        let b = line.as_bytes();
+        let mut matched_any = false;
+        while let Some(atom) = self.atoms.get(k) {
+            match atom {
+                Atom::Space => {
+                    let s = pos;
+                    while pos < b.len() && b[pos].is_ascii_whitespace() {
+                        pos += 1;
+                    }
+                    if pos == s {
+                        return false;
+                    }
+                }
+                Atom::Text(t) => {
+                    if !line[pos..].starts_with(t.as_str()) {
+                        return false;
+                    }
+                    pos += t.len();
+                }
+                Atom::Field(_) => return matched_any,
+            }
+            matched_any = true;
+            k += 1;
+        }
+        matched_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::level::Level;
+
+    #[test]
+    fn hdfs_header() {
+        let p = HeaderPattern::compile("<Date> <Time> <Pid> <Level> <Component>: <Content>")
+            .expect("valid pattern");
+        let r = p.parse("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_1 terminating");
+        assert!(r.header);
+        assert_eq!(r.level, Level::Info);
+        assert_eq!(r.component.as_deref(), Some("dfs.DataNode$PacketResponder"));
+        assert_eq!(r.message, "PacketResponder 1 for block blk_1 terminating");
+        assert_eq!(r.timestamp.as_deref(), Some("081109 203615"));
+        assert!(!p.parse("garbage").header);
+    }
+
+    #[test]
+    fn literal_brackets_and_spaces_inside_fields() {
+        let p = HeaderPattern::compile("[<Time>] [<Level>] <Content>").expect("valid pattern");
+        let r =
+            p.parse("[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6");
+        assert_eq!(r.timestamp.as_deref(), Some("Sun Dec 04 04:47:44 2005"));
+        assert_eq!(r.level, Level::Error);
+        assert_eq!(r.message, "mod_jk child workerEnv in error state 6");
+    }
+
+    #[test]
+    fn invalid_patterns() {
+        assert!(HeaderPattern::compile("<Date> <Time>").is_err());
+        assert!(HeaderPattern::compile("<Date><Time> <Content>").is_err());
+        assert!(HeaderPattern::compile("<Date <Content>").is_err());
+    }
+}

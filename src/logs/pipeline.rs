@@ -1,0 +1,249 @@
+//! The `analyze` pipeline without the LLM: ingest -> parse -> join multi-line records
+//! -> mine templates -> group, with every input line accounted for.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::Utc;
+use globset::GlobMatcher;
+use tracing::{info_span, warn};
+
+use super::formats::{FormatSpec, Parser};
+use super::group::{GroupInput, Grouper};
+use super::ingest::{self, Filters, LineReader, Opened, Source};
+use super::level::Level;
+use super::miner::{Miner, MinerConfig};
+use super::multiline::{Joiner, LineKind, Pending};
+use super::report::{Accounting, FileReport, FileStatus, Report};
+use super::time::parse_timestamp;
+use super::LogsError;
+
+/// A per-path format override: files matching the glob use the format.
+#[derive(Debug, Clone)]
+pub struct FormatOverride {
+    /// Which files.
+    pub glob: GlobMatcher,
+    /// Which format.
+    pub format: FormatSpec,
+}
+
+/// Validated settings of one analysis run.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Files, directories, or `-`.
+    pub inputs: Vec<PathBuf>,
+    /// Globs a walked file must match (any).
+    pub include: Vec<String>,
+    /// Globs that exclude walked files.
+    pub exclude: Vec<String>,
+    /// Format overrides, first match wins.
+    pub overrides: Vec<FormatOverride>,
+    /// Year for yearless timestamps; the file's modification year when unset.
+    pub year: Option<i32>,
+    /// Line length limit in bytes.
+    pub max_line_bytes: usize,
+    /// Groups below this level are summarised, not listed.
+    pub min_level: Level,
+    /// Template miner settings.
+    pub miner: MinerConfig,
+    /// Miner state to start from and save to.
+    pub miner_state: Option<PathBuf>,
+    /// Samples kept per group.
+    pub samples: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            inputs: Vec::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            overrides: Vec::new(),
+            year: None,
+            max_line_bytes: ingest::DEFAULT_MAX_LINE,
+            min_level: Level::Warn,
+            miner: MinerConfig::default(),
+            miner_state: None,
+            samples: 5,
+        }
+    }
+}
+
+/// Progress callback: bytes read so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// Runs the pipeline and builds the report (without verdicts).
+pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report, LogsError> {
+    let started = Utc::now();
+    let clock = Instant::now();
+    let filters = Filters::new(&config.include, &config.exclude)?;
+    let (sources, missing) = ingest::expand(&config.inputs, &filters);
+    let mut miner = match &config.miner_state {
+        Some(p) if p.exists() => Miner::load(p)?,
+        _ => Miner::new(config.miner),
+    };
+    let mut grouper = Grouper::new(config.samples);
+    let mut files = Vec::new();
+    for (path, reason) in missing {
+        warn!(path = %path.display(), %reason, "input skipped");
+        files.push(FileReport::failed(path.display().to_string(), reason));
+    }
+    let mut read_total = 0u64;
+    for source in &sources {
+        let report = analyze_source(
+            config,
+            source,
+            &mut miner,
+            &mut grouper,
+            &mut read_total,
+            progress,
+        );
+        files.push(report);
+    }
+    if let Some(p) = &config.miner_state {
+        miner.save(p)?;
+    }
+    let groups = grouper.finish(&miner);
+    let accounting = Accounting::from_files(&files);
+    Ok(Report::build(
+        started,
+        clock.elapsed(),
+        config,
+        files,
+        accounting,
+        &miner,
+        groups,
+    ))
+}
+
+fn analyze_source(
+    config: &PipelineConfig,
+    source: &Source,
+    miner: &mut Miner,
+    grouper: &mut Grouper,
+    read_total: &mut u64,
+    progress: Progress<'_>,
+) -> FileReport {
+    let name = source.display();
+    let _span = info_span!("source", file = %name).entered();
+    let stream = match ingest::open(source) {
+        Ok(Opened::Text(s)) => s,
+        Ok(Opened::Binary) => {
+            warn!(file = %name, "binary file skipped");
+            return FileReport::skipped(name, FileStatus::Binary);
+        }
+        Err(e) => {
+            warn!(file = %name, cause = %e, "unreadable input");
+            return FileReport::failed(name, e.to_string());
+        }
+    };
+    let mut reader = LineReader::new(stream, config.max_line_bytes);
+    let year = config.year.unwrap_or_else(|| ingest::context_year(source));
+    let mut report = FileReport::new(name.clone());
+    // Read the head for format detection, then process it with the rest.
+    let mut head = Vec::new();
+    let mut line = String::new();
+    let mut error = None;
+    while head.len() < 64 {
+        match reader.next_line(&mut line) {
+            Ok(true) => head.push(line.clone()),
+            Ok(false) => break,
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let spec = match source {
+        Source::File(p) => config
+            .overrides
+            .iter()
+            .find(|o| o.glob.is_match(p))
+            .map(|o| o.format.clone()),
+        Source::Stdin => None,
+    }
+    .unwrap_or_else(|| FormatSpec::detect(head.iter().map(String::as_str)));
+    report.format = spec.name();
+    let parser = Parser::new(spec);
+    let headers = parser.has_headers();
+    let mut joiner = Joiner::new();
+    let mut done = Vec::new();
+    let mut line_no = 0u64;
+    let mut handle =
+        |line: &str, joiner: &mut Joiner, done: &mut Vec<Pending>, report: &mut FileReport| {
+            line_no += 1;
+            let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
+            report.count(kind);
+            for rec in done.drain(..) {
+                record(rec, &name, year, miner, grouper);
+            }
+        };
+    for l in &head {
+        handle(l, &mut joiner, &mut done, &mut report);
+    }
+    if error.is_none() {
+        loop {
+            match reader.next_line(&mut line) {
+                Ok(true) => {
+                    handle(&line, &mut joiner, &mut done, &mut report);
+                    let stats = reader.stats();
+                    if stats.lines % 65_536 == 0 {
+                        progress(*read_total + stats.bytes);
+                    }
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    // Keep what was read; name the file and the failure.
+                    warn!(file = %name, cause = %e, "read error");
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+    }
+    joiner.finish(&mut done);
+    for rec in done.drain(..) {
+        record(rec, &name, year, miner, grouper);
+    }
+    let stats = reader.stats();
+    *read_total += stats.bytes;
+    progress(*read_total);
+    report.finish(stats, error);
+    report
+}
+
+fn record(rec: Pending, file: &str, year: i32, miner: &mut Miner, grouper: &mut Grouper) {
+    let time = rec
+        .timestamp
+        .as_deref()
+        .and_then(|t| parse_timestamp(t, year));
+    let cluster = miner.add(&rec.message);
+    let text = || rec.text();
+    grouper.add(&GroupInput {
+        component: rec.component.as_deref().unwrap_or("-"),
+        level: rec.level,
+        cluster,
+        time,
+        file,
+        line: rec.line,
+        text: &text,
+    });
+}
+
+impl FileReport {
+    fn count(&mut self, kind: LineKind) {
+        match kind {
+            LineKind::Record => self.records += 1,
+            LineKind::Unparsed => {
+                self.records += 1;
+                self.unparsed_records += 1;
+            }
+            LineKind::Continuation => self.continuation_lines += 1,
+            LineKind::Dropped => {
+                self.continuation_lines += 1;
+                self.continuation_dropped += 1;
+            }
+            LineKind::Blank => self.blank_lines += 1,
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The Markdown report: what an on-call engineer reads first.
+
+use std::fmt::Write;
+
+use super::Report;
+
+/// Escapes text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub(super) fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let a = &r.accounting;
+    // Writing to a String cannot fail; the results are ignored on purpose.
+    let _ = writeln!(s, "# loglens report\n");
+    let _ = writeln!(
+        s,
+        "{} records from {} lines in {} input(s), {} templates, analysed in {} ms.",
+        a.records,
+        a.lines,
+        r.files.len(),
+        r.templates,
+        r.run.duration_ms
+    );
+    if let Some((from, to)) = &r.time_range {
+        let _ = writeln!(s, "Time range: {from} to {to}.");
+    }
+    let _ = writeln!(s, "\n## Levels\n");
+    let _ = writeln!(s, "| level | records |\n|---|---:|");
+    for (l, n) in r.levels.iter().rev() {
+        let _ = writeln!(s, "| {l} | {n} |");
+    }
+    let _ = writeln!(s, "\n## Groups (level {} and above)\n", r.run.min_level);
+    if r.groups.is_empty() {
+        let _ = writeln!(s, "Nothing at or above this level.");
+    } else {
+        let _ = writeln!(s, "| # | level | component | count | first seen | last seen | template |\n|---:|---|---|---:|---|---|---|");
+        for g in &r.groups {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | `{}` |",
+                g.rank,
+                g.level,
+                cell(&g.component),
+                g.count,
+                g.first_seen.as_deref().unwrap_or("-"),
+                g.last_seen.as_deref().unwrap_or("-"),
+                cell(&g.template).replace('`', "'")
+            );
+        }
+        let _ = writeln!(s, "\n### Samples\n");
+        for g in &r.groups {
+            let _ = writeln!(
+                s,
+                "**#{} {} {}** — `{}`\n",
+                g.rank,
+                g.level,
+                cell(&g.component),
+                cell(&g.template).replace('`', "'")
+            );
+            for smp in &g.samples {
+                let _ = writeln!(s, "- {}:{}", smp.file, smp.line);
+                let _ = writeln!(s, "  ```\n{}\n  ```", indent(&smp.text));
+            }
+            let _ = writeln!(s);
+        }
+    }
+    if !r.summarized.is_empty() {
+        let _ = writeln!(s, "## Below {} (summarised)\n", r.run.min_level);
+        let _ = writeln!(
+            s,
+            "| component | level | templates | records |\n|---|---|---:|---:|"
+        );
+        for row in &r.summarized {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                cell(&row.component),
+                row.level,
+                row.templates,
+                row.count
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Input accounting\n");
+    let _ = writeln!(s, "| file | format | status | lines | records | continuation | blank | invalid UTF-8 | truncated |\n|---|---|---|---:|---:|---:|---:|---:|---:|");
+    for f in &r.files {
+        let status = match &f.error {
+            Some(e) => format!("{:?}: {}", f.status, cell(e)),
+            None => format!("{:?}", f.status),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&f.path),
+            cell(&f.format),
+            status,
+            f.lines,
+            f.records,
+            f.continuation_lines,
+            f.blank_lines,
+            f.invalid_utf8_lines,
+            f.truncated_lines
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nEvery line is accounted for: {} lines = {} records + {} continuation + {} blank{}.",
+        a.lines,
+        a.records,
+        a.continuation_lines,
+        a.blank_lines,
+        if a.balanced() { "" } else { " (MISMATCH)" }
+    );
+    s
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
