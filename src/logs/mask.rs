@@ -146,6 +146,16 @@ pub fn mask_into(message: &str, out: &mut Masked) {
 fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool {
     let tok = &message[start..end];
     let b = tok.as_bytes();
+    // Fast path: a plain word (no digit, slash or @) is literal whatever else it holds.
+    let (mut special, mut colon) = (false, false);
+    for &c in b {
+        special |= c.is_ascii_digit() || c == b'/' || c == b'@';
+        colon |= c == b':';
+    }
+    if !special {
+        out.text.push_str(tok);
+        return false;
+    }
     // Literal brackets/quotes around the token.
     let mut lo = 0;
     while lo < b.len() && matches!(b[lo], b'(' | b'[' | b'{' | b'<' | b'\'' | b'"' | b'`') {
@@ -175,7 +185,7 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
         out.text.push_str(tok);
         return false;
     }
-    if let Some(p) = tok.find("://") {
+    if let Some(p) = colon.then(|| memchr::memmem::find(b, b"://")).flatten() {
         // URL: the value starts at its scheme, whatever precedes it (`:[akka.tcp://...`).
         let scheme = tok[..p]
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-')))
@@ -208,13 +218,17 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
     let cb = tok.as_bytes();
     while i < cb.len() {
         // Values with inner punctuation inside a token: `chdir(/p/a/b)`, `mLp(FF:F2:..)`.
-        if i > 0 && (cb[i] == b'/' || cb[i].is_ascii_hexdigit()) && is_word_delim(cb[i - 1]) {
+        if i > 0
+            && (cb[i] == b'/' || (colon && cb[i].is_ascii_hexdigit()))
+            && is_word_delim(cb[i - 1])
+        {
             let j = cb[i..]
                 .iter()
                 .position(|c| matches!(c, b')' | b']' | b'}' | b'\'' | b'"' | b','))
                 .map_or(cb.len(), |p| i + p);
             let span = &cb[i..j];
-            if span.len() > 2 && ((cb[i] == b'/' && is_path(span)) || is_mac(span)) {
+            let ipv6 = || std::str::from_utf8(span).is_ok_and(is_ipv6);
+            if span.len() > 2 && ((cb[i] == b'/' && is_path(span)) || is_mac(span) || ipv6()) {
                 out.text.push_str(WILDCARD);
                 out.params.push(((start + i) as u32, (start + j) as u32));
                 i = j;
@@ -285,29 +299,21 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
     bare_number && words == 1 && lo == 0 && hi == b.len()
 }
 
+/// Punctuation that splits a token into words, as a lookup table (hot path).
+const WORD_DELIMS: [bool; 256] = {
+    let mut t = [false; 256];
+    let delims = b"=:,;()[]{}<>'\"/@#|`\\";
+    let mut i = 0;
+    while i < delims.len() {
+        t[delims[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 fn is_word_delim(c: u8) -> bool {
-    matches!(
-        c,
-        b'=' | b':'
-            | b','
-            | b';'
-            | b'('
-            | b')'
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b'<'
-            | b'>'
-            | b'\''
-            | b'"'
-            | b'/'
-            | b'@'
-            | b'#'
-            | b'|'
-            | b'`'
-            | b'\\'
-    )
+    WORD_DELIMS[c as usize]
 }
 
 enum Word {
@@ -332,11 +338,15 @@ fn judge_word(w: &str) -> Word {
         return Word::Variable { number: false };
     }
     // Ids whose underscore-separated parts hold a number: blk_-123, attempt_1_2_m_3.
-    if b.contains(&b'_') && w.split('_').any(|p| is_number(p.as_bytes())) {
+    let has_sep = b.iter().any(|&c| matches!(c, b'-' | b'.' | b'_' | b'+'));
+    if has_sep && b.contains(&b'_') && w.split('_').any(|p| is_number(p.as_bytes())) {
         return Word::Variable { number: false };
     }
     // Dotted or dashed compositions of numbers and short codes: 10.0.0.1, 1.2.3,
     // R02-M1-N0-C, 2005-06-03-15.42.50.675872.
+    if !has_sep {
+        return judge_identifier(b, digits);
+    }
     let parts_with_digits = w
         .split(['-', '.', '_', '+'])
         .filter(|p| p.bytes().any(|c| c.is_ascii_digit()))
@@ -366,8 +376,12 @@ fn judge_word(w: &str) -> Word {
             return Word::Prefixed(dash + 1);
         }
     }
-    // Short identifiers that carry a digit stay literal: ssh2, eth0, Inet4Address;
-    // a name ending in a run of two or more digits is numbered (bglio78, J16).
+    judge_identifier(b, digits)
+}
+
+/// Short identifiers that carry a digit stay literal: ssh2, eth0, Inet4Address;
+/// a name ending in a run of two or more digits is numbered (bglio78, J16).
+fn judge_identifier(b: &[u8], digits: usize) -> Word {
     let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
     let trailing = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
     if letters >= 1 && digits <= 2 && trailing < 2 && b[0].is_ascii_alphabetic() {
@@ -453,19 +467,45 @@ fn is_whole_variable(core: &str) -> bool {
     if b.len() < 2 {
         return false;
     }
-    if is_path(b) {
+    // One pass over the bytes decides which of the shape checks can apply at all.
+    let (mut digits, mut dots, mut colons, mut slashes, mut dashes, mut at) = (0, 0, 0, 0, 0, 0);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'.' => dots += 1,
+            b':' => colons += 1,
+            b'/' | b'\\' => slashes += 1,
+            b'-' => dashes += 1,
+            b'@' => at += 1,
+            _ => {}
+        }
+    }
+    if slashes > 0 && is_path(b) {
         return true;
     }
-    if is_ipv4_port(core.strip_prefix('/').unwrap_or(core)) {
+    if digits > 0
+        && dots == 3
+        && colons <= 1
+        && is_ipv4_port(core.strip_prefix('/').unwrap_or(core))
+    {
         return true;
     }
-    if is_mac(b) || is_host_port(core) || is_numbered_fqdn(core) {
+    if colons >= 5 && is_mac(b) {
         return true;
     }
-    if is_email(b) || is_uuid(b) || is_ipv6(core) || is_clock_time(b) {
+    if colons >= 1 && digits > 0 && is_host_port(core) {
         return true;
     }
-    false
+    if dots >= 2 && digits > 0 && is_numbered_fqdn(core) {
+        return true;
+    }
+    if at == 1 && is_email(b) {
+        return true;
+    }
+    if dashes == 4 && is_uuid(b) {
+        return true;
+    }
+    colons >= 2 && digits > 0 && (is_ipv6(core) || is_clock_time(b))
 }
 
 fn is_path(b: &[u8]) -> bool {

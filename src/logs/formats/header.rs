@@ -36,6 +36,7 @@ enum Role {
 pub struct HeaderPattern {
     source: String,
     atoms: Vec<Atom>,
+    time_fields: usize,
 }
 
 impl HeaderPattern {
@@ -90,9 +91,14 @@ impl HeaderPattern {
         if contents != 1 || atoms.last() != Some(&Atom::Field(Role::Content)) {
             return Err(bad("the pattern must end with <Content>"));
         }
+        let time_fields = atoms
+            .iter()
+            .filter(|a| matches!(a, Atom::Field(Role::Time(_))))
+            .count();
         Ok(Self {
             source: pattern.to_string(),
             atoms,
+            time_fields,
         })
     }
 
@@ -111,6 +117,10 @@ impl HeaderPattern {
         let mut pos = 0;
         let b = line.as_bytes();
         let mut times: [Option<&'a str>; 6] = [None; 6];
+        // Byte span covering the time fields, and whether only time fields and literals
+        // lie inside it (then the span is the timestamp as printed, no copy needed).
+        let mut span: Option<(usize, usize)> = None;
+        let mut span_clean = true;
         let mut level = None;
         let mut component = None;
         let mut content = "";
@@ -142,22 +152,32 @@ impl HeaderPattern {
                         return None;
                     }
                     match role {
-                        Role::Time(i) => times[*i as usize] = Some(value),
+                        Role::Time(i) => {
+                            times[*i as usize] = Some(value);
+                            span = Some(span.map_or((pos, end), |(s, _)| (s, end)));
+                        }
                         Role::Level => level = Some(value),
                         Role::Component => component = Some(value),
                         _ => {}
+                    }
+                    if !matches!(role, Role::Time(_))
+                        && span.is_some()
+                        && times.iter().flatten().count() < self.time_fields
+                    {
+                        span_clean = false;
                     }
                     pos = end;
                 }
             }
             k += 1;
         }
-        let timestamp = match times {
-            [None, None, None, None, Some(t), _] | [None, None, None, None, None, Some(t)]
-                if crate::logs::time::parse_timestamp(t, 2000).is_some() =>
-            {
-                Some(Cow::Borrowed(t))
+        let full = |t: &str| crate::logs::time::parse_timestamp(t, 2000).is_some();
+        let timestamp = match (times[4], times[5], span) {
+            (_, _, Some((s, e))) if span_clean && self.time_fields > 1 && times[5].is_none() => {
+                Some(Cow::Borrowed(&line[s..e]))
             }
+            (Some(t), _, _) if full(t) => Some(Cow::Borrowed(t)),
+            (_, Some(t), _) if full(t) => Some(Cow::Borrowed(t)),
             _ => {
                 let parts: Vec<&str> = times.iter().flatten().copied().collect();
                 match parts.len() {
@@ -193,8 +213,21 @@ impl HeaderPattern {
     fn field_end(&self, line: &str, pos: usize, next: usize) -> Option<usize> {
         let b = line.as_bytes();
         let mut i = pos + 1;
+        // Jump straight to places where the first literal atom can start.
+        let first: Option<u8> = match self.atoms.get(next) {
+            Some(Atom::Text(t)) => t.bytes().next(),
+            _ => None,
+        };
+        let space_next = matches!(self.atoms.get(next), Some(Atom::Space));
         while i <= b.len() {
-            if line.is_char_boundary(i) && self.literals_match_at(line, i, next) {
+            let candidate = if space_next {
+                i < b.len() && b[i].is_ascii_whitespace()
+            } else if let Some(f) = first {
+                i < b.len() && b[i] == f
+            } else {
+                true
+            };
+            if candidate && line.is_char_boundary(i) && self.literals_match_at(line, i, next) {
                 return Some(i);
             }
             i += 1;

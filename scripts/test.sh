@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, every test. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Tests read benchmark data from ../shared/data unless told otherwise.
+export LOGLENS_DATA="${LOGLENS_DATA:-$(cd .. && pwd)/shared/data}"
+if [ ! -d "$LOGLENS_DATA/loghub-2k" ]; then
+  echo "test.sh: benchmark data not found at $LOGLENS_DATA (set LOGLENS_DATA)" >&2
+  exit 1
+fi
+
+command -v cargo >/dev/null || { echo "test.sh: cargo is required" >&2; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --all-targets --locked
+echo "== cargo test --doc"
+cargo test --doc --locked

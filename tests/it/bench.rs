@@ -1,0 +1,57 @@
+//! `loglens bench parse` on the Loghub ground truth beside the checkout.
+
+use std::process::Command;
+
+use loglens::bench::parse::accuracy;
+use loglens::logs::miner::MinerConfig;
+
+#[test]
+fn accuracy_on_loghub_meets_the_floor() {
+    let data = super::data_dir().join("loghub-2k");
+    let r = accuracy(&data, MinerConfig::default())
+        .expect("Loghub data beside the checkout (set LOGLENS_DATA)");
+    assert_eq!(r.systems.len(), 8);
+    // Floors well under the measured figures (benches/RESULTS.md), to catch regressions.
+    assert!(
+        r.average.grouping_accuracy >= 0.97,
+        "GA {}",
+        r.average.grouping_accuracy
+    );
+    assert!(
+        r.average.parsing_accuracy >= 0.90,
+        "PA {}",
+        r.average.parsing_accuracy
+    );
+}
+
+#[test]
+fn bench_parse_prints_json() {
+    let data = super::data_dir().join("loghub-2k");
+    let o = Command::new(env!("CARGO_BIN_EXE_loglens"))
+        .args(["bench", "parse", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(v["systems"].as_array().map(Vec::len), Some(8));
+    for key in ["grouping_accuracy", "parsing_accuracy", "lines_per_sec"] {
+        assert!(v["average"][key].as_f64().is_some(), "{key}");
+        assert!(v["systems"][0][key].as_f64().is_some(), "{key}");
+    }
+    let input = data.join("HDFS/HDFS_2k.log");
+    let o = Command::new(env!("CARGO_BIN_EXE_loglens"))
+        .args(["bench", "parse", "--json", "--input"])
+        .arg(&input)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(v["lines"], 2000);
+    assert_eq!(v["with_timestamp"], 2000);
+    assert!(
+        v["templates"]
+            .as_u64()
+            .is_some_and(|t| (10..=30).contains(&t)),
+        "{v}"
+    );
+}

@@ -1,0 +1,69 @@
+//! The `loglens` binary end to end.
+
+use std::process::Command;
+
+fn loglens() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_loglens"))
+}
+
+#[test]
+fn analyze_examples_writes_three_reports() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let status = loglens()
+        .args(["analyze", "--no-llm", "--quiet", "-o"])
+        .arg(out.path())
+        .arg(super::examples_dir())
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    for f in ["report.md", "report.json", "report.html"] {
+        assert!(out.path().join(f).exists(), "{f}");
+    }
+}
+
+#[test]
+fn fail_on_and_errors_give_exit_codes() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let status = loglens()
+        .args(["analyze", "-q", "--fail-on", "error", "-o"])
+        .arg(out.path())
+        .arg(super::examples_dir())
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(3));
+    let o = loglens()
+        .args(["analyze", "-q", "--format", "pdf", "x.log"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown report format"));
+    let o = loglens()
+        .args(["analyze", "-q", "--log-format-for", "*.log=nope", "x.log"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown format name"));
+}
+
+#[test]
+fn stdin_is_an_input() {
+    use std::io::Write;
+    let out = tempfile::tempdir().expect("temp dir");
+    let mut child = loglens()
+        .args(["analyze", "-q", "--format", "json", "-o"])
+        .arg(out.path())
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"{\"level\":\"error\",\"msg\":\"db timeout after 30s\",\"service\":\"api\"}\n")
+        .expect("write");
+    assert!(child.wait().expect("waits").success());
+    let json = std::fs::read_to_string(out.path().join("report.json")).expect("report");
+    assert!(json.contains("db timeout after <*>"), "{json}");
+    assert!(json.contains("<stdin>"));
+}

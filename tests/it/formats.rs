@@ -1,0 +1,200 @@
+//! Each format on good and malformed lines, through the public parser.
+
+use loglens::logs::formats::{FormatSpec, Parser};
+use loglens::logs::level::Level;
+
+fn parse(spec: &str, line: &str) -> (bool, Level, Option<String>, String) {
+    let p = Parser::new(FormatSpec::parse(spec).expect("known format"));
+    let r = p.parse_line(line);
+    (
+        r.header,
+        r.level,
+        r.component.map(|c| c.into_owned()),
+        r.message.into_owned(),
+    )
+}
+
+#[test]
+fn every_format_reads_its_lines_and_survives_garbage() {
+    let cases: &[(&str, &str, Level, Option<&str>, &str)] = &[
+        (
+            "compose",
+            "minio-1  | 2025-11-03 20:36:37,123 - s3 - ERROR - drive full",
+            Level::Error,
+            Some("minio-1"),
+            "drive full",
+        ),
+        (
+            "airflow",
+            "[2025-11-03T20:36:40.123+0000] {taskinstance.py:2905} ERROR - Task failed",
+            Level::Error,
+            Some("taskinstance.py"),
+            "Task failed",
+        ),
+        (
+            "python",
+            "2025-11-03 20:36:37,123 - feature_api - WARNING - slow",
+            Level::Warn,
+            Some("feature_api"),
+            "slow",
+        ),
+        (
+            "python",
+            "CRITICAL:root:out of memory",
+            Level::Critical,
+            Some("root"),
+            "out of memory",
+        ),
+        (
+            "log4j",
+            "25/11/03 20:36:37 WARN NativeCodeLoader: Unable to load",
+            Level::Warn,
+            Some("NativeCodeLoader"),
+            "Unable to load",
+        ),
+        (
+            "redis",
+            "1:M 03 Nov 2025 20:36:37.123 # Warning: no config file",
+            Level::Warn,
+            Some("redis-master"),
+            "Warning: no config file",
+        ),
+        (
+            "json",
+            r#"{"ts":"2025-11-03T20:36:40Z","lvl":"error","msg":"timeout","logger":"db"}"#,
+            Level::Error,
+            Some("db"),
+            "timeout",
+        ),
+        (
+            "logfmt",
+            r#"ts=2025-11-03T20:36:40Z level=info msg="started" service=api"#,
+            Level::Info,
+            Some("api"),
+            "started",
+        ),
+        (
+            "syslog",
+            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user test from 1.2.3.4",
+            Level::Info,
+            Some("sshd"),
+            "Invalid user test from 1.2.3.4",
+        ),
+        (
+            "syslog",
+            "<27>1 2025-11-03T20:36:40Z host app 1 - - disk error",
+            Level::Error,
+            Some("app"),
+            "disk error",
+        ),
+        (
+            "access",
+            r#"10.0.0.1 - - [03/Nov/2025:20:36:40 +0000] "POST /v1/x HTTP/1.1" 502 12 "-" "curl""#,
+            Level::Error,
+            Some("http"),
+            "POST /v1/x HTTP/1.1\" 502",
+        ),
+        (
+            "cri",
+            "2025-11-03T20:36:40.1Z stdout F 2025-11-03 20:36:37,123 - w - INFO - ok",
+            Level::Info,
+            Some("w"),
+            "ok",
+        ),
+        (
+            "hdfs",
+            "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
+            Level::Info,
+            Some("dfs.DataNode$PacketResponder"),
+            "PacketResponder 1 terminating",
+        ),
+        (
+            "<Date> <Time> <Level> <Component>: <Content>",
+            "2025-11-03 20:36:37 FATAL db: gone",
+            Level::Critical,
+            Some("db"),
+            "gone",
+        ),
+        (
+            "generic",
+            "2025-11-03T20:36:37Z ERROR something broke",
+            Level::Error,
+            None,
+            "something broke",
+        ),
+    ];
+    for (spec, line, level, component, message) in cases {
+        let (header, l, c, m) = parse(spec, line);
+        assert!(header, "{spec}: {line}");
+        assert_eq!(l, *level, "{spec}: {line}");
+        assert_eq!(c.as_deref(), *component, "{spec}: {line}");
+        assert_eq!(m, *message, "{spec}: {line}");
+    }
+    let garbage = [
+        "",
+        "   ",
+        "\u{0}\u{1}\u{2}",
+        "{",
+        "[",
+        "<",
+        "|",
+        "1:M",
+        "[2025",
+        "{\"a\":",
+        "a=b c",
+        "\u{fffd}\u{fffd}",
+        "<999999999>1 x",
+        "x | y | z",
+        "2025-13-99 99:99:99 - a - INFO - b",
+    ];
+    for spec in [
+        "compose", "airflow", "python", "log4j", "redis", "json", "logfmt", "syslog", "access",
+        "cri", "hdfs", "bgl", "generic",
+    ] {
+        let p = Parser::new(FormatSpec::parse(spec).expect("known format"));
+        for g in garbage {
+            let r = p.parse_line(g);
+            // Garbage never panics and never loses its text.
+            assert!(
+                g.trim().is_empty() || !r.message.is_empty() || r.header,
+                "{spec}: {g:?}"
+            );
+        }
+        let long = "x".repeat(100_000);
+        let _ = p.parse_line(&long);
+    }
+}
+
+#[test]
+fn explicit_levels_win_and_keywords_respect_word_boundaries() {
+    let (_, l, _, _) = parse(
+        "python",
+        "2025-11-03 20:36:37,123 - app - INFO - 3 errors retried, exception handled",
+    );
+    assert_eq!(
+        l,
+        Level::Info,
+        "an explicit level is not overridden by keywords"
+    );
+    let (_, l, _, _) = parse("generic", "batch finished with 0 errors");
+    assert_eq!(l, Level::Info);
+    let (_, l, _, _) = parse("generic", "error_count=0 warnings_total=0");
+    assert_eq!(l, Level::Info);
+    let (_, l, _, _) = parse("generic", "java.lang.OutOfMemoryError: Java heap space");
+    assert_eq!(l, Level::Error);
+}
+
+#[test]
+fn detection_per_file() {
+    let lines =
+        std::fs::read_to_string(super::examples_dir().join("compose.log")).expect("example log");
+    assert_eq!(FormatSpec::detect(lines.lines()), FormatSpec::Compose);
+    let lines = std::fs::read_to_string(super::examples_dir().join("feature-api.log"))
+        .expect("example log");
+    assert_eq!(FormatSpec::detect(lines.lines()), FormatSpec::Python);
+    let syslog =
+        ["Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186"; 3];
+    assert_eq!(FormatSpec::detect(syslog), FormatSpec::Syslog);
+    let access = [r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326"#; 3];
+    assert_eq!(FormatSpec::detect(access), FormatSpec::Access);
+}

@@ -1,0 +1,101 @@
+//! The JSON report schema: fields a consumer relies on, and the other two renderings.
+
+use loglens::logs::level::Level;
+use loglens::logs::pipeline::{analyze, PipelineConfig};
+use loglens::logs::report::{write_reports, OutputFormat, SCHEMA_VERSION};
+use serde_json::Value;
+
+#[test]
+fn json_schema_of_the_example_report() {
+    let config = PipelineConfig {
+        inputs: vec![super::examples_dir()],
+        min_level: Level::Warn,
+        ..PipelineConfig::default()
+    };
+    let report = analyze(&config, &|_| {}).expect("analysis runs");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let written = write_reports(
+        &report,
+        dir.path(),
+        &[
+            OutputFormat::Json,
+            OutputFormat::Markdown,
+            OutputFormat::Html,
+        ],
+    )
+    .expect("reports written");
+    assert_eq!(written.len(), 3);
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).expect("read"),
+    )
+    .expect("valid JSON");
+    assert_eq!(json["schema_version"], SCHEMA_VERSION);
+    for key in [
+        "run",
+        "files",
+        "accounting",
+        "levels",
+        "components",
+        "templates",
+        "groups",
+        "summarized",
+        "time_range",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    let groups = json["groups"].as_array().expect("groups array");
+    assert!(!groups.is_empty());
+    for g in groups {
+        for key in [
+            "rank",
+            "template_id",
+            "template",
+            "level",
+            "component",
+            "count",
+            "first_seen",
+            "last_seen",
+            "per_minute",
+            "samples",
+            "verdict",
+        ] {
+            assert!(g.get(key).is_some(), "group missing {key}: {g}");
+        }
+        let level = g["level"].as_str().expect("level string");
+        assert!(["warn", "error", "critical"].contains(&level), "{level}");
+        let s = &g["samples"][0];
+        assert!(
+            s["file"].as_str().is_some() && s["line"].as_u64().is_some(),
+            "{s}"
+        );
+        assert_eq!(g["template_id"].as_str().map(str::len), Some(16));
+    }
+    // Severity first: the first group is an error, and the storage failure is found.
+    assert_eq!(groups[0]["level"], "error");
+    assert!(groups.iter().any(|g| g["component"] == "minio-1"
+        && g["template"]
+            .as_str()
+            .is_some_and(|t| t.contains("Storage resources are insufficient"))));
+    let acc = &json["accounting"];
+    assert_eq!(
+        acc["lines"].as_u64(),
+        Some(
+            acc["records"].as_u64().unwrap_or(0)
+                + acc["continuation_lines"].as_u64().unwrap_or(0)
+                + acc["blank_lines"].as_u64().unwrap_or(0)
+        )
+    );
+    // INFO groups are summarised, not listed.
+    assert!(json["summarized"].as_array().is_some_and(|s| !s.is_empty()));
+
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("read");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg"), "timeline present");
+    assert!(
+        !html.contains("http://") || !html.contains("<script"),
+        "self-contained, no scripts"
+    );
+    assert!(!html.contains("<script"));
+    let md = std::fs::read_to_string(dir.path().join("report.md")).expect("read");
+    assert!(md.contains("## Input accounting"));
+}
