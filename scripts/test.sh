@@ -19,6 +19,5 @@ cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
-cargo test --all-targets --locked
-echo "== cargo test --doc"
-cargo test --doc --locked
+# Unit tests, then the integration binary (benches are compiled by clippy above).
+cargo test --lib --bins --tests --locked

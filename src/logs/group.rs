@@ -25,6 +25,8 @@ pub struct Sample {
     pub timestamp: Option<String>,
     /// The record's text, continuation lines (tracebacks) included.
     pub text: String,
+    /// Values the masker took out of the message (numbers, addresses, ids, ...).
+    pub params: Vec<String>,
 }
 
 /// A record as the grouper sees it.
@@ -44,6 +46,8 @@ pub struct GroupInput<'a> {
     pub line: u64,
     /// Full text (built only when the reservoir keeps it).
     pub text: &'a dyn Fn() -> String,
+    /// The template's variable values in this record (built only when kept).
+    pub params: &'a dyn Fn() -> Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -153,6 +157,7 @@ impl Grouper {
                 line: r.line,
                 timestamp: r.time.as_ref().map(super::time::rfc3339),
                 text: (r.text)(),
+                params: (r.params)(),
             };
             if slot == g.samples.len() {
                 g.samples.push(sample);
@@ -232,6 +237,7 @@ mod tests {
         let b = miner.add("request served in 5 ms");
         let mut g = Grouper::new(3);
         let text = || "t".to_string();
+        let params = Vec::new;
         for i in 0..10 {
             g.add(&GroupInput {
                 component: "api",
@@ -241,6 +247,7 @@ mod tests {
                 file: "f",
                 line: i,
                 text: &text,
+                params: &params,
             });
         }
         g.add(&GroupInput {
@@ -251,6 +258,7 @@ mod tests {
             file: "f",
             line: 99,
             text: &text,
+            params: &params,
         });
         let groups = g.finish(&miner);
         assert_eq!(groups.len(), 2);

@@ -219,6 +219,14 @@ fn record(rec: Pending, file: &str, year: i32, miner: &mut Miner, grouper: &mut 
         .and_then(|t| parse_timestamp(t, year));
     let cluster = miner.add(&rec.message);
     let text = || rec.text();
+    let miner_ref = &*miner;
+    let params = || {
+        miner_ref
+            .last_params(&rec.message)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
     grouper.add(&GroupInput {
         component: rec.component.as_deref().unwrap_or("-"),
         level: rec.level,
@@ -227,6 +235,7 @@ fn record(rec: Pending, file: &str, year: i32, miner: &mut Miner, grouper: &mut 
         file,
         line: rec.line,
         text: &text,
+        params: &params,
     });
 }
 

@@ -85,6 +85,23 @@ fn json_schema_of_the_example_report() {
                 + acc["blank_lines"].as_u64().unwrap_or(0)
         )
     );
+    // Parameters are extracted per record.
+    let storage = groups
+        .iter()
+        .find(|g| {
+            g["template"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Storage resources"))
+        })
+        .expect("storage group");
+    let params: Vec<&str> = storage["samples"][0]["params"]
+        .as_array()
+        .expect("params")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert_eq!(params.len(), 3, "{params:?}");
+    assert_eq!(params[1], "/data1");
     // INFO groups are summarised, not listed.
     assert!(json["summarized"].as_array().is_some_and(|s| !s.is_empty()));
 
