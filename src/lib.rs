@@ -14,4 +14,5 @@
 
 pub mod bench;
 pub mod cli;
+pub mod engine;
 pub mod logs;

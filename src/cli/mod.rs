@@ -9,6 +9,7 @@ use crate::logs::level::Level;
 
 mod analyze;
 mod bench;
+mod generate;
 
 /// loglens: find what is abnormal in your logs, on your own machine.
 #[derive(Debug, Parser)]
@@ -36,9 +37,64 @@ pub enum LogFormat {
 pub enum Command {
     /// Analyse log files and write reports (Markdown, JSON, HTML).
     Analyze(AnalyzeArgs),
+    /// Generate a completion with the local model; prints only the completion.
+    Generate(GenerateArgs),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// Model selection shared by the commands that load one.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// A .gguf file (default: $LOGLENS_MODEL, else the default model in
+    /// $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh).
+    #[arg(long, env = "LOGLENS_MODEL")]
+    pub model: Option<PathBuf>,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu", env = "LOGLENS_DEVICE")]
+    pub device: String,
+    /// Weight format in memory: native, q8_0 or f32 (default: q8_0 on CPU, native on GPU).
+    #[arg(long)]
+    pub weight_format: Option<String>,
+    /// CPU threads for the tensor kernels (default: all cores).
+    #[arg(long, env = "LOGLENS_THREADS")]
+    pub threads: Option<usize>,
+}
+
+/// `loglens generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The user message (or the raw prompt with --raw).
+    #[arg(long)]
+    pub prompt: String,
+    /// A system message.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Send the prompt as is, without the chat template.
+    #[arg(long)]
+    pub raw: bool,
+    /// Most tokens to generate.
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: usize,
+    /// Sampling temperature; 0 is greedy.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    /// Nucleus sampling threshold.
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    /// Keep only the k most likely tokens (0: off).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    /// Random seed (same seed and input give the same output).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop at this string (repeatable).
+    #[arg(long)]
+    pub stop: Vec<String>,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens analyze`.
@@ -132,6 +188,7 @@ pub const EXIT_FAIL_ON: i32 = 3;
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
     }
 }

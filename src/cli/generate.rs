@@ -1,0 +1,93 @@
+//! `loglens generate`: one completion from the local model, streamed to stdout.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::{GenerateArgs, ModelArgs, EXIT_OK};
+use crate::engine::device::set_cpu_threads;
+use crate::engine::{Engine, Event, GenerateRequest, Input, Message, ModelSpec, SamplingParams};
+
+/// The default model's file name.
+pub(crate) const DEFAULT_MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Resolves `--model` / `LOGLENS_MODEL`, else the default model in the model directory.
+pub(crate) fn model_path(args: &ModelArgs) -> PathBuf {
+    if let Some(p) = &args.model {
+        return p.clone();
+    }
+    let dir = std::env::var_os("LOGLENS_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("models"));
+    dir.join(DEFAULT_MODEL)
+}
+
+/// Loads the model the arguments name.
+pub(crate) fn load(args: &ModelArgs) -> anyhow::Result<Engine> {
+    if let Some(n) = args.threads {
+        set_cpu_threads(n);
+    }
+    let path = model_path(args);
+    let spec = ModelSpec {
+        device: args.device.parse().map_err(anyhow::Error::msg)?,
+        weight_format: args
+            .weight_format
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        path: path.clone(),
+    };
+    Engine::load(&spec).with_context(|| {
+        format!(
+            "loading {} (fetch the default model with models/fetch-default.sh)",
+            path.display()
+        )
+    })
+}
+
+pub(super) fn run(args: GenerateArgs) -> anyhow::Result<i32> {
+    let engine = load(&args.model)?;
+    let input = if args.raw {
+        Input::Prompt(args.prompt.clone())
+    } else {
+        let mut messages = Vec::new();
+        if let Some(s) = &args.system {
+            messages.push(Message::new("system", s.clone()));
+        }
+        messages.push(Message::new("user", args.prompt.clone()));
+        Input::Messages(messages)
+    };
+    let req = GenerateRequest {
+        input,
+        sampling: SamplingParams {
+            temperature: args.temperature,
+            top_p: args.top_p,
+            top_k: args.top_k,
+            seed: args.seed,
+            ..SamplingParams::default()
+        },
+        max_tokens: args.max_tokens,
+        stop: args.stop.clone(),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut failed = None;
+    engine.generate(&req, &mut |e| {
+        if let Event::Text { text, .. } = e {
+            if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                failed = Some(err);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    if let Some(e) = failed {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("writing to stdout");
+        }
+    }
+    let _ = writeln!(out);
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,66 @@
+//! Device selection: `cpu`, `cuda[:N]` or `auto`. The only place that knows about the
+//! `cuda` feature.
+
+use candle_core::Device;
+
+use super::EngineError;
+
+/// Where the model runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    /// The CPU.
+    Cpu,
+    /// A CUDA GPU by ordinal.
+    Cuda(usize),
+    /// The first GPU when the build has CUDA and one is present, else the CPU.
+    Auto,
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cpu" => Ok(Self::Cpu),
+            "auto" => Ok(Self::Auto),
+            "cuda" => Ok(Self::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| format!("unknown device {s:?} (cpu, cuda, cuda:N, auto)")),
+        }
+    }
+}
+
+impl DeviceSpec {
+    /// Opens the device.
+    pub fn open(&self) -> Result<Device, EngineError> {
+        match self {
+            DeviceSpec::Cpu => Ok(Device::Cpu),
+            DeviceSpec::Cuda(n) => cuda(*n),
+            DeviceSpec::Auto => Ok(cuda(0).unwrap_or(Device::Cpu)),
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(n: usize) -> Result<Device, EngineError> {
+    Ok(Device::new_cuda(n)?)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(_n: usize) -> Result<Device, EngineError> {
+    Err(EngineError::Unsupported {
+        what: "device",
+        detail: "this build has no CUDA support; rebuild with `--features cuda`".into(),
+    })
+}
+
+/// Sets the number of CPU threads the tensor kernels use. Must run before the first
+/// model call; later calls have no effect.
+pub fn set_cpu_threads(n: usize) {
+    if n > 0 {
+        // candle's CPU kernels read RAYON_NUM_THREADS when their pool starts.
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    }
+}

@@ -1,0 +1,444 @@
+//! The inference engine: loads a model, tokenizes, renders chat templates, runs the
+//! decoder over an engine-owned KV cache and samples, streaming [`Event`]s to the caller.
+//! It knows nothing about logs or HTTP; the pipeline and the server are its clients.
+//!
+//! # Layout
+//! - [`gguf`]: reading GGUF files and choosing the in-memory weight format.
+//! - [`model`]: architectures ([`model::llama`]) and shared layers.
+//! - [`kv`]: the per-sequence KV cache.
+//! - [`tokenizer`]: BPE from GGUF metadata or `tokenizer.json`; incremental detokenizer.
+//! - [`chat`]: chat templates (minijinja, HF semantics, built-in fallbacks).
+//! - [`sampling`]: logits to tokens.
+//! - [`device`]: CPU or CUDA.
+
+pub mod chat;
+pub mod device;
+pub mod error;
+pub mod gguf;
+pub mod kv;
+pub mod model;
+pub mod sampling;
+pub mod tokenizer;
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub use chat::Message;
+pub use device::DeviceSpec;
+pub use error::EngineError;
+pub use gguf::WeightFormat;
+pub use sampling::SamplingParams;
+
+use chat::ChatTemplate;
+use model::{Model, ModelInfo};
+use sampling::Sampler;
+use tokenizer::{Detokenizer, Tok};
+
+/// Where a model comes from.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// A `.gguf` file.
+    pub path: PathBuf,
+    /// Device to run on.
+    pub device: DeviceSpec,
+    /// Weight format; `None` picks the device's default.
+    pub weight_format: Option<WeightFormat>,
+}
+
+impl ModelSpec {
+    /// A GGUF file on the CPU with default settings.
+    pub fn cpu(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            device: DeviceSpec::Cpu,
+            weight_format: None,
+        }
+    }
+}
+
+/// What to generate from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Raw text, tokenized as is (special tokens in it are recognised).
+    Prompt(String),
+    /// A conversation, rendered with the model's chat template.
+    Messages(Vec<Message>),
+    /// Token ids.
+    Tokens(Vec<u32>),
+}
+
+/// One generation request.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    /// The input.
+    pub input: Input,
+    /// Sampling parameters.
+    pub sampling: SamplingParams,
+    /// Most tokens to generate.
+    pub max_tokens: usize,
+    /// Stop strings (matched across token boundaries, not included in the output).
+    pub stop: Vec<String>,
+}
+
+impl GenerateRequest {
+    /// A greedy request with defaults.
+    pub fn new(input: Input, max_tokens: usize) -> Self {
+        Self {
+            input,
+            sampling: SamplingParams::default(),
+            max_tokens,
+            stop: Vec::new(),
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// An end-of-turn token or a stop string.
+    Stop,
+    /// `max_tokens` reached.
+    Length,
+    /// The caller stopped it.
+    Cancelled,
+}
+
+/// Token counts and timings of one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub prompt_tokens: usize,
+    /// Generated tokens.
+    pub completion_tokens: usize,
+    /// Time to the first generated token, in seconds.
+    pub ttft_s: f64,
+    /// Total time, in seconds.
+    pub total_s: f64,
+}
+
+/// What the engine streams back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A piece of generated text (whole UTF-8 characters), with the token id that
+    /// completed it.
+    Text {
+        /// The text.
+        text: String,
+        /// The token.
+        token: u32,
+    },
+    /// The end.
+    Done {
+        /// Why it ended.
+        finish: FinishReason,
+        /// Counts and timings.
+        usage: Usage,
+    },
+}
+
+/// A loaded model with its tokenizer and chat template.
+pub struct Engine {
+    model: Box<dyn Model>,
+    tok: Tok,
+    template: ChatTemplate,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("path", &self.path)
+            .field("info", self.model.info())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Loads a model.
+    pub fn load(spec: &ModelSpec) -> Result<Self, EngineError> {
+        let device = spec.device.open()?;
+        let ext = spec.path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if spec.path.is_dir() || ext != "gguf" {
+            if !spec.path.exists() {
+                return Err(EngineError::ModelNotFound(spec.path.clone()));
+            }
+            return Err(EngineError::Unsupported {
+                what: "model format",
+                detail: format!("{} (this build loads .gguf files)", spec.path.display()),
+            });
+        }
+        let mut g = gguf::Gguf::open(&spec.path)?;
+        let tok = Tok::from_gguf(&g)?;
+        let format = spec
+            .weight_format
+            .unwrap_or_else(|| WeightFormat::default_for(&device));
+        let model = model::load_gguf(&mut g, &device, format)?;
+        if tok.vocab_size() > model.info().vocab_size {
+            return Err(EngineError::InvalidModel {
+                path: spec.path.clone(),
+                reason: format!(
+                    "tokenizer has {} tokens but the embedding has {} rows",
+                    tok.vocab_size(),
+                    model.info().vocab_size
+                ),
+            });
+        }
+        let source = match g.opt_string("tokenizer.chat_template") {
+            Some(t) => t,
+            None => {
+                let tokens = g.strings("tokenizer.ggml.tokens").unwrap_or_default();
+                ChatTemplate::builtin_for(|t| tokens.iter().any(|x| x == t)).to_string()
+            }
+        };
+        let template = ChatTemplate::new(&source, &tok.bos_text, &tok.eos_text)?;
+        Ok(Self {
+            model,
+            tok,
+            template,
+            path: spec.path.clone(),
+        })
+    }
+
+    /// Facts about the model.
+    pub fn info(&self) -> &ModelInfo {
+        self.model.info()
+    }
+
+    /// The model file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tok {
+        &self.tok
+    }
+
+    /// Renders messages with the chat template, assistant turn opened.
+    pub fn render_chat(&self, messages: &[Message]) -> Result<String, EngineError> {
+        self.template.render(messages, true)
+    }
+
+    /// Prompt token ids of a request.
+    pub fn prompt_tokens(&self, input: &Input) -> Result<Vec<u32>, EngineError> {
+        match input {
+            Input::Prompt(p) => self.tok.encode(p),
+            Input::Messages(m) => self.tok.encode(&self.render_chat(m)?),
+            Input::Tokens(t) => Ok(t.clone()),
+        }
+    }
+
+    /// Logits after `tokens` (run from an empty cache), for tests and comparisons.
+    pub fn logits(&self, tokens: &[u32]) -> Result<Vec<f32>, EngineError> {
+        let mut cache = self.model.new_cache();
+        let l = self.model.forward(tokens, 0, &mut cache)?;
+        Ok(l.to_vec1::<f32>()?)
+    }
+
+    /// Greedy decoding of `n` tokens after `prompt`, returning each chosen token with the
+    /// gap between its logit and the runner-up's (how close the choice was). Used to
+    /// compare with other implementations, where near-ties may legitimately flip.
+    pub fn greedy_trace(&self, prompt: &[u32], n: usize) -> Result<Vec<(u32, f32)>, EngineError> {
+        let mut cache = self.model.new_cache();
+        let mut logits = self
+            .model
+            .forward(prompt, 0, &mut cache)?
+            .to_vec1::<f32>()?;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let best = sampling::argmax(&logits);
+            let second = logits
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j as u32 != best)
+                .map(|(_, v)| *v)
+                .fold(f32::NEG_INFINITY, f32::max);
+            out.push((best, logits[best as usize] - second));
+            if i + 1 < n {
+                logits = self
+                    .model
+                    .forward(&[best], prompt.len() + i, &mut cache)?
+                    .to_vec1::<f32>()?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs a request, calling `sink` with each event; the sink returns
+    /// `ControlFlow::Break` to cancel. Returns the usage.
+    pub fn generate(
+        &self,
+        req: &GenerateRequest,
+        sink: &mut dyn FnMut(Event) -> ControlFlow<()>,
+    ) -> Result<Usage, EngineError> {
+        let start = Instant::now();
+        req.sampling.validate()?;
+        if req.max_tokens == 0 {
+            return Err(EngineError::InvalidRequest(
+                "max_tokens must be at least 1".into(),
+            ));
+        }
+        let prompt = self.prompt_tokens(&req.input)?;
+        if prompt.is_empty() {
+            return Err(EngineError::InvalidRequest("the prompt is empty".into()));
+        }
+        let context = self.info().context_length;
+        if prompt.len() + req.max_tokens > context {
+            return Err(EngineError::ContextOverflow {
+                prompt: prompt.len(),
+                max_tokens: req.max_tokens,
+                context,
+            });
+        }
+        let vocab = self.info().vocab_size as u32;
+        if let Some(bad) = prompt.iter().find(|&&t| t >= vocab) {
+            return Err(EngineError::InvalidRequest(format!(
+                "token id {bad} is outside the vocabulary ({vocab})"
+            )));
+        }
+        let mut cache = self.model.new_cache();
+        let mut sampler = Sampler::new(req.sampling.clone());
+        let mut detok = Detokenizer::default();
+        let mut usage = Usage {
+            prompt_tokens: prompt.len(),
+            ..Default::default()
+        };
+        // Prefill in chunks so memory for attention scores stays bounded.
+        const CHUNK: usize = 512;
+        let mut logits = None;
+        for (i, chunk) in prompt.chunks(CHUNK).enumerate() {
+            logits = Some(self.model.forward(chunk, i * CHUNK, &mut cache)?);
+        }
+        let mut logits = logits
+            .map(|l| l.to_vec1::<f32>())
+            .transpose()?
+            .unwrap_or_default();
+        let mut generated: Vec<u32> = Vec::new();
+        let mut text = String::new();
+        let mut emitted = 0usize;
+        let max_stop = req.stop.iter().map(String::len).max().unwrap_or(0);
+        let finish = loop {
+            let next = sampler.sample(&mut logits, &generated);
+            if generated.is_empty() {
+                usage.ttft_s = start.elapsed().as_secs_f64();
+            }
+            if self.tok.stop_ids.contains(&next) {
+                break FinishReason::Stop;
+            }
+            generated.push(next);
+            usage.completion_tokens = generated.len();
+            if let Some(delta) = detok.push(&self.tok, next)? {
+                text.push_str(&delta);
+                // Stop strings may span tokens: search the text not yet emitted plus a
+                // margin, and hold back what could still start one.
+                if let Some(cut) = find_stop(&text, emitted, &req.stop) {
+                    if cut > emitted {
+                        let _ = sink(Event::Text {
+                            text: text[emitted..cut].to_string(),
+                            token: next,
+                        });
+                    }
+                    // Nothing after the stop string is ever sent.
+                    emitted = text.len();
+                    break FinishReason::Stop;
+                }
+                let safe = safe_end(&text, max_stop);
+                if safe > emitted {
+                    let piece = text[emitted..safe].to_string();
+                    emitted = safe;
+                    if sink(Event::Text {
+                        text: piece,
+                        token: next,
+                    })
+                    .is_break()
+                    {
+                        break FinishReason::Cancelled;
+                    }
+                }
+            }
+            if generated.len() >= req.max_tokens {
+                break FinishReason::Length;
+            }
+            let pos = prompt.len() + generated.len() - 1;
+            logits = self
+                .model
+                .forward(&[next], pos, &mut cache)?
+                .to_vec1::<f32>()?;
+        };
+        // Text held back while it could have begun a stop string.
+        if finish != FinishReason::Cancelled && emitted < text.len() {
+            let _ = sink(Event::Text {
+                text: text[emitted..].to_string(),
+                token: *generated.last().unwrap_or(&0),
+            });
+        }
+        usage.total_s = start.elapsed().as_secs_f64();
+        let _ = sink(Event::Done { finish, usage });
+        Ok(usage)
+    }
+
+    /// Runs a request and returns the whole text.
+    pub fn generate_text(
+        &self,
+        req: &GenerateRequest,
+    ) -> Result<(String, FinishReason, Usage), EngineError> {
+        let mut out = String::new();
+        let mut finish = FinishReason::Stop;
+        let usage = self.generate(req, &mut |e| {
+            match e {
+                Event::Text { text, .. } => out.push_str(&text),
+                Event::Done { finish: f, .. } => finish = f,
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok((out, finish, usage))
+    }
+}
+
+/// Byte offset where the first stop string starts in `text[from..]`, searching from a
+/// little before `from` so strings spanning two deltas are found.
+fn find_stop(text: &str, from: usize, stops: &[String]) -> Option<usize> {
+    stops
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| {
+            let mut start = from.saturating_sub(s.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            text[start..].find(s.as_str()).map(|i| start + i)
+        })
+        .min()
+}
+
+/// End of the text that can be emitted without cutting a possible stop string.
+fn safe_end(text: &str, max_stop: usize) -> usize {
+    if max_stop == 0 {
+        return text.len();
+    }
+    let mut end = text.len().saturating_sub(max_stop - 1);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_strings_across_deltas() {
+        let stops = vec!["END".to_string()];
+        assert_eq!(find_stop("abcEN", 3, &stops), None);
+        assert_eq!(find_stop("abcEND!", 5, &stops), Some(3));
+        assert_eq!(safe_end("abcEN", 3), 3);
+        assert_eq!(safe_end("héllo", 2), 5);
+        assert_eq!(safe_end("hé", 2), 1);
+        assert_eq!(safe_end("abc", 0), 3);
+    }
+}

@@ -1,0 +1,161 @@
+//! Layers shared by the architectures: RMS norm, rotary tables, attention over the
+//! engine's KV cache, and the gated MLP.
+
+use candle_core::quantized::QMatMul;
+use candle_core::{DType, Device, Module, Tensor};
+
+/// RMS normalisation with a learned scale.
+#[derive(Debug, Clone)]
+pub struct RmsNorm {
+    weight: Tensor,
+    eps: f32,
+}
+
+impl RmsNorm {
+    /// A norm with `weight` (f32, hidden) and epsilon.
+    pub fn new(weight: Tensor, eps: f32) -> Self {
+        Self { weight, eps }
+    }
+
+    /// Normalises the last dimension.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps)
+    }
+}
+
+/// Precomputed rotary cos/sin tables, (positions, head_dim / 2).
+#[derive(Debug, Clone)]
+pub struct Rotary {
+    cos: Tensor,
+    sin: Tensor,
+}
+
+impl Rotary {
+    /// Tables for `positions` positions. `freq_factors` (Llama 3.1's `rope_freqs`)
+    /// divide the base frequencies when given.
+    pub fn new(
+        head_dim: usize,
+        positions: usize,
+        theta: f32,
+        freq_factors: Option<&[f32]>,
+        device: &Device,
+    ) -> candle_core::Result<Self> {
+        let half = head_dim / 2;
+        let inv: Vec<f32> = (0..half)
+            .map(|i| {
+                let f = 1.0 / theta.powf(2.0 * i as f32 / head_dim as f32);
+                match freq_factors {
+                    Some(ff) if i < ff.len() && ff[i] > 0.0 => f / ff[i],
+                    _ => f,
+                }
+            })
+            .collect();
+        let inv = Tensor::from_vec(inv, (1, half), device)?;
+        let t = Tensor::arange(0u32, positions as u32, device)?
+            .to_dtype(DType::F32)?
+            .reshape((positions, 1))?;
+        let freqs = t.matmul(&inv)?;
+        Ok(Self {
+            cos: freqs.cos()?,
+            sin: freqs.sin()?,
+        })
+    }
+
+    /// Applies interleaved rotary embedding (GGUF layout) to (b, heads, t, d).
+    pub fn apply(&self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
+        let t = x.dim(2)?;
+        let cos = self.cos.narrow(0, pos, t)?;
+        let sin = self.sin.narrow(0, pos, t)?;
+        candle_nn::rotary_emb::rope_i(&x.contiguous()?, &cos, &sin)
+    }
+}
+
+/// A projection.
+#[derive(Debug, Clone)]
+pub struct Linear(pub QMatMul);
+
+impl Linear {
+    /// x @ W^T.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.0.forward(x)
+    }
+}
+
+/// Gated MLP: down(silu(gate(x)) * up(x)).
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    /// Gate projection.
+    pub gate: Linear,
+    /// Up projection.
+    pub up: Linear,
+    /// Down projection.
+    pub down: Linear,
+}
+
+impl Mlp {
+    /// Forward pass.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let g = candle_nn::ops::silu(&self.gate.forward(x)?)?;
+        self.down.forward(&(g * self.up.forward(x)?)?)
+    }
+}
+
+/// Causal attention mask for `t` new positions after `past` cached ones, with an
+/// optional sliding window: (t, past + t) of 0 and -inf.
+pub fn causal_mask(
+    t: usize,
+    past: usize,
+    window: Option<usize>,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    let total = past + t;
+    let mask: Vec<f32> = (0..t)
+        .flat_map(|i| {
+            let me = past + i;
+            (0..total).map(move |j| {
+                let future = j > me;
+                let too_old = window.is_some_and(|w| me >= w && j <= me - w);
+                if future || too_old {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    Tensor::from_vec(mask, (t, total), device)
+}
+
+/// Repeats key/value heads for grouped-query attention: (b, kv, t, d) -> (b, kv*n, t, d).
+pub fn repeat_kv(x: Tensor, n: usize) -> candle_core::Result<Tensor> {
+    if n == 1 {
+        return Ok(x);
+    }
+    let (b, kv, t, d) = x.dims4()?;
+    x.unsqueeze(2)?
+        .expand((b, kv, n, t, d))?
+        .reshape((b, kv * n, t, d))
+}
+
+/// Softmax attention of q (b, h, t, d) over k, v (b, h, T, d) with an additive mask.
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    scale: f64,
+) -> candle_core::Result<Tensor> {
+    let scores = (q.matmul(&k.t()?)? * scale)?;
+    let scores = match mask {
+        Some(m) => scores.broadcast_add(m)?,
+        None => scores,
+    };
+    let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+    probs.matmul(&v.contiguous()?)
+}
+
+/// The last position of (b, t, hidden).
+pub fn last_position(x: &Tensor) -> candle_core::Result<Tensor> {
+    let t = x.dim(1)?;
+    x.narrow(1, t - 1, 1)?.squeeze(1)
+}
