@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{BenchParseArgs, EXIT_OK};
+use super::{BenchParseArgs, BenchTokensArgs, EXIT_OK};
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
@@ -55,6 +55,47 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
             r.average.parsing_accuracy,
             r.average.lines_per_sec
         );
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
+    let engine = super::generate::load(&args.model)?;
+    let r = crate::bench::tokens::run(
+        &engine,
+        args.prompt_tokens.max(1),
+        args.gen_tokens.max(2),
+        &args.concurrency,
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "model        {} ({}, {:.1} MiB of weights in the file)",
+            r.model, r.weight_format, r.file_weight_mb
+        );
+        println!(
+            "prefill      {:.1} tok/s ({} tokens)",
+            r.prefill_tok_s, r.prompt_tokens
+        );
+        println!(
+            "decode       {:.1} tok/s ({} tokens)",
+            r.decode_tok_s, r.gen_tokens
+        );
+        println!("TTFT         {:.1} ms", r.ttft_ms);
+        println!(
+            "ITL          p50 {:.2} ms, p99 {:.2} ms",
+            r.itl_p50_ms, r.itl_p99_ms
+        );
+        for c in &r.concurrency {
+            println!(
+                "concurrency  {:>3}: {:.1} tok/s aggregate",
+                c.n, c.aggregate_tok_s
+            );
+        }
+        if let Some(m) = r.peak_rss_mb {
+            println!("peak RSS     {m:.1} MiB");
+        }
     }
     Ok(EXIT_OK)
 }

@@ -157,6 +157,29 @@ pub enum BenchCommand {
     /// Template-mining accuracy on Loghub ground truth (`--data`), or parse throughput of
     /// one raw log file (`--input`).
     Parse(BenchParseArgs),
+    /// Inference speed: prefill and decode tokens/s, time to first token, inter-token
+    /// latency, aggregate throughput at several concurrency levels, peak RSS.
+    Tokens(BenchTokensArgs),
+}
+
+/// `loglens bench tokens`.
+#[derive(Debug, Args)]
+pub struct BenchTokensArgs {
+    /// Prompt length in tokens.
+    #[arg(long, default_value_t = 512)]
+    pub prompt_tokens: usize,
+    /// Tokens generated per request.
+    #[arg(long, default_value_t = 128)]
+    pub gen_tokens: usize,
+    /// Concurrency levels to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub concurrency: Vec<usize>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench parse`.
@@ -190,5 +213,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Analyze(args) => analyze::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
+        Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
     }
 }

@@ -239,6 +239,17 @@ impl Engine {
         Ok(l.to_vec1::<f32>()?)
     }
 
+    /// Logits after `prefix` then `next`, run as a prefill of `prefix` and one cached
+    /// decode step: must equal [`Engine::logits`] of the whole sequence.
+    pub fn logits_incremental(&self, prefix: &[u32], next: u32) -> Result<Vec<f32>, EngineError> {
+        let mut cache = self.model.new_cache();
+        if !prefix.is_empty() {
+            self.model.forward(prefix, 0, &mut cache)?;
+        }
+        let l = self.model.forward(&[next], prefix.len(), &mut cache)?;
+        Ok(l.to_vec1::<f32>()?)
+    }
+
     /// Greedy decoding of `n` tokens after `prompt`, returning each chosen token with the
     /// gap between its logit and the runner-up's (how close the choice was). Used to
     /// compare with other implementations, where near-ties may legitimately flip.

@@ -7,6 +7,7 @@ mod engine;
 mod formats;
 mod miner;
 mod report;
+mod tiny;
 
 use std::path::{Path, PathBuf};
 

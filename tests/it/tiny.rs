@@ -1,0 +1,337 @@
+//! Tiny random-weight models generated here, written as GGUF and loaded through the
+//! same path as real models: Llama with grouped-query attention, Llama 3.1 style
+//! `rope_freqs`, Mistral with a sliding window, in f32 and quantized storage.
+
+use std::path::Path;
+
+use candle_core::quantized::gguf_file::{self, Value};
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+use loglens::engine::{Engine, EngineError, GenerateRequest, Input, ModelSpec, WeightFormat};
+
+/// Shape of a tiny model.
+struct Tiny {
+    arch: &'static str,
+    hidden: usize,
+    layers: usize,
+    heads: usize,
+    kv_heads: usize,
+    ffn: usize,
+    context: u32,
+    sliding_window: Option<u32>,
+    rope_freqs: bool,
+    dtype: GgmlDType,
+}
+
+impl Default for Tiny {
+    fn default() -> Self {
+        Self {
+            arch: "llama",
+            hidden: 64,
+            layers: 2,
+            heads: 4,
+            kv_heads: 2,
+            ffn: 128,
+            context: 256,
+            sliding_window: None,
+            rope_freqs: false,
+            dtype: GgmlDType::F32,
+        }
+    }
+}
+
+/// A byte-level vocabulary: the 256 byte symbols GPT-2 uses, a few merges, and ChatML
+/// control tokens.
+fn vocab() -> (Vec<String>, Vec<String>, Vec<i32>) {
+    // GPT-2's byte-to-unicode table.
+    let mut bs: Vec<u32> = (b'!' as u32..=b'~' as u32)
+        .chain(0xA1..=0xAC)
+        .chain(0xAE..=0xFF)
+        .collect();
+    let mut cs = bs.clone();
+    let mut n = 0;
+    for b in 0..256u32 {
+        if !bs.contains(&b) {
+            bs.push(b);
+            cs.push(256 + n);
+            n += 1;
+        }
+    }
+    let mut pairs: Vec<(u32, u32)> = bs.into_iter().zip(cs).collect();
+    pairs.sort();
+    let mut tokens: Vec<String> = pairs
+        .iter()
+        .map(|(_, c)| char::from_u32(*c).map(String::from).unwrap_or_default())
+        .collect();
+    let merges = vec!["e r".to_string(), "er r".to_string(), "o r".to_string()];
+    tokens.extend(["er", "err", "or"].iter().map(|s| s.to_string()));
+    let mut types = vec![1; tokens.len()];
+    for s in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] {
+        tokens.push(s.to_string());
+        types.push(3);
+    }
+    (tokens, merges, types)
+}
+
+fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
+    let dev = Device::Cpu;
+    let (tokens, merges, types) = vocab();
+    let vocab_n = tokens.len();
+    let head_dim = t.hidden / t.heads;
+    let mut state = seed;
+    let mut rand = |shape: &[usize]| -> QTensor {
+        let n: usize = shape.iter().product();
+        let data: Vec<f32> = (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 0.2
+            })
+            .collect();
+        let ts = Tensor::from_vec(data, shape, &dev).expect("tensor");
+        let dtype = if shape.len() == 2 && shape[1] % 32 == 0 {
+            t.dtype
+        } else {
+            GgmlDType::F32
+        };
+        QTensor::quantize(&ts, dtype).expect("quantize")
+    };
+    let ones = |n: usize| {
+        QTensor::quantize(
+            &Tensor::ones(n, candle_core::DType::F32, &dev).expect("ones"),
+            GgmlDType::F32,
+        )
+        .expect("q")
+    };
+    let mut named: Vec<(String, QTensor)> = vec![
+        ("token_embd.weight".into(), rand(&[vocab_n, t.hidden])),
+        ("output_norm.weight".into(), ones(t.hidden)),
+        ("output.weight".into(), rand(&[vocab_n, t.hidden])),
+    ];
+    if t.rope_freqs {
+        let f: Vec<f32> = (0..head_dim / 2).map(|i| 1.0 + i as f32).collect();
+        named.push((
+            "rope_freqs.weight".into(),
+            QTensor::quantize(
+                &Tensor::from_vec(f, head_dim / 2, &dev).expect("t"),
+                GgmlDType::F32,
+            )
+            .expect("q"),
+        ));
+    }
+    for l in 0..t.layers {
+        let p = |n: &str| format!("blk.{l}.{n}.weight");
+        named.push((p("attn_norm"), ones(t.hidden)));
+        named.push((p("ffn_norm"), ones(t.hidden)));
+        named.push((p("attn_q"), rand(&[t.hidden, t.hidden])));
+        named.push((p("attn_k"), rand(&[t.kv_heads * head_dim, t.hidden])));
+        named.push((p("attn_v"), rand(&[t.kv_heads * head_dim, t.hidden])));
+        named.push((p("attn_output"), rand(&[t.hidden, t.hidden])));
+        named.push((p("ffn_gate"), rand(&[t.ffn, t.hidden])));
+        named.push((p("ffn_up"), rand(&[t.ffn, t.hidden])));
+        named.push((p("ffn_down"), rand(&[t.hidden, t.ffn])));
+    }
+    let a = |k: &str| format!("{}.{k}", t.arch);
+    let strs = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
+    let mut md: Vec<(String, Value)> = vec![
+        ("general.architecture".into(), Value::String(t.arch.into())),
+        ("general.name".into(), Value::String("tiny".into())),
+        (a("embedding_length"), Value::U32(t.hidden as u32)),
+        (a("block_count"), Value::U32(t.layers as u32)),
+        (a("feed_forward_length"), Value::U32(t.ffn as u32)),
+        (a("attention.head_count"), Value::U32(t.heads as u32)),
+        (a("attention.head_count_kv"), Value::U32(t.kv_heads as u32)),
+        (a("attention.layer_norm_rms_epsilon"), Value::F32(1e-5)),
+        (a("rope.freq_base"), Value::F32(10000.0)),
+        (a("context_length"), Value::U32(t.context)),
+        ("tokenizer.ggml.model".into(), Value::String("gpt2".into())),
+        ("tokenizer.ggml.pre".into(), Value::String("gpt2".into())),
+        ("tokenizer.ggml.tokens".into(), strs(&tokens)),
+        ("tokenizer.ggml.merges".into(), strs(&merges)),
+        (
+            "tokenizer.ggml.token_type".into(),
+            Value::Array(types.iter().map(|&x| Value::I32(x)).collect()),
+        ),
+        (
+            "tokenizer.ggml.eos_token_id".into(),
+            Value::U32((vocab_n - 1) as u32),
+        ),
+    ];
+    if let Some(w) = t.sliding_window {
+        md.push((a("attention.sliding_window"), Value::U32(w)));
+    }
+    let md_refs: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let t_refs: Vec<(&str, &QTensor)> = named.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut f = std::fs::File::create(path).expect("create");
+    gguf_file::write(&mut f, &md_refs, &t_refs).expect("write gguf");
+}
+
+fn load(path: &Path, format: WeightFormat) -> Engine {
+    Engine::load(&ModelSpec {
+        weight_format: Some(format),
+        ..ModelSpec::cpu(path)
+    })
+    .expect("tiny model loads")
+}
+
+fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
+    let scale = a.iter().map(|x| x.abs()).fold(1e-6, f32::max);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+        / scale
+}
+
+/// The KV-cache path (prefill, then one token at a time) must give the logits that a
+/// single full forward pass gives: this checks positions, rotary, masks, GQA and the
+/// sliding window together.
+fn cache_matches_full_pass(t: Tiny) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    write_tiny(&path, &t, 7);
+    let e = load(&path, WeightFormat::Native);
+    let ids: Vec<u32> = (0..40u32).map(|i| (i * 37 + 11) % 250).collect();
+    let trace = e.greedy_trace(&ids[..30], 1).expect("runs");
+    assert_eq!(trace.len(), 1);
+    for split in [1usize, 29] {
+        let full = e.logits(&ids[..split + 1]).expect("full pass");
+        let step = e
+            .logits_incremental(&ids[..split], ids[split])
+            .expect("cached pass");
+        assert!(
+            max_rel_diff(&full, &step) < 1e-4,
+            "{} split {split}: {}",
+            t.arch,
+            max_rel_diff(&full, &step)
+        );
+    }
+}
+
+#[test]
+fn llama_gqa_cache_matches_full_pass() {
+    cache_matches_full_pass(Tiny::default());
+}
+
+#[test]
+fn llama31_rope_freqs_cache_matches_full_pass() {
+    cache_matches_full_pass(Tiny {
+        rope_freqs: true,
+        ..Tiny::default()
+    });
+}
+
+#[test]
+fn mistral_sliding_window_cache_matches_full_pass() {
+    cache_matches_full_pass(Tiny {
+        arch: "llama",
+        sliding_window: Some(8),
+        kv_heads: 1,
+        ..Tiny::default()
+    });
+}
+
+#[test]
+fn sliding_window_changes_attention() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a.gguf"), dir.path().join("b.gguf"));
+    write_tiny(&a, &Tiny::default(), 5);
+    write_tiny(
+        &b,
+        &Tiny {
+            sliding_window: Some(4),
+            ..Tiny::default()
+        },
+        5,
+    );
+    let ids: Vec<u32> = (0..12u32).map(|i| i * 13 % 250).collect();
+    let short = |p: &Path| {
+        load(p, WeightFormat::Native)
+            .logits(&ids[..3])
+            .expect("runs")
+    };
+    let long = |p: &Path| load(p, WeightFormat::Native).logits(&ids).expect("runs");
+    // Inside the window the two models agree; past it they must not.
+    assert!(max_rel_diff(&short(&a), &short(&b)) < 1e-5);
+    assert!(max_rel_diff(&long(&a), &long(&b)) > 1e-3);
+}
+
+#[test]
+fn quantized_storage_is_close_to_f32() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f32_path = dir.path().join("f32.gguf");
+    let q_path = dir.path().join("q8.gguf");
+    write_tiny(&f32_path, &Tiny::default(), 3);
+    write_tiny(
+        &q_path,
+        &Tiny {
+            dtype: GgmlDType::Q8_0,
+            ..Tiny::default()
+        },
+        3,
+    );
+    let ids = [5u32, 17, 99, 3, 250];
+    let a = load(&f32_path, WeightFormat::Native)
+        .logits(&ids)
+        .expect("f32");
+    let b = load(&q_path, WeightFormat::Native)
+        .logits(&ids)
+        .expect("q8");
+    let c = load(&q_path, WeightFormat::F32)
+        .logits(&ids)
+        .expect("q8 as f32");
+    assert!(
+        max_rel_diff(&a, &b) < 0.05,
+        "Q8_0 vs f32: {}",
+        max_rel_diff(&a, &b)
+    );
+    assert!(
+        max_rel_diff(&a, &c) < 0.05,
+        "dequantized Q8_0 vs f32: {}",
+        max_rel_diff(&a, &c)
+    );
+}
+
+#[test]
+fn tiny_model_generates_and_refuses_what_it_cannot_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    write_tiny(&path, &Tiny::default(), 11);
+    let e = load(&path, WeightFormat::Q8_0);
+    assert_eq!(e.info().context_length, 256);
+    // Byte-level BPE from the GGUF merges: e+r, er+r, o+r.
+    assert_eq!(
+        e.tokenizer().encode("error").expect("encodes"),
+        vec![257, 258]
+    );
+    assert_eq!(
+        e.tokenizer().encode("<|im_end|>").expect("encodes"),
+        vec![261]
+    );
+    assert_eq!(e.tokenizer().decode(&[257, 258]).expect("decodes"), "error");
+    let (text, _, usage) = e
+        .generate_text(&GenerateRequest::new(
+            Input::Prompt("<|im_start|>user\nhi".into()),
+            8,
+        ))
+        .expect("generates");
+    assert!(usage.completion_tokens <= 8);
+    assert!(text.len() <= 8 * 4);
+    let err = e
+        .generate_text(&GenerateRequest::new(Input::Prompt("x".repeat(300)), 8))
+        .expect_err("context");
+    assert!(matches!(err, EngineError::ContextOverflow { .. }));
+    // An architecture the engine does not run.
+    let bad = dir.path().join("gpt.gguf");
+    write_tiny(
+        &bad,
+        &Tiny {
+            arch: "gptneox",
+            ..Tiny::default()
+        },
+        1,
+    );
+    let err = Engine::load(&ModelSpec::cpu(&bad)).expect_err("unsupported");
+    assert!(err.to_string().contains("gptneox"), "{err}");
+}
