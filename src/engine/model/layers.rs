@@ -126,36 +126,89 @@ pub fn causal_mask(
     Tensor::from_vec(mask, (t, total), device)
 }
 
-/// Repeats key/value heads for grouped-query attention: (b, kv, t, d) -> (b, kv*n, t, d).
-pub fn repeat_kv(x: Tensor, n: usize) -> candle_core::Result<Tensor> {
-    if n == 1 {
-        return Ok(x);
-    }
-    let (b, kv, t, d) = x.dims4()?;
-    x.unsqueeze(2)?
-        .expand((b, kv, n, t, d))?
-        .reshape((b, kv * n, t, d))
-}
-
-/// Softmax attention of q (b, h, t, d) over k, v (b, h, T, d) with an additive mask.
-pub fn attention(
+/// Grouped-query attention without copying keys and values per query head: the
+/// `n_rep` query heads that share a key/value head are folded into the row dimension,
+/// q (b, kv*n_rep, t, d) -> (b, kv, n_rep*t, d), so one matmul per kv head serves them
+/// all. `mask` is (t, T) and is tiled over the folded rows. Returns (b, heads, t, d).
+pub fn grouped_attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     mask: Option<&Tensor>,
     scale: f64,
 ) -> candle_core::Result<Tensor> {
-    let scores = (q.matmul(&k.t()?)? * scale)?;
+    let (b, heads, t, d) = q.dims4()?;
+    let kv = k.dim(1)?;
+    let n_rep = heads / kv;
+    let q = q.contiguous()?.reshape((b, kv, n_rep * t, d))?;
+    let scores = (q.matmul(&k.contiguous()?.t()?)? * scale)?;
     let scores = match mask {
+        Some(m) if n_rep > 1 => scores.broadcast_add(&Tensor::cat(&vec![m; n_rep], 0)?)?,
         Some(m) => scores.broadcast_add(m)?,
         None => scores,
     };
     let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-    probs.matmul(&v.contiguous()?)
+    probs.matmul(&v.contiguous()?)?.reshape((b, heads, t, d))
 }
 
 /// The last position of (b, t, hidden).
 pub fn last_position(x: &Tensor) -> candle_core::Result<Tensor> {
     let t = x.dim(1)?;
     x.narrow(1, t - 1, 1)?.squeeze(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The straightforward formula: every query head gets its own copy of its kv head.
+    fn reference_attention(
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: Option<&Tensor>,
+        scale: f64,
+    ) -> Tensor {
+        let (b, h, _, d) = q.dims4().expect("4d");
+        let kv = k.dim(1).expect("dim");
+        let rep = |x: &Tensor| {
+            let (_, _, t, _) = x.dims4().expect("4d");
+            x.unsqueeze(2)
+                .and_then(|x| x.expand((b, kv, h / kv, t, d)))
+                .and_then(|x| x.reshape((b, h, t, d)))
+                .expect("repeat")
+        };
+        let (k, v) = (rep(k), rep(v));
+        let s = (q.matmul(&k.t().expect("t")).expect("mm") * scale).expect("scale");
+        let s = match mask {
+            Some(m) => s.broadcast_add(m).expect("mask"),
+            None => s,
+        };
+        candle_nn::ops::softmax_last_dim(&s)
+            .expect("softmax")
+            .matmul(&v.contiguous().expect("c"))
+            .expect("mm")
+    }
+
+    #[test]
+    fn grouped_attention_equals_repeated_heads() {
+        let dev = Device::Cpu;
+        for (t, past) in [(14usize, 0usize), (1, 20), (5, 3)] {
+            let q = Tensor::randn(0f32, 1.0, (1, 9, t, 16), &dev).expect("q");
+            let k = Tensor::randn(0f32, 1.0, (1, 3, past + t, 16), &dev).expect("k");
+            let v = Tensor::randn(0f32, 1.0, (1, 3, past + t, 16), &dev).expect("v");
+            let mask = causal_mask(t, past, None, &dev).expect("mask");
+            let a = grouped_attention(&q, &k, &v, Some(&mask), 0.25).expect("grouped");
+            let b = reference_attention(&q, &k, &v, Some(&mask), 0.25);
+            let diff = (a - b)
+                .expect("sub")
+                .abs()
+                .expect("abs")
+                .max_all()
+                .expect("max")
+                .to_scalar::<f32>()
+                .expect("scalar");
+            assert!(diff < 1e-5, "t {t} past {past}: {diff}");
+        }
+    }
 }

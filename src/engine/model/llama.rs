@@ -5,9 +5,7 @@
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::Embedding;
 
-use super::layers::{
-    attention, causal_mask, last_position, repeat_kv, Linear, Mlp, RmsNorm, Rotary,
-};
+use super::layers::{causal_mask, grouped_attention, last_position, Linear, Mlp, RmsNorm, Rotary};
 use super::{Model, ModelInfo};
 use crate::engine::gguf::{Gguf, WeightFormat};
 use crate::engine::kv::KvCache;
@@ -212,11 +210,8 @@ impl Llama {
         let v = split(b.v.forward(&h)?, c.kv_heads)?.contiguous()?;
         let (k, v) = cache.append(i, k, v)?;
         debug_assert_eq!(k.dim(2)?, past + t);
-        let n_rep = c.heads / c.kv_heads;
-        let k = repeat_kv(k, n_rep)?;
-        let v = repeat_kv(v, n_rep)?;
         let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let a = attention(&q.contiguous()?, &k.contiguous()?, &v, mask, scale)?;
+        let a = grouped_attention(&q, &k, &v, mask, scale)?;
         let a = a.transpose(1, 2)?.reshape((bsz, t, c.heads * c.head_dim))?;
         let x = (x + b.o.forward(&a)?)?;
         let h = b.ffn_norm.forward(&x)?;
