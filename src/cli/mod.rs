@@ -54,7 +54,8 @@ pub struct ModelArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", env = "LOGLENS_DEVICE")]
     pub device: String,
-    /// Weight format in memory: native, q8_0 or f32 (default: q8_0 on CPU, native on GPU).
+    /// Weight format in memory: native, q8_0 or f32 (default: f32 on CPU for models up
+    /// to 2 GiB in f32, q8_0 for larger ones, native on GPU).
     #[arg(long)]
     pub weight_format: Option<String>,
     /// CPU threads for the tensor kernels (default: all cores).

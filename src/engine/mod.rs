@@ -175,7 +175,7 @@ impl Engine {
         let tok = Tok::from_gguf(&g)?;
         let format = spec
             .weight_format
-            .unwrap_or_else(|| WeightFormat::default_for(&device));
+            .unwrap_or_else(|| WeightFormat::default_for(&device, g.weight_elements()));
         let model = model::load_gguf(&mut g, &device, format)?;
         if tok.vocab_size() > model.info().vocab_size {
             return Err(EngineError::InvalidModel {
