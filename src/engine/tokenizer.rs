@@ -1,9 +1,7 @@
-//! Tokenizers: `tokenizer.json` through the `tokenizers` crate, or built from GGUF
-//! metadata. For GGUF, the BPE is rebuilt from the vocabulary and merges with a
-//! byte-level pre-tokenizer chosen by `tokenizer.ggml.pre`; an unknown pre-tokenizer is
-//! refused rather than guessed, since a wrong guess silently changes every token id.
-
-use std::path::Path;
+//! The tokenizer, built from GGUF metadata with the `tokenizers` crate: the BPE is
+//! rebuilt from the vocabulary and merges with a byte-level pre-tokenizer chosen by
+//! `tokenizer.ggml.pre`; an unknown pre-tokenizer is refused rather than guessed, since a
+//! wrong guess silently changes every token id.
 
 use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
@@ -142,25 +140,6 @@ impl Tok {
             stop_ids,
             bos_text: text(bos),
             eos_text: text(eos),
-        })
-    }
-
-    /// Loads `tokenizer.json`.
-    pub fn from_file(
-        path: &Path,
-        bos: Option<u32>,
-        stop_ids: Vec<u32>,
-    ) -> Result<Self, EngineError> {
-        let inner = Tokenizer::from_file(path)
-            .map_err(|e| EngineError::Tokenizer(format!("{}: {e}", path.display())))?;
-        let text = |i: Option<u32>| i.and_then(|i| inner.id_to_token(i)).unwrap_or_default();
-        let eos = stop_ids.first().copied();
-        Ok(Self {
-            bos_text: text(bos),
-            eos_text: text(eos),
-            inner,
-            bos,
-            stop_ids,
         })
     }
 

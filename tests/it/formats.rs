@@ -198,3 +198,126 @@ fn detection_per_file() {
     let access = [r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326"#; 3];
     assert_eq!(FormatSpec::detect(access), FormatSpec::Access);
 }
+
+/// Random lines built from pieces that parsers look for (brackets, bars, colons, digits,
+/// dates, level words, multi-byte characters) never panic any parser or the miner.
+#[test]
+fn random_lines_never_panic() {
+    use loglens::logs::miner::Miner;
+    let pieces = [
+        " ",
+        "  ",
+        "\t",
+        "|",
+        "[",
+        "]",
+        "{",
+        "}",
+        "<",
+        ">",
+        ":",
+        "=",
+        "\"",
+        "'",
+        "/",
+        "-",
+        ".",
+        ",",
+        "0",
+        "7",
+        "42",
+        "2025-11-03",
+        "20:36:40",
+        "T",
+        "Z",
+        "+0000",
+        "Dec",
+        "10",
+        "ERROR",
+        "INFO",
+        "WARN",
+        " - ",
+        "1:M",
+        "*",
+        "#",
+        "blk_",
+        "0x1f",
+        "é",
+        "€",
+        "𝄞",
+        "ü",
+        "\u{fffd}",
+        "a",
+        "host",
+        "sshd[1]:",
+        "stdout",
+        "F",
+        "<34>1",
+        "GET",
+        "HTTP/1.1\"",
+        "200",
+        "::",
+        "10.0.0.1",
+        ":8080",
+        "..",
+        "...",
+        "_",
+        "\\",
+        "%",
+        "ms",
+        "KB",
+        "user=",
+        "(",
+        ")",
+        "Traceback",
+        "  File",
+    ];
+    let specs = [
+        "compose",
+        "airflow",
+        "python",
+        "log4j",
+        "redis",
+        "json",
+        "logfmt",
+        "syslog",
+        "access",
+        "cri",
+        "hdfs",
+        "hadoop",
+        "spark",
+        "zookeeper",
+        "bgl",
+        "hpc",
+        "openssh",
+        "apache",
+        "generic",
+    ];
+    let parsers: Vec<Parser> = specs
+        .iter()
+        .map(|s| Parser::new(FormatSpec::parse(s).expect("known format")))
+        .collect();
+    let mut miner = Miner::default();
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let n = 1 + (seed % 24) as usize;
+        let mut line = String::new();
+        let mut s = seed;
+        for _ in 0..n {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            line.push_str(pieces[(s >> 33) as usize % pieces.len()]);
+        }
+        for p in &parsers {
+            let r = p.parse_line(&line);
+            miner.add(&r.message);
+        }
+        let _ = FormatSpec::detect([line.as_str()]);
+        let _ = loglens::logs::time::parse_timestamp(&line, 2025);
+    }
+    assert!(miner.len() > 10);
+}

@@ -204,16 +204,16 @@ impl FormatSpec {
         }
         for (_, pat) in PRESETS {
             if let Ok(h) = HeaderPattern::compile(pat) {
-                let hits = lines.iter().filter(|l| h.parse(l).header).count();
-                // A preset must also find a timestamp, or it matches any text.
-                let with_ts = lines
-                    .iter()
-                    .filter(|l| {
-                        h.parse(l).timestamp.is_some_and(|t| {
+                let (mut hits, mut with_ts) = (0, 0);
+                for l in &lines {
+                    let p = h.parse(l);
+                    hits += usize::from(p.header);
+                    // A preset must also find a timestamp, or it matches any text.
+                    with_ts +=
+                        usize::from(p.timestamp.is_some_and(|t| {
                             super::time::parse_timestamp(t.as_ref(), 2000).is_some()
-                        })
-                    })
-                    .count();
+                        }));
+                }
                 if hits > best.0 && with_ts * 2 >= lines.len() {
                     best = (hits, FormatSpec::Header(h));
                 }

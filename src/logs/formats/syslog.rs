@@ -31,7 +31,13 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     }
     // RFC 3164: `Mmm dd hh:mm:ss host tag: msg`.
     let b = rest.as_bytes();
-    if b.len() < 16 || !b[0].is_ascii_uppercase() || b[3] != b' ' || b[9] != b':' || b[12] != b':' {
+    if b.len() < 16
+        || !b[0].is_ascii_uppercase()
+        || b[3] != b' '
+        || b[9] != b':'
+        || b[12] != b':'
+        || !rest.is_char_boundary(15)
+    {
         return None;
     }
     let ts = &rest[..15];
