@@ -91,3 +91,47 @@ pub(super) fn run(args: GenerateArgs) -> anyhow::Result<i32> {
     let _ = writeln!(out);
     Ok(EXIT_OK)
 }
+
+/// `loglens models list`: every `.gguf` in the model directory and in `extra`.
+pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> {
+    let dir = std::env::var_os("LOGLENS_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("models"));
+    let mut files = Vec::new();
+    for p in std::iter::once(&dir).chain(extra) {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|e| e == "gguf"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if p.exists() {
+            files.push(p.clone());
+        }
+    }
+    if !json {
+        println!(
+            "{:<44} {:<8} {:>8} {:<6} {:>7} {:>9}",
+            "model", "arch", "params", "quant", "context", "size"
+        );
+    }
+    for f in files {
+        match crate::engine::summarize(&f) {
+            Ok(m) if json => println!("{}", serde_json::to_string(&m)?),
+            Ok(m) => println!(
+                "{:<44} {:<8} {:>7.1}M {:<6} {:>7} {:>7.1}MB",
+                m.name.clone().unwrap_or_else(|| f.display().to_string()),
+                m.architecture,
+                m.parameters as f64 / 1e6,
+                m.quantization,
+                m.context_length
+                    .map_or_else(|| "-".into(), |c| c.to_string()),
+                m.size_bytes as f64 / 1e6
+            ),
+            Err(e) => eprintln!("loglens: skipping {}: {e}", f.display()),
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -39,6 +39,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Generate a completion with the local model; prints only the completion.
     Generate(GenerateArgs),
+    /// Local models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -61,6 +64,19 @@ pub struct ModelArgs {
     /// CPU threads for the tensor kernels (default: all cores).
     #[arg(long, env = "LOGLENS_THREADS")]
     pub threads: Option<usize>,
+}
+
+/// `loglens models ...`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Lists the GGUF models found in the model directory (and any paths given).
+    List {
+        /// Extra files or directories to look in.
+        paths: Vec<PathBuf>,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `loglens generate`.
@@ -213,6 +229,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Models(ModelsCommand::List { paths, json }) => generate::list_models(&paths, json),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
     }

@@ -37,6 +37,42 @@ use model::{Model, ModelInfo};
 use sampling::Sampler;
 use tokenizer::{Detokenizer, Tok};
 
+/// What `models list` shows of a model file, read from its header only.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// `general.name`, if set.
+    pub name: Option<String>,
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Number of weights.
+    pub parameters: u64,
+    /// Storage type of the attention weights (e.g. `Q4_1`).
+    pub quantization: String,
+    /// Context length.
+    pub context_length: Option<u64>,
+    /// File size in bytes.
+    pub size_bytes: u64,
+}
+
+/// Reads the summary of a GGUF file without loading its weights.
+pub fn summarize(path: &Path) -> Result<ModelSummary, EngineError> {
+    let g = gguf::Gguf::open(path)?;
+    let architecture = g.string("general.architecture")?;
+    Ok(ModelSummary {
+        path: path.to_path_buf(),
+        name: g.opt_string("general.name"),
+        parameters: g.weight_elements(),
+        quantization: g
+            .tensor_dtype("blk.0.attn_q.weight")
+            .map_or_else(|| "unknown".into(), |d| format!("{d:?}")),
+        context_length: g.opt_uint(&format!("{architecture}.context_length")),
+        architecture,
+        size_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+    })
+}
+
 /// Where a model comes from.
 #[derive(Debug, Clone)]
 pub struct ModelSpec {

@@ -67,3 +67,33 @@ fn stdin_is_an_input() {
     assert!(json.contains("db timeout after <*>"), "{json}");
     assert!(json.contains("<stdin>"));
 }
+
+#[test]
+fn models_list_reads_headers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("broken.gguf"), b"GGUF nope").expect("write");
+    let model = std::env::var_os("LOGLENS_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
+    let o = loglens()
+        .args(["models", "list", "--json"])
+        .arg(&model)
+        .env("LOGLENS_MODEL_DIR", dir.path())
+        .output()
+        .expect("runs");
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON line");
+    assert_eq!(v["architecture"], "llama");
+    assert_eq!(v["quantization"], "Q4_1");
+    assert_eq!(v["context_length"], 8192);
+    assert!(
+        v["parameters"]
+            .as_u64()
+            .is_some_and(|p| (130_000_000..140_000_000).contains(&p)),
+        "{v}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("broken.gguf"));
+}
