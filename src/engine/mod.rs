@@ -176,6 +176,9 @@ pub enum Event {
     },
 }
 
+/// Where a request's events go; returning `ControlFlow::Break` cancels the request.
+pub type EventSink<'a> = dyn FnMut(Event) -> ControlFlow<()> + 'a;
+
 /// A loaded model with its tokenizer and chat template.
 pub struct Engine {
     model: Box<dyn Model>,
@@ -320,9 +323,76 @@ impl Engine {
     pub fn generate(
         &self,
         req: &GenerateRequest,
-        sink: &mut dyn FnMut(Event) -> ControlFlow<()>,
+        sink: &mut EventSink<'_>,
     ) -> Result<Usage, EngineError> {
-        let start = Instant::now();
+        let mut usages = self.generate_many(vec![(req, sink)])?;
+        usages
+            .pop()
+            .ok_or_else(|| EngineError::InvalidRequest("no request".into()))
+    }
+
+    /// Runs several requests together: each is prefilled on its own, then all decode in
+    /// one batch per step (the weight matmuls read the weights once for every sequence),
+    /// and each finishes on its own. Every request streams to its own sink. Returns the
+    /// usage of each, in order.
+    pub fn generate_many(
+        &self,
+        requests: Vec<(&GenerateRequest, &mut EventSink<'_>)>,
+    ) -> Result<Vec<Usage>, EngineError> {
+        let mut seqs = requests
+            .into_iter()
+            .map(|(req, sink)| self.start(req, sink))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Prefill in chunks so memory for attention scores stays bounded.
+        const CHUNK: usize = 512;
+        for seq in &mut seqs {
+            let mut logits = None;
+            for (i, chunk) in seq.prompt.chunks(CHUNK).enumerate() {
+                logits = Some(self.model.forward(chunk, i * CHUNK, &mut seq.cache)?);
+            }
+            if let Some(l) = logits {
+                seq.logits = l.to_vec1::<f32>()?;
+            }
+        }
+        loop {
+            let mut next = Vec::new();
+            for (k, seq) in seqs.iter_mut().enumerate() {
+                if seq.finish.is_some() {
+                    continue;
+                }
+                if let Some(token) = self.accept(seq)? {
+                    next.push((k, token));
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            let tokens: Vec<[u32; 1]> = next.iter().map(|&(_, t)| [t]).collect();
+            let mut live: Vec<&mut Seq<'_>> =
+                seqs.iter_mut().filter(|s| s.finish.is_none()).collect();
+            let mut steps: Vec<model::Step<'_>> = live
+                .iter_mut()
+                .zip(&tokens)
+                .map(|(seq, tok)| model::Step {
+                    tokens: tok,
+                    pos: seq.prompt.len() + seq.generated.len() - 1,
+                    cache: &mut seq.cache,
+                })
+                .collect();
+            let logits = self.model.forward_batch(&mut steps)?;
+            drop(steps);
+            for (seq, l) in live.iter_mut().zip(logits) {
+                seq.logits = l.to_vec1::<f32>()?;
+            }
+        }
+        Ok(seqs.into_iter().map(|s| s.usage).collect())
+    }
+
+    fn start<'s>(
+        &self,
+        req: &'s GenerateRequest,
+        sink: &'s mut EventSink<'s>,
+    ) -> Result<Seq<'s>, EngineError> {
         req.sampling.validate()?;
         if req.max_tokens == 0 {
             return Err(EngineError::InvalidRequest(
@@ -347,85 +417,91 @@ impl Engine {
                 "token id {bad} is outside the vocabulary ({vocab})"
             )));
         }
-        let mut cache = self.model.new_cache();
-        let mut sampler = Sampler::new(req.sampling.clone());
-        let mut detok = Detokenizer::default();
-        let mut usage = Usage {
-            prompt_tokens: prompt.len(),
-            ..Default::default()
-        };
-        // Prefill in chunks so memory for attention scores stays bounded.
-        const CHUNK: usize = 512;
-        let mut logits = None;
-        for (i, chunk) in prompt.chunks(CHUNK).enumerate() {
-            logits = Some(self.model.forward(chunk, i * CHUNK, &mut cache)?);
+        Ok(Seq {
+            req,
+            sink,
+            usage: Usage {
+                prompt_tokens: prompt.len(),
+                ..Default::default()
+            },
+            prompt,
+            cache: self.model.new_cache(),
+            sampler: Sampler::new(req.sampling.clone()),
+            detok: Detokenizer::default(),
+            generated: Vec::new(),
+            text: String::new(),
+            emitted: 0,
+            max_stop: req.stop.iter().map(String::len).max().unwrap_or(0),
+            start: Instant::now(),
+            logits: Vec::new(),
+            finish: None,
+        })
+    }
+
+    /// Samples the sequence's next token and streams what it completes. Returns the
+    /// token to run next, or `None` when the sequence has finished.
+    fn accept(&self, seq: &mut Seq<'_>) -> Result<Option<u32>, EngineError> {
+        let next = seq.sampler.sample(&mut seq.logits, &seq.generated);
+        if seq.generated.is_empty() {
+            seq.usage.ttft_s = seq.start.elapsed().as_secs_f64();
         }
-        let mut logits = logits
-            .map(|l| l.to_vec1::<f32>())
-            .transpose()?
-            .unwrap_or_default();
-        let mut generated: Vec<u32> = Vec::new();
-        let mut text = String::new();
-        let mut emitted = 0usize;
-        let max_stop = req.stop.iter().map(String::len).max().unwrap_or(0);
-        let finish = loop {
-            let next = sampler.sample(&mut logits, &generated);
-            if generated.is_empty() {
-                usage.ttft_s = start.elapsed().as_secs_f64();
-            }
-            if self.tok.stop_ids.contains(&next) {
-                break FinishReason::Stop;
-            }
-            generated.push(next);
-            usage.completion_tokens = generated.len();
-            if let Some(delta) = detok.push(&self.tok, next)? {
-                text.push_str(&delta);
+        let finish = if self.tok.stop_ids.contains(&next) {
+            Some(FinishReason::Stop)
+        } else {
+            seq.generated.push(next);
+            seq.usage.completion_tokens = seq.generated.len();
+            let mut finish = None;
+            if let Some(delta) = seq.detok.push(&self.tok, next)? {
+                seq.text.push_str(&delta);
                 // Stop strings may span tokens: search the text not yet emitted plus a
                 // margin, and hold back what could still start one.
-                if let Some(cut) = find_stop(&text, emitted, &req.stop) {
-                    if cut > emitted {
-                        let _ = sink(Event::Text {
-                            text: text[emitted..cut].to_string(),
+                if let Some(cut) = find_stop(&seq.text, seq.emitted, &seq.req.stop) {
+                    if cut > seq.emitted {
+                        let piece = seq.text[seq.emitted..cut].to_string();
+                        let _ = (seq.sink)(Event::Text {
+                            text: piece,
                             token: next,
                         });
                     }
                     // Nothing after the stop string is ever sent.
-                    emitted = text.len();
-                    break FinishReason::Stop;
-                }
-                let safe = safe_end(&text, max_stop);
-                if safe > emitted {
-                    let piece = text[emitted..safe].to_string();
-                    emitted = safe;
-                    if sink(Event::Text {
-                        text: piece,
-                        token: next,
-                    })
-                    .is_break()
-                    {
-                        break FinishReason::Cancelled;
+                    seq.emitted = seq.text.len();
+                    finish = Some(FinishReason::Stop);
+                } else {
+                    let safe = safe_end(&seq.text, seq.max_stop);
+                    if safe > seq.emitted {
+                        let piece = seq.text[seq.emitted..safe].to_string();
+                        seq.emitted = safe;
+                        if (seq.sink)(Event::Text {
+                            text: piece,
+                            token: next,
+                        })
+                        .is_break()
+                        {
+                            finish = Some(FinishReason::Cancelled);
+                        }
                     }
                 }
             }
-            if generated.len() >= req.max_tokens {
-                break FinishReason::Length;
+            if finish.is_none() && seq.generated.len() >= seq.req.max_tokens {
+                finish = Some(FinishReason::Length);
             }
-            let pos = prompt.len() + generated.len() - 1;
-            logits = self
-                .model
-                .forward(&[next], pos, &mut cache)?
-                .to_vec1::<f32>()?;
+            finish
+        };
+        let Some(finish) = finish else {
+            return Ok(Some(next));
         };
         // Text held back while it could have begun a stop string.
-        if finish != FinishReason::Cancelled && emitted < text.len() {
-            let _ = sink(Event::Text {
-                text: text[emitted..].to_string(),
-                token: *generated.last().unwrap_or(&0),
-            });
+        if finish != FinishReason::Cancelled && seq.emitted < seq.text.len() {
+            let piece = seq.text[seq.emitted..].to_string();
+            seq.emitted = seq.text.len();
+            let token = *seq.generated.last().unwrap_or(&0);
+            let _ = (seq.sink)(Event::Text { text: piece, token });
         }
-        usage.total_s = start.elapsed().as_secs_f64();
-        let _ = sink(Event::Done { finish, usage });
-        Ok(usage)
+        seq.usage.total_s = seq.start.elapsed().as_secs_f64();
+        let usage = seq.usage;
+        let _ = (seq.sink)(Event::Done { finish, usage });
+        seq.finish = Some(finish);
+        Ok(None)
     }
 
     /// Runs a request and returns the whole text.
@@ -444,6 +520,24 @@ impl Engine {
         })?;
         Ok((out, finish, usage))
     }
+}
+
+/// A request being generated.
+struct Seq<'s> {
+    req: &'s GenerateRequest,
+    sink: &'s mut EventSink<'s>,
+    prompt: Vec<u32>,
+    cache: kv::KvCache,
+    sampler: Sampler,
+    detok: Detokenizer,
+    generated: Vec<u32>,
+    text: String,
+    emitted: usize,
+    max_stop: usize,
+    usage: Usage,
+    start: Instant,
+    logits: Vec<f32>,
+    finish: Option<FinishReason>,
 }
 
 /// Byte offset where the first stop string starts in `text[from..]`, searching from a

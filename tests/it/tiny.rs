@@ -335,3 +335,85 @@ fn tiny_model_generates_and_refuses_what_it_cannot_run() {
     let err = Engine::load(&ModelSpec::cpu(&bad)).expect_err("unsupported");
     assert!(err.to_string().contains("gptneox"), "{err}");
 }
+
+#[test]
+fn batched_and_one_at_a_time_give_the_same_tokens() {
+    use std::ops::ControlFlow;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    write_tiny(&path, &Tiny::default(), 21);
+    let e = load(&path, WeightFormat::F32);
+    // Different prompt lengths and token budgets, so sequences sit at different
+    // positions and leave the batch at different steps.
+    let reqs: Vec<GenerateRequest> = [(3usize, 10usize), (17, 4), (8, 12)]
+        .iter()
+        .map(|&(len, max)| {
+            let ids: Vec<u32> = (0..len as u32)
+                .map(|i| (i * 31 + len as u32) % 250)
+                .collect();
+            let mut r = GenerateRequest::new(Input::Tokens(ids), max);
+            // Keep the end token out so every request runs to its budget.
+            r.sampling.logit_bias = vec![(261, -1e9)];
+            r
+        })
+        .collect();
+    let tokens_of = |events: &[loglens::engine::Event]| -> Vec<u32> {
+        events
+            .iter()
+            .filter_map(|ev| match ev {
+                loglens::engine::Event::Text { token, .. } => Some(*token),
+                _ => None,
+            })
+            .collect()
+    };
+    let single: Vec<Vec<u32>> = reqs
+        .iter()
+        .map(|r| {
+            let mut ev = Vec::new();
+            e.generate(r, &mut |x| {
+                ev.push(x);
+                ControlFlow::Continue(())
+            })
+            .expect("runs");
+            tokens_of(&ev)
+        })
+        .collect();
+    let mut events: Vec<Vec<loglens::engine::Event>> = vec![Vec::new(); reqs.len()];
+    {
+        let mut sinks: Vec<_> = events
+            .iter_mut()
+            .map(|ev| {
+                move |x| {
+                    ev.push(x);
+                    ControlFlow::Continue(())
+                }
+            })
+            .collect();
+        let batch = reqs
+            .iter()
+            .zip(sinks.iter_mut())
+            .map(|(r, s)| {
+                (
+                    r,
+                    s as &mut dyn FnMut(loglens::engine::Event) -> ControlFlow<()>,
+                )
+            })
+            .collect();
+        let usages = e.generate_many(batch).expect("runs batched");
+        assert_eq!(
+            usages
+                .iter()
+                .map(|u| u.completion_tokens)
+                .collect::<Vec<_>>(),
+            vec![10, 4, 12]
+        );
+    }
+    let batched: Vec<Vec<u32>> = events.iter().map(|ev| tokens_of(ev)).collect();
+    assert_eq!(batched, single);
+    for ev in &events {
+        assert!(matches!(
+            ev.last(),
+            Some(loglens::engine::Event::Done { .. })
+        ));
+    }
+}

@@ -151,12 +151,6 @@ pub fn grouped_attention(
     probs.matmul(&v.contiguous()?)?.reshape((b, heads, t, d))
 }
 
-/// The last position of (b, t, hidden).
-pub fn last_position(x: &Tensor) -> candle_core::Result<Tensor> {
-    let t = x.dim(1)?;
-    x.narrow(1, t - 1, 1)?.squeeze(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

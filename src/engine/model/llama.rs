@@ -5,8 +5,8 @@
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::Embedding;
 
-use super::layers::{causal_mask, grouped_attention, last_position, Linear, Mlp, RmsNorm, Rotary};
-use super::{Model, ModelInfo};
+use super::layers::{causal_mask, grouped_attention, Linear, Mlp, RmsNorm, Rotary};
+use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
 use crate::engine::kv::KvCache;
 use crate::engine::EngineError;
@@ -187,73 +187,106 @@ impl Llama {
         &self.cfg
     }
 
+    /// One layer over a ragged batch: `x` is (1, total tokens, hidden), `spans` gives each
+    /// sequence's (offset, length, position, cached positions before this pass, mask).
     fn block_forward(
         &self,
         i: usize,
         x: &Tensor,
-        pos: usize,
-        past: usize,
-        mask: Option<&Tensor>,
-        cache: &mut KvCache,
+        spans: &[Span],
+        steps: &mut [Step<'_>],
     ) -> candle_core::Result<Tensor> {
         let b = &self.blocks[i];
         let c = &self.cfg;
-        let (bsz, t, _) = x.dims3()?;
         let h = b.attn_norm.forward(x)?;
-        let split = |y: Tensor, n: usize| -> candle_core::Result<Tensor> {
-            y.reshape((bsz, t, n, c.head_dim))?.transpose(1, 2)
-        };
-        let q = self.rotary.apply(&split(b.q.forward(&h)?, c.heads)?, pos)?;
-        let k = self
-            .rotary
-            .apply(&split(b.k.forward(&h)?, c.kv_heads)?, pos)?;
-        let v = split(b.v.forward(&h)?, c.kv_heads)?.contiguous()?;
-        let (k, v) = cache.append(i, k, v)?;
-        debug_assert_eq!(k.dim(2)?, past + t);
+        let (q_all, k_all, v_all) = (b.q.forward(&h)?, b.k.forward(&h)?, b.v.forward(&h)?);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let a = grouped_attention(&q, &k, &v, mask, scale)?;
-        let a = a.transpose(1, 2)?.reshape((bsz, t, c.heads * c.head_dim))?;
+        let mut outs = Vec::with_capacity(spans.len());
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            let t = span.len;
+            let split = |y: &Tensor, n: usize| -> candle_core::Result<Tensor> {
+                y.narrow(1, span.offset, t)?
+                    .reshape((1, t, n, c.head_dim))?
+                    .transpose(1, 2)
+            };
+            let q = self.rotary.apply(&split(&q_all, c.heads)?, span.pos)?;
+            let k = self.rotary.apply(&split(&k_all, c.kv_heads)?, span.pos)?;
+            let v = split(&v_all, c.kv_heads)?.contiguous()?;
+            let (k, v) = step.cache.append(i, k, v)?;
+            debug_assert_eq!(k.dim(2)?, span.past + t);
+            let a = grouped_attention(&q, &k, &v, span.mask.as_ref(), scale)?;
+            outs.push(a.transpose(1, 2)?.reshape((1, t, c.heads * c.head_dim))?);
+        }
+        let a = match outs.as_slice() {
+            [single] => single.clone(),
+            _ => Tensor::cat(&outs, 1)?,
+        };
         let x = (x + b.o.forward(&a)?)?;
         let h = b.ffn_norm.forward(&x)?;
         x + b.mlp.forward(&h)?
     }
 }
 
+/// Where one sequence sits in a ragged batch.
+struct Span {
+    offset: usize,
+    len: usize,
+    pos: usize,
+    past: usize,
+    mask: Option<Tensor>,
+}
+
 impl Model for Llama {
-    fn forward(
-        &self,
-        tokens: &[u32],
-        pos: usize,
-        cache: &mut KvCache,
-    ) -> Result<Tensor, EngineError> {
-        let t = tokens.len();
-        if t == 0 {
-            return Err(EngineError::InvalidRequest("no tokens to run".into()));
-        }
-        if pos + t > self.cfg.context {
-            return Err(EngineError::ContextOverflow {
-                prompt: pos + t,
-                max_tokens: 0,
-                context: self.cfg.context,
+    fn forward_batch(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError> {
+        let mut spans = Vec::with_capacity(steps.len());
+        let mut ids = Vec::new();
+        for step in steps.iter() {
+            let t = step.tokens.len();
+            if t == 0 {
+                return Err(EngineError::InvalidRequest("no tokens to run".into()));
+            }
+            if step.pos + t > self.cfg.context {
+                return Err(EngineError::ContextOverflow {
+                    prompt: step.pos + t,
+                    max_tokens: 0,
+                    context: self.cfg.context,
+                });
+            }
+            let past = step.cache.held();
+            let window = self.cfg.sliding_window;
+            let need_mask = t > 1 || window.is_some_and(|w| past + t > w);
+            spans.push(Span {
+                offset: ids.len(),
+                len: t,
+                pos: step.pos,
+                past,
+                mask: need_mask
+                    .then(|| causal_mask(t, past, window, &self.device))
+                    .transpose()?,
             });
+            ids.extend_from_slice(step.tokens);
         }
-        let past = cache.held();
-        let ids = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        if spans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
         let mut x = self.embed.forward(&ids)?;
-        let window = self.cfg.sliding_window;
-        let need_mask = t > 1 || window.is_some_and(|w| past + t > w);
-        let mask = if need_mask {
-            Some(causal_mask(t, past, window, &self.device)?)
-        } else {
-            None
-        };
         for i in 0..self.blocks.len() {
-            x = self.block_forward(i, &x, pos, past, mask.as_ref(), cache)?;
+            x = self.block_forward(i, &x, &spans, steps)?;
         }
-        cache.advance(t)?;
-        let x = self.norm.forward(&last_position(&x)?)?;
-        let logits = self.head.forward(&x)?.squeeze(0)?.to_dtype(DType::F32)?;
-        Ok(logits)
+        // The last position of every sequence, through the head together.
+        let mut lasts = Vec::with_capacity(spans.len());
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            step.cache.advance(span.len)?;
+            lasts.push(x.narrow(1, span.offset + span.len - 1, 1)?);
+        }
+        let last = Tensor::cat(&lasts, 1)?;
+        let logits = self
+            .head
+            .forward(&self.norm.forward(&last)?)?
+            .squeeze(0)?
+            .to_dtype(DType::F32)?;
+        (0..spans.len()).map(|i| Ok(logits.get(i)?)).collect()
     }
 
     fn new_cache(&self) -> KvCache {

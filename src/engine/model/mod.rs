@@ -10,16 +10,37 @@ use super::EngineError;
 pub mod layers;
 pub mod llama;
 
+/// One sequence's share of a batched forward pass: its new tokens, the position of the
+/// first of them, and its cache.
+#[derive(Debug)]
+pub struct Step<'a> {
+    /// New tokens of this sequence.
+    pub tokens: &'a [u32],
+    /// Position of `tokens[0]` in the sequence.
+    pub pos: usize,
+    /// The sequence's cache, appended to.
+    pub cache: &'a mut KvCache,
+}
+
 /// What every architecture offers the engine.
 pub trait Model: Send + Sync {
-    /// Runs `tokens` (positions `pos..pos + tokens.len()` of one sequence) through the
-    /// model, appending to `cache`, and returns the logits of the last token (f32, vocab).
+    /// Runs several sequences at once (each with its own tokens, position and cache):
+    /// the weight matmuls see all their tokens together, attention runs per sequence.
+    /// Returns the logits of each sequence's last token (f32, vocab).
+    fn forward_batch(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError>;
+    /// One sequence: `tokens` at positions `pos..`, appending to `cache`; the logits of
+    /// the last token.
     fn forward(
         &self,
         tokens: &[u32],
         pos: usize,
         cache: &mut KvCache,
-    ) -> Result<Tensor, EngineError>;
+    ) -> Result<Tensor, EngineError> {
+        let mut steps = [Step { tokens, pos, cache }];
+        let mut out = self.forward_batch(&mut steps)?;
+        out.pop()
+            .ok_or_else(|| EngineError::InvalidRequest("no sequence to run".into()))
+    }
     /// A fresh cache for one sequence.
     fn new_cache(&self) -> KvCache;
     /// Static facts about the model.
