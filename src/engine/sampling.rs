@@ -135,7 +135,16 @@ impl Sampler {
         if p.temperature <= 0.0 {
             return argmax(logits);
         }
-        let mut idx: Vec<usize> = (0..logits.len()).collect();
+        // Tokens more than 30 temperatures below the best have relative probability under
+        // e^-30: leaving them out before sorting changes nothing and spares sorting the
+        // whole vocabulary on every token.
+        let best = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let floor = best - 30.0 * p.temperature;
+        let mut idx: Vec<usize> = (0..logits.len()).filter(|&i| logits[i] >= floor).collect();
+        if idx.is_empty() {
+            // Only NaN logits: nothing to weigh.
+            return argmax(logits);
+        }
         idx.sort_unstable_by(|&a, &b| logits[b].total_cmp(&logits[a]));
         if p.top_k > 0 {
             idx.truncate(p.top_k);
@@ -210,6 +219,15 @@ mod tests {
             ..params.clone()
         };
         assert_ne!(draw(&params), draw(&other));
+    }
+
+    #[test]
+    fn nan_logits_do_not_panic() {
+        let mut s = Sampler::new(SamplingParams {
+            temperature: 1.0,
+            ..Default::default()
+        });
+        assert_eq!(s.sample(&mut [f32::NAN, f32::NAN], &[]), 0);
     }
 
     #[test]
