@@ -17,7 +17,9 @@ if [ -z "${LOGLENS_MODEL:-}" ]; then
   LOGLENS_MODEL="$(models/fetch-default.sh)"
   export LOGLENS_MODEL
 fi
-rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,7 +1,6 @@
 //! The engine on the real default model, compared with llama.cpp's outputs in
 //! `../shared/data/reference`, and its behaviour on bad input.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use loglens::engine::{
@@ -9,15 +8,7 @@ use loglens::engine::{
 };
 use serde_json::Value;
 
-/// The default model: `LOGLENS_MODEL`, else `models/` in the checkout (scripts/test.sh
-/// fetches it there).
-fn model_path() -> PathBuf {
-    std::env::var_os("LOGLENS_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        })
-}
+use super::model_path;
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();

@@ -11,11 +11,20 @@ mod tiny;
 
 use std::path::{Path, PathBuf};
 
-/// Benchmark data beside the checkout (`LOGLENS_DATA` overrides).
+/// Benchmark data beside the checkout (`LOGLENS_DATA` overrides), as `loglens bench`
+/// finds it.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("LOGLENS_DATA")
+    loglens::bench::data_dir()
+}
+
+/// The default model: `LOGLENS_MODEL`, else `models/` in the checkout (scripts/test.sh
+/// fetches it there).
+pub fn model_path() -> PathBuf {
+    std::env::var_os("LOGLENS_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        })
 }
 
 /// The example logs shipped in the repository.
