@@ -6,10 +6,16 @@ use candle_core::Tensor;
 /// Keys and values of one sequence, per layer: (1, kv_heads, positions, head_dim).
 #[derive(Debug, Clone)]
 pub struct KvCache {
+    /// Per layer: key and value storage, (1, kv_heads, capacity, head_dim).
     layers: Vec<Option<(Tensor, Tensor)>>,
+    /// Per layer: positions held in the storage.
+    held: Vec<usize>,
     len: usize,
     window: Option<usize>,
 }
+
+/// Growth step of the cache storage, in positions.
+pub const GROW: usize = 256;
 
 impl KvCache {
     /// An empty cache for `layers` layers; with a sliding window, only the last `window`
@@ -17,6 +23,7 @@ impl KvCache {
     pub fn new(layers: usize, window: Option<usize>) -> Self {
         Self {
             layers: vec![None; layers],
+            held: vec![0; layers],
             len: 0,
             window,
         }
@@ -34,25 +41,45 @@ impl KvCache {
 
     /// Positions currently held for attention.
     pub fn held(&self) -> usize {
-        self.layers
-            .first()
-            .and_then(|l| l.as_ref())
-            .map_or(0, |(k, _)| k.dim(2).unwrap_or(0))
+        self.held.first().copied().unwrap_or(0)
     }
 
     /// Appends new keys/values for `layer` and returns the full keys/values to attend.
+    /// Storage grows in steps of [`GROW`] positions and is written in place, so a decode
+    /// step copies only its own keys, not the whole history.
     pub fn append(
         &mut self,
         layer: usize,
         k: Tensor,
         v: Tensor,
     ) -> candle_core::Result<(Tensor, Tensor)> {
-        let (k, v) = match self.layers[layer].take() {
-            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
-            None => (k, v),
+        let t = k.dim(2)?;
+        let held = self.held_in(layer)?;
+        let need = held + t;
+        let (kb, vb) = match self.layers[layer].take() {
+            Some((kb, vb)) if kb.dim(2)? >= need => (kb, vb),
+            old => {
+                let cap = need.div_ceil(GROW) * GROW;
+                let (b, h, _, d) = k.dims4()?;
+                let kb = Tensor::zeros((b, h, cap, d), k.dtype(), k.device())?;
+                let vb = Tensor::zeros((b, h, cap, d), v.dtype(), v.device())?;
+                if let Some((ok, ov)) = old {
+                    kb.slice_set(&ok.narrow(2, 0, held)?, 2, 0)?;
+                    vb.slice_set(&ov.narrow(2, 0, held)?, 2, 0)?;
+                }
+                (kb, vb)
+            }
         };
-        self.layers[layer] = Some((k.clone(), v.clone()));
-        Ok((k, v))
+        kb.slice_set(&k.contiguous()?, 2, held)?;
+        vb.slice_set(&v.contiguous()?, 2, held)?;
+        let out = (kb.narrow(2, 0, need)?, vb.narrow(2, 0, need)?);
+        self.layers[layer] = Some((kb, vb));
+        self.held[layer] = need;
+        Ok(out)
+    }
+
+    fn held_in(&self, layer: usize) -> candle_core::Result<usize> {
+        Ok(self.held[layer])
     }
 
     /// Records that `n` positions were added (after all layers appended), dropping
@@ -60,11 +87,22 @@ impl KvCache {
     pub fn advance(&mut self, n: usize) -> candle_core::Result<()> {
         self.len += n;
         if let Some(w) = self.window {
-            for (k, v) in self.layers.iter_mut().flatten() {
-                let held = k.dim(2)?;
-                if held > w {
-                    *k = k.narrow(2, held - w, w)?.contiguous()?;
-                    *v = v.narrow(2, held - w, w)?.contiguous()?;
+            for (slot, held) in self.layers.iter_mut().zip(self.held.iter_mut()) {
+                if let Some((k, v)) = slot {
+                    if *held > w {
+                        // Keep the last `w` positions, moved to the front of new storage.
+                        let keep_k = k.narrow(2, *held - w, w)?.contiguous()?;
+                        let keep_v = v.narrow(2, *held - w, w)?.contiguous()?;
+                        let cap = (w + 1).div_ceil(GROW) * GROW;
+                        let (b, h, _, d) = keep_k.dims4()?;
+                        let nk = Tensor::zeros((b, h, cap, d), keep_k.dtype(), keep_k.device())?;
+                        let nv = Tensor::zeros((b, h, cap, d), keep_v.dtype(), keep_v.device())?;
+                        nk.slice_set(&keep_k, 2, 0)?;
+                        nv.slice_set(&keep_v, 2, 0)?;
+                        *k = nk;
+                        *v = nv;
+                        *held = w;
+                    }
                 }
             }
         }
