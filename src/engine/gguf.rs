@@ -81,10 +81,7 @@ impl Gguf {
         let end = content
             .tensor_infos
             .values()
-            .map(|t| {
-                let elems: usize = t.shape.elem_count();
-                t.offset + (elems / t.ggml_dtype.block_size() * t.ggml_dtype.type_size()) as u64
-            })
+            .map(|t| t.offset + tensor_bytes(t))
             .max()
             .unwrap_or(0);
         if content.tensor_data_offset + end > len {
@@ -207,13 +204,7 @@ impl Gguf {
 
     /// Total bytes of tensor data.
     pub fn weight_bytes(&self) -> u64 {
-        self.content
-            .tensor_infos
-            .values()
-            .map(|t| {
-                (t.shape.elem_count() / t.ggml_dtype.block_size() * t.ggml_dtype.type_size()) as u64
-            })
-            .sum()
+        self.content.tensor_infos.values().map(tensor_bytes).sum()
     }
 
     /// Loads a tensor as stored.
@@ -262,6 +253,11 @@ pub(crate) fn to_matmul(
             }
         }
     }
+}
+
+/// Bytes a tensor occupies in the file.
+fn tensor_bytes(t: &gguf_file::TensorInfo) -> u64 {
+    (t.shape.elem_count() / t.ggml_dtype.block_size() * t.ggml_dtype.type_size()) as u64
 }
 
 fn invalid(path: &Path, reason: String) -> EngineError {

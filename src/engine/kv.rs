@@ -54,7 +54,7 @@ impl KvCache {
         v: Tensor,
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let t = k.dim(2)?;
-        let held = self.held_in(layer)?;
+        let held = self.held[layer];
         let need = held + t;
         let (kb, vb) = match self.layers[layer].take() {
             Some((kb, vb)) if kb.dim(2)? >= need => (kb, vb),
@@ -76,10 +76,6 @@ impl KvCache {
         self.layers[layer] = Some((kb, vb));
         self.held[layer] = need;
         Ok(out)
-    }
-
-    fn held_in(&self, layer: usize) -> candle_core::Result<usize> {
-        Ok(self.held[layer])
     }
 
     /// Records that `n` positions were added (after all layers appended), dropping

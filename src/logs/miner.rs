@@ -13,7 +13,6 @@
 //! Template ids are a hash of the template text, so they survive restarts; the state
 //! saves to and loads from a JSON file.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
@@ -311,7 +310,7 @@ impl Miner {
         }
         let mut miner = Self::new(state.config);
         miner.overflow = state.overflow;
-        let mut tree: HashMap<(u32, String), Vec<u32>> = HashMap::new();
+        let mut tree: FxHashMap<(u32, String), Vec<u32>> = FxHashMap::default();
         for (i, c) in state.clusters.iter().enumerate() {
             if Some(i as u32) == state.overflow || c.merged_into.is_some() {
                 continue;
@@ -322,7 +321,7 @@ impl Miner {
             );
             tree.entry(key).or_default().push(i as u32);
         }
-        miner.tree = tree.into_iter().collect();
+        miner.tree = tree;
         miner.clusters = state.clusters;
         Ok(miner)
     }
