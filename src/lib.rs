@@ -16,3 +16,5 @@ pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod logs;
+pub mod metrics;
+pub mod server;

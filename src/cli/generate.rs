@@ -8,7 +8,9 @@ use anyhow::Context;
 
 use super::{GenerateArgs, ModelArgs, EXIT_OK};
 use crate::engine::device::set_cpu_threads;
-use crate::engine::{Engine, Event, GenerateRequest, Input, Message, ModelSpec, SamplingParams};
+use crate::engine::{
+    Constraint, Engine, Event, GenerateRequest, Input, Message, ModelSpec, SamplingParams,
+};
 
 /// The default model's file name.
 pub(crate) const DEFAULT_MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -71,6 +73,9 @@ pub(super) fn run(args: GenerateArgs) -> anyhow::Result<i32> {
         },
         max_tokens: args.max_tokens,
         stop: args.stop.clone(),
+        constraint: constraint(&args)?,
+        logprobs: None,
+        cancel: None,
     };
     let mut out = std::io::stdout().lock();
     let mut failed = None;
@@ -90,6 +95,24 @@ pub(super) fn run(args: GenerateArgs) -> anyhow::Result<i32> {
     }
     let _ = writeln!(out);
     Ok(EXIT_OK)
+}
+
+fn constraint(args: &GenerateArgs) -> anyhow::Result<Option<Constraint>> {
+    Ok(if let Some(path) = &args.schema {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the schema {}", path.display()))?;
+        let schema = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        Some(Constraint::JsonSchema(schema))
+    } else if args.json {
+        Some(Constraint::JsonObject)
+    } else if let Some(rx) = &args.regex {
+        Some(Constraint::Regex(rx.clone()))
+    } else if !args.choice.is_empty() {
+        Some(Constraint::Choice(args.choice.clone()))
+    } else {
+        None
+    })
 }
 
 /// `loglens models list`: every `.gguf` in the model directory and in `extra`.

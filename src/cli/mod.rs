@@ -10,6 +10,7 @@ use crate::logs::level::Level;
 mod analyze;
 mod bench;
 mod generate;
+mod serve;
 
 /// loglens: find what is abnormal in your logs, on your own machine.
 #[derive(Debug, Parser)]
@@ -39,6 +40,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Generate a completion with the local model; prints only the completion.
     Generate(GenerateArgs),
+    /// Serve the local model through an OpenAI-compatible HTTP API.
+    Serve(ServeArgs),
     /// Local models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -109,6 +112,47 @@ pub struct GenerateArgs {
     /// Stop at this string (repeatable).
     #[arg(long)]
     pub stop: Vec<String>,
+    /// Constrain the output to JSON valid for the schema in this file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "regex", "choice"])]
+    pub schema: Option<PathBuf>,
+    /// Constrain the output to any JSON object.
+    #[arg(long, conflicts_with_all = ["regex", "choice"])]
+    pub json: bool,
+    /// Constrain the output to match this regular expression.
+    #[arg(long, conflicts_with = "choice")]
+    pub regex: Option<String>,
+    /// Constrain the output to one of these strings (repeatable).
+    #[arg(long)]
+    pub choice: Vec<String>,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// `loglens serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; 127.0.0.1 keeps the API on this machine.
+    #[arg(long, default_value = "127.0.0.1", env = "LOGLENS_HOST")]
+    pub host: String,
+    /// Port (0 picks a free one; the address is printed on stdout).
+    #[arg(long, default_value_t = 8080, env = "LOGLENS_PORT")]
+    pub port: u16,
+    /// Require `Authorization: Bearer KEY` on /v1/*.
+    #[arg(long, env = "LOGLENS_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Allow browser requests from this origin (repeatable); no CORS headers otherwise.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+    /// Sequences decoding together at most.
+    #[arg(long, default_value_t = 16)]
+    pub max_batch: usize,
+    /// Requests waiting for a slot at most; beyond it requests get 429.
+    #[arg(long, default_value_t = 64)]
+    pub max_queue: usize,
+    /// Largest request body, in MiB.
+    #[arg(long, default_value_t = 8)]
+    pub max_body_mib: usize,
     /// The model.
     #[command(flatten)]
     pub model: ModelArgs,
@@ -229,6 +273,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Models(ModelsCommand::List { paths, json }) => generate::list_models(&paths, json),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),

@@ -43,6 +43,20 @@ pub enum EngineError {
     /// Rendering the chat template failed.
     #[error("chat template: {0}")]
     Template(String),
+    /// The grammar of a constrained request failed while decoding.
+    #[error("constraint: {0}")]
+    Constraint(String),
+    /// The scheduler's queue is full; retry later.
+    #[error("the engine is busy: {queued} requests waiting (limit {limit})")]
+    Overloaded {
+        /// Requests waiting.
+        queued: usize,
+        /// The queue limit.
+        limit: usize,
+    },
+    /// The scheduler has stopped (shutting down).
+    #[error("the engine is shutting down")]
+    ShuttingDown,
     /// A tensor operation failed.
     #[error("compute: {0}")]
     Compute(#[from] candle_core::Error),

@@ -11,31 +11,42 @@
 //! - [`sampling`]: logits to tokens.
 //! - [`device`]: CPU or CUDA.
 
+pub mod batch;
 pub mod chat;
+pub mod constrain;
 pub mod device;
 pub mod error;
 pub mod gguf;
 pub mod kv;
 pub mod model;
 pub mod sampling;
+pub mod scheduler;
 pub mod tokenizer;
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
+pub use batch::{Prepared, Sink};
 pub use chat::Message;
+pub use constrain::Constraint;
 pub use device::DeviceSpec;
 pub use error::EngineError;
 pub use gguf::WeightFormat;
 pub use sampling::SamplingParams;
+pub use scheduler::{Scheduler, SchedulerConfig};
 
+use crate::metrics::Histogram;
 use chat::ChatTemplate;
+use constrain::Grammars;
 use model::{Model, ModelInfo};
-use sampling::Sampler;
-use tokenizer::{Detokenizer, Tok};
+use tokenizer::Tok;
+
+/// Most tokens one forward pass of a batch runs (decode tokens plus prompt chunks).
+pub const STEP_TOKENS: usize = 512;
 
 /// What `models list` shows of a model file, read from its header only.
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +128,33 @@ pub struct GenerateRequest {
     pub max_tokens: usize,
     /// Stop strings (matched across token boundaries, not included in the output).
     pub stop: Vec<String>,
+    /// What the output must match.
+    pub constraint: Option<Constraint>,
+    /// Report each token's log-probability and this many alternatives (0..=20).
+    pub logprobs: Option<usize>,
+    /// Set from any thread to stop the request at the next step.
+    pub cancel: Option<CancelToken>,
+}
+
+/// Cancels a request from another thread (a client that went away).
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not yet cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks for the request to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether it was asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl GenerateRequest {
@@ -127,6 +165,9 @@ impl GenerateRequest {
             sampling: SamplingParams::default(),
             max_tokens,
             stop: Vec::new(),
+            constraint: None,
+            logprobs: None,
+            cancel: None,
         }
     }
 }
@@ -154,6 +195,21 @@ pub struct Usage {
     pub ttft_s: f64,
     /// Total time, in seconds.
     pub total_s: f64,
+    /// Full grammar masks computed (a sampled token the grammar refused).
+    pub constraint_masks: usize,
+    /// Seconds spent computing them.
+    pub constraint_s: f64,
+    /// Tokens the grammar forced (fed without sampling).
+    pub forced_tokens: usize,
+}
+
+/// One alternative token and its log-probability.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TopLogprob {
+    /// Token id.
+    pub id: u32,
+    /// Natural log of its probability.
+    pub logprob: f32,
 }
 
 /// What the engine streams back.
@@ -166,6 +222,21 @@ pub enum Event {
         text: String,
         /// The token.
         token: u32,
+    },
+    /// A generated token with its log-probability (only when the request asks for
+    /// logprobs); comes before the text it completes.
+    Token {
+        /// The token.
+        id: u32,
+        /// Its log-probability under the model (0 for tokens the grammar forced).
+        logprob: f32,
+        /// The most likely tokens at that position.
+        top: Vec<TopLogprob>,
+    },
+    /// The request failed while generating; nothing follows.
+    Error {
+        /// What went wrong.
+        message: String,
     },
     /// The end.
     Done {
@@ -185,6 +256,10 @@ pub struct Engine {
     tok: Tok,
     template: ChatTemplate,
     path: PathBuf,
+    grammars: OnceLock<Result<Grammars, String>>,
+    token_bytes: OnceLock<Vec<Vec<u8>>>,
+    /// Time of each full grammar mask computed.
+    pub mask_hist: Histogram,
 }
 
 impl std::fmt::Debug for Engine {
@@ -239,6 +314,9 @@ impl Engine {
             tok,
             template,
             path: spec.path.clone(),
+            grammars: OnceLock::new(),
+            token_bytes: OnceLock::new(),
+            mask_hist: Histogram::default(),
         })
     }
 
@@ -255,6 +333,32 @@ impl Engine {
     /// The tokenizer.
     pub fn tokenizer(&self) -> &Tok {
         &self.tok
+    }
+
+    /// The grammar compiler, built on first use (the token trie takes a moment).
+    pub fn grammars(&self) -> Result<&Grammars, EngineError> {
+        self.grammars
+            .get_or_init(|| {
+                Grammars::new(&self.tok, self.info().vocab_size).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| EngineError::Unsupported {
+                what: "constrained decoding",
+                detail: e.clone(),
+            })
+    }
+
+    /// A token's text for display (lossy when it holds part of a character) and its
+    /// exact bytes.
+    pub fn token_piece(&self, id: u32) -> (String, Vec<u8>) {
+        let table = self
+            .token_bytes
+            .get_or_init(|| self.tok.token_bytes().unwrap_or_default());
+        let mut bytes = table.get(id as usize).cloned().unwrap_or_default();
+        if bytes.first() == Some(&0xff) {
+            bytes.remove(0);
+        }
+        (String::from_utf8_lossy(&bytes).into_owned(), bytes)
     }
 
     /// Renders messages with the chat template, assistant turn opened.
@@ -331,177 +435,32 @@ impl Engine {
             .ok_or_else(|| EngineError::InvalidRequest("no request".into()))
     }
 
-    /// Runs several requests together: each is prefilled on its own, then all decode in
-    /// one batch per step (the weight matmuls read the weights once for every sequence),
-    /// and each finishes on its own. Every request streams to its own sink. Returns the
-    /// usage of each, in order.
+    /// Runs several requests together: they share each forward pass (prompts prefilled
+    /// in chunks, then every sequence's next token in one batch, the weight matmuls
+    /// reading the weights once for all) and each finishes on its own, streaming to its
+    /// own sink. Returns the usage of each, in order; the first request that fails fails
+    /// the call.
     pub fn generate_many(
         &self,
         requests: Vec<(&GenerateRequest, &mut EventSink<'_>)>,
     ) -> Result<Vec<Usage>, EngineError> {
-        let mut seqs = requests
+        let prepared = requests
             .into_iter()
-            .map(|(req, sink)| self.start(req, sink))
-            .collect::<Result<Vec<_>, _>>()?;
-        // Prefill in chunks so memory for attention scores stays bounded.
-        const CHUNK: usize = 512;
-        for seq in &mut seqs {
-            let mut logits = None;
-            for (i, chunk) in seq.prompt.chunks(CHUNK).enumerate() {
-                logits = Some(self.model.forward(chunk, i * CHUNK, &mut seq.cache)?);
-            }
-            if let Some(l) = logits {
-                seq.logits = l.to_vec1::<f32>()?;
-            }
+            .map(|(req, sink)| Ok((self.prepare(req.clone())?, sink)))
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        let mut seqs: Vec<batch::Seq<'_>> = prepared
+            .into_iter()
+            .map(|(p, sink)| self.admit(p, Box::new(sink)))
+            .collect();
+        while seqs.iter().any(|s| !s.is_done()) {
+            self.step(&mut seqs, STEP_TOKENS)?;
         }
-        loop {
-            let mut next = Vec::new();
-            for (k, seq) in seqs.iter_mut().enumerate() {
-                if seq.finish.is_some() {
-                    continue;
-                }
-                if let Some(token) = self.accept(seq)? {
-                    next.push((k, token));
-                }
-            }
-            if next.is_empty() {
-                break;
-            }
-            let tokens: Vec<[u32; 1]> = next.iter().map(|&(_, t)| [t]).collect();
-            let mut live: Vec<&mut Seq<'_>> =
-                seqs.iter_mut().filter(|s| s.finish.is_none()).collect();
-            let mut steps: Vec<model::Step<'_>> = live
-                .iter_mut()
-                .zip(&tokens)
-                .map(|(seq, tok)| model::Step {
-                    tokens: tok,
-                    pos: seq.prompt.len() + seq.generated.len() - 1,
-                    cache: &mut seq.cache,
-                })
-                .collect();
-            let logits = self.model.forward_batch(&mut steps)?;
-            drop(steps);
-            for (seq, l) in live.iter_mut().zip(logits) {
-                seq.logits = l.to_vec1::<f32>()?;
-            }
-        }
-        Ok(seqs.into_iter().map(|s| s.usage).collect())
-    }
-
-    fn start<'s>(
-        &self,
-        req: &'s GenerateRequest,
-        sink: &'s mut EventSink<'s>,
-    ) -> Result<Seq<'s>, EngineError> {
-        req.sampling.validate()?;
-        if req.max_tokens == 0 {
-            return Err(EngineError::InvalidRequest(
-                "max_tokens must be at least 1".into(),
-            ));
-        }
-        let prompt = self.prompt_tokens(&req.input)?;
-        if prompt.is_empty() {
-            return Err(EngineError::InvalidRequest("the prompt is empty".into()));
-        }
-        let context = self.info().context_length;
-        if prompt.len() + req.max_tokens > context {
-            return Err(EngineError::ContextOverflow {
-                prompt: prompt.len(),
-                max_tokens: req.max_tokens,
-                context,
-            });
-        }
-        let vocab = self.info().vocab_size as u32;
-        if let Some(bad) = prompt.iter().find(|&&t| t >= vocab) {
-            return Err(EngineError::InvalidRequest(format!(
-                "token id {bad} is outside the vocabulary ({vocab})"
-            )));
-        }
-        Ok(Seq {
-            req,
-            sink,
-            usage: Usage {
-                prompt_tokens: prompt.len(),
-                ..Default::default()
-            },
-            prompt,
-            cache: self.model.new_cache(),
-            sampler: Sampler::new(req.sampling.clone()),
-            detok: Detokenizer::default(),
-            generated: Vec::new(),
-            text: String::new(),
-            emitted: 0,
-            max_stop: req.stop.iter().map(String::len).max().unwrap_or(0),
-            start: Instant::now(),
-            logits: Vec::new(),
-            finish: None,
-        })
-    }
-
-    /// Samples the sequence's next token and streams what it completes. Returns the
-    /// token to run next, or `None` when the sequence has finished.
-    fn accept(&self, seq: &mut Seq<'_>) -> Result<Option<u32>, EngineError> {
-        let next = seq.sampler.sample(&mut seq.logits, &seq.generated);
-        if seq.generated.is_empty() {
-            seq.usage.ttft_s = seq.start.elapsed().as_secs_f64();
-        }
-        let finish = if self.tok.stop_ids.contains(&next) {
-            Some(FinishReason::Stop)
-        } else {
-            seq.generated.push(next);
-            seq.usage.completion_tokens = seq.generated.len();
-            let mut finish = None;
-            if let Some(delta) = seq.detok.push(&self.tok, next)? {
-                seq.text.push_str(&delta);
-                // Stop strings may span tokens: search the text not yet emitted plus a
-                // margin, and hold back what could still start one.
-                if let Some(cut) = find_stop(&seq.text, seq.emitted, &seq.req.stop) {
-                    if cut > seq.emitted {
-                        let piece = seq.text[seq.emitted..cut].to_string();
-                        let _ = (seq.sink)(Event::Text {
-                            text: piece,
-                            token: next,
-                        });
-                    }
-                    // Nothing after the stop string is ever sent.
-                    seq.emitted = seq.text.len();
-                    finish = Some(FinishReason::Stop);
-                } else {
-                    let safe = safe_end(&seq.text, seq.max_stop);
-                    if safe > seq.emitted {
-                        let piece = seq.text[seq.emitted..safe].to_string();
-                        seq.emitted = safe;
-                        if (seq.sink)(Event::Text {
-                            text: piece,
-                            token: next,
-                        })
-                        .is_break()
-                        {
-                            finish = Some(FinishReason::Cancelled);
-                        }
-                    }
-                }
-            }
-            if finish.is_none() && seq.generated.len() >= seq.req.max_tokens {
-                finish = Some(FinishReason::Length);
-            }
-            finish
-        };
-        let Some(finish) = finish else {
-            return Ok(Some(next));
-        };
-        // Text held back while it could have begun a stop string.
-        if finish != FinishReason::Cancelled && seq.emitted < seq.text.len() {
-            let piece = seq.text[seq.emitted..].to_string();
-            seq.emitted = seq.text.len();
-            let token = *seq.generated.last().unwrap_or(&0);
-            let _ = (seq.sink)(Event::Text { text: piece, token });
-        }
-        seq.usage.total_s = seq.start.elapsed().as_secs_f64();
-        let usage = seq.usage;
-        let _ = (seq.sink)(Event::Done { finish, usage });
-        seq.finish = Some(finish);
-        Ok(None)
+        seqs.into_iter()
+            .map(|mut s| match s.take_error() {
+                Some(e) => Err(e),
+                None => Ok(s.usage()),
+            })
+            .collect()
     }
 
     /// Runs a request and returns the whole text.
@@ -515,71 +474,10 @@ impl Engine {
             match e {
                 Event::Text { text, .. } => out.push_str(&text),
                 Event::Done { finish: f, .. } => finish = f,
+                Event::Token { .. } | Event::Error { .. } => {}
             }
             ControlFlow::Continue(())
         })?;
         Ok((out, finish, usage))
-    }
-}
-
-/// A request being generated.
-struct Seq<'s> {
-    req: &'s GenerateRequest,
-    sink: &'s mut EventSink<'s>,
-    prompt: Vec<u32>,
-    cache: kv::KvCache,
-    sampler: Sampler,
-    detok: Detokenizer,
-    generated: Vec<u32>,
-    text: String,
-    emitted: usize,
-    max_stop: usize,
-    usage: Usage,
-    start: Instant,
-    logits: Vec<f32>,
-    finish: Option<FinishReason>,
-}
-
-/// Byte offset where the first stop string starts in `text[from..]`, searching from a
-/// little before `from` so strings spanning two deltas are found.
-fn find_stop(text: &str, from: usize, stops: &[String]) -> Option<usize> {
-    stops
-        .iter()
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| {
-            let mut start = from.saturating_sub(s.len());
-            while !text.is_char_boundary(start) {
-                start -= 1;
-            }
-            text[start..].find(s.as_str()).map(|i| start + i)
-        })
-        .min()
-}
-
-/// End of the text that can be emitted without cutting a possible stop string.
-fn safe_end(text: &str, max_stop: usize) -> usize {
-    if max_stop == 0 {
-        return text.len();
-    }
-    let mut end = text.len().saturating_sub(max_stop - 1);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    end
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stop_strings_across_deltas() {
-        let stops = vec!["END".to_string()];
-        assert_eq!(find_stop("abcEN", 3, &stops), None);
-        assert_eq!(find_stop("abcEND!", 5, &stops), Some(3));
-        assert_eq!(safe_end("abcEN", 3), 3);
-        assert_eq!(safe_end("héllo", 2), 5);
-        assert_eq!(safe_end("hé", 2), 1);
-        assert_eq!(safe_end("abc", 0), 3);
     }
 }

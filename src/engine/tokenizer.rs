@@ -31,6 +31,8 @@ const END_OF_TURN: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Tok {
     inner: Tokenizer,
+    /// The same tokenizer with special-token text treated as plain text.
+    plain: Tokenizer,
     /// Beginning-of-sequence id, if the model has one.
     pub bos: Option<u32>,
     /// Ids that end generation (EOS and every end-of-turn token).
@@ -116,6 +118,8 @@ impl Tok {
             .map(|(tok, t)| AddedToken::from(tok.clone(), *t == 3))
             .collect();
         inner.add_special_tokens(&specials);
+        let mut plain = inner.clone();
+        plain.set_encode_special_tokens(true);
         let id = |k: &str| g.opt_uint(k).map(|v| v as u32);
         let bos = id("tokenizer.ggml.bos_token_id");
         let eos = id("tokenizer.ggml.eos_token_id");
@@ -136,6 +140,7 @@ impl Tok {
         };
         Ok(Self {
             inner,
+            plain,
             bos,
             stop_ids,
             bos_text: text(bos),
@@ -149,6 +154,29 @@ impl Tok {
         self.inner
             .encode(text, false)
             .map(|e| e.get_ids().to_vec())
+            .map_err(|e| EngineError::Tokenizer(e.to_string()))
+    }
+
+    /// Token ids of `text` where special-token text (`<|im_end|>`) is plain text: for
+    /// text that comes from outside, like a grammar's literal strings.
+    pub fn encode_plain(&self, text: &str) -> Result<Vec<u32>, EngineError> {
+        self.plain
+            .encode(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| EngineError::Tokenizer(e.to_string()))
+    }
+
+    /// The bytes of every token, by id; special tokens are marked with a leading 0xFF
+    /// byte (llguidance's convention).
+    pub fn token_bytes(&self) -> Result<Vec<Vec<u8>>, EngineError> {
+        let json: serde_json::Value = serde_json::from_str(
+            &self
+                .inner
+                .to_string(false)
+                .map_err(|e| EngineError::Tokenizer(e.to_string()))?,
+        )
+        .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+        llguidance::token_bytes_from_tokenizer_json(&json)
             .map_err(|e| EngineError::Tokenizer(e.to_string()))
     }
 

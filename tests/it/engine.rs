@@ -1,7 +1,7 @@
 //! The engine on the real default model, compared with llama.cpp's outputs in
 //! `../shared/data/reference`, and its behaviour on bad input.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use loglens::engine::{
     Engine, EngineError, GenerateRequest, Input, Message, ModelSpec, WeightFormat,
@@ -10,11 +10,14 @@ use serde_json::Value;
 
 use super::model_path;
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
+/// The default model, loaded once for all tests.
+pub(crate) fn engine() -> &'static Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        Engine::load(&ModelSpec::cpu(model_path()))
-            .expect("default model (run models/fetch-default.sh or set LOGLENS_MODEL)")
+        Arc::new(
+            Engine::load(&ModelSpec::cpu(model_path()))
+                .expect("default model (run models/fetch-default.sh or set LOGLENS_MODEL)"),
+        )
     })
 }
 

@@ -3,6 +3,7 @@
 mod accounting;
 mod bench;
 mod cli;
+mod constrain;
 mod engine;
 mod formats;
 mod miner;

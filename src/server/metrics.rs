@@ -1,0 +1,104 @@
+//! What `/metrics` reports, in Prometheus' text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::metrics::Histogram;
+
+/// The server's counters and histograms.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    prompt_tokens: AtomicU64,
+    completion_tokens: AtomicU64,
+    /// Time from receiving a request to its first token.
+    pub ttft: Histogram,
+    /// Time between consecutive tokens of a streamed response.
+    pub itl: Histogram,
+}
+
+impl Metrics {
+    /// One answered request.
+    pub fn count_request(&self, route: &str, status: u16) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((route.to_string(), status)).or_default() += 1;
+        }
+    }
+
+    /// Tokens of a finished generation.
+    pub fn count_tokens(&self, prompt: usize, completion: usize) {
+        self.prompt_tokens
+            .fetch_add(prompt as u64, Ordering::Relaxed);
+        self.completion_tokens
+            .fetch_add(completion as u64, Ordering::Relaxed);
+    }
+
+    /// The text exposition.
+    pub fn render(&self, queued: usize, running: usize, mask: Option<&Histogram>) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP loglens_requests_total HTTP requests by route and status.\n\
+             # TYPE loglens_requests_total counter\n",
+        );
+        if let Ok(m) = self.requests.lock() {
+            for ((route, status), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "loglens_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                    route.replace('\\', "\\\\").replace('"', "\\\"")
+                );
+            }
+        }
+        for (name, help, v) in [
+            (
+                "loglens_prompt_tokens_total",
+                "Prompt tokens processed.",
+                self.prompt_tokens.load(Ordering::Relaxed),
+            ),
+            (
+                "loglens_completion_tokens_total",
+                "Tokens generated.",
+                self.completion_tokens.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+        for (name, help, v) in [
+            (
+                "loglens_queue_depth",
+                "Requests waiting for a batch slot.",
+                queued,
+            ),
+            (
+                "loglens_running_sequences",
+                "Sequences in the running batch.",
+                running,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        self.ttft.render(
+            &mut out,
+            "loglens_time_to_first_token_seconds",
+            "Time from request to first generated token.",
+        );
+        self.itl.render(
+            &mut out,
+            "loglens_inter_token_latency_seconds",
+            "Time between generated tokens of a stream.",
+        );
+        if let Some(h) = mask {
+            h.render(
+                &mut out,
+                "loglens_constraint_mask_seconds",
+                "Time to compute one grammar token mask.",
+            );
+        }
+        out
+    }
+}
