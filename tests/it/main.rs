@@ -8,6 +8,7 @@ mod engine;
 mod formats;
 mod miner;
 mod report;
+mod server;
 mod tiny;
 
 use std::path::{Path, PathBuf};
