@@ -28,3 +28,14 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 # Unit tests, then the integration binary (benches are compiled by clippy above).
 cargo test --lib --bins --tests --locked
+
+echo "== OpenAI SDK tests (tests/openai)"
+# The official Python SDK against `loglens serve`, in a venv kept beside the build.
+target="${CARGO_TARGET_DIR:-target}"
+venv="${LOGLENS_TEST_VENV:-$target/sdk-venv}"
+if ! "$venv/bin/python" -c "import openai, pydantic, jsonschema, pytest" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet -r tests/openai/requirements.txt
+fi
+cargo build --locked --bin loglens
+LOGLENS_BIN="$target/debug/loglens" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/openai

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{BenchParseArgs, BenchTokensArgs, EXIT_OK};
+use super::{BenchParseArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK};
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
@@ -96,6 +96,90 @@ pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
         if let Some(m) = r.peak_rss_mb {
             println!("peak RSS     {m:.1} MiB");
         }
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
+    use crate::bench::serve::{run, ServeBench};
+    // Without --url: the model served in-process, on a free port, for this run only.
+    let mut local = None;
+    let (url, model_id) = match &args.url {
+        Some(u) => (u.clone(), args.model_id.clone()),
+        None => {
+            let engine = super::generate::load(&args.model)?;
+            let id = crate::server::model_id_for(&super::generate::model_path(&args.model));
+            let cfg = crate::server::ServeConfig {
+                addr: ([127, 0, 0, 1], 0).into(),
+                api_key: args.api_key.clone(),
+                cors_origins: Vec::new(),
+                body_limit: 8 << 20,
+                scheduler: crate::engine::SchedulerConfig {
+                    max_batch: args.concurrency.iter().copied().max().unwrap_or(1).max(1),
+                    ..Default::default()
+                },
+            };
+            let (addr, rt) = crate::server::spawn_local(engine, &id, &cfg)?;
+            local = Some(rt);
+            (format!("http://{addr}"), Some(id))
+        }
+    };
+    let model = match model_id {
+        Some(m) => m,
+        None => anyhow::bail!("--model-id is required with --url"),
+    };
+    let max_c = args.concurrency.iter().copied().max().unwrap_or(1).max(1);
+    let cfg = ServeBench {
+        url,
+        api_key: args.api_key.clone(),
+        model,
+        concurrency: args.concurrency.clone(),
+        requests: args.requests.unwrap_or(2 * max_c),
+        max_tokens: args.max_tokens.max(1),
+        constrained: args.constrained,
+    };
+    let levels = run(&cfg)?;
+    drop(local);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"url": cfg.url, "max_tokens": cfg.max_tokens, "levels": levels})
+        );
+        return Ok(EXIT_OK);
+    }
+    println!(
+        "{:>4} {:<11} {:>5} {:>4} {:>7} {:>9} {:>9} {:>15} {:>15} {:>9} {:>15}",
+        "conc",
+        "mode",
+        "reqs",
+        "errs",
+        "req/s",
+        "out tok/s",
+        "dec tok/s",
+        "TTFT p50/p99 ms",
+        "ITL p50/p99 ms",
+        "grammar %",
+        "mask p50/p99 us"
+    );
+    for l in &levels {
+        println!(
+            "{:>4} {:<11} {:>5} {:>4} {:>7.2} {:>9.1} {:>9.1} {:>15} {:>15} {:>9} {:>15}",
+            l.concurrency,
+            if l.constrained { "json_schema" } else { "text" },
+            l.requests,
+            l.errors,
+            l.requests_per_s,
+            l.output_tok_per_s,
+            l.decode_tok_per_s,
+            format!("{:.0} / {:.0}", l.ttft_p50_ms, l.ttft_p99_ms),
+            format!("{:.1} / {:.1}", l.itl_p50_ms, l.itl_p99_ms),
+            l.constraint_share
+                .map_or_else(|| "-".into(), |s| format!("{:.2}", s * 100.0)),
+            match (l.mask_p50_us, l.mask_p99_us) {
+                (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
+                _ => "-".into(),
+            },
+        );
     }
     Ok(EXIT_OK)
 }

@@ -221,6 +221,42 @@ pub enum BenchCommand {
     /// Inference speed: prefill and decode tokens/s, time to first token, inter-token
     /// latency, aggregate throughput at several concurrency levels, peak RSS.
     Tokens(BenchTokensArgs),
+    /// Load on the OpenAI-compatible API: requests/s, output tok/s, TTFT and inter-token
+    /// latency per concurrency level; with --constrained, the cost of JSON schemas.
+    Serve(BenchServeArgs),
+}
+
+/// `loglens bench serve`.
+#[derive(Debug, Args)]
+pub struct BenchServeArgs {
+    /// A running server (`http://host:port`); without it, the model is loaded and served
+    /// in-process on a free local port.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Bearer token for --url.
+    #[arg(long, env = "LOGLENS_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Model id to request (default: the id the server lists first).
+    #[arg(long)]
+    pub model_id: Option<String>,
+    /// Concurrency levels, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8")]
+    pub concurrency: Vec<usize>,
+    /// Requests per level (at least the concurrency; default twice the largest level).
+    #[arg(long)]
+    pub requests: Option<usize>,
+    /// max_tokens per request.
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// Run every level a second time with a JSON-schema response_format.
+    #[arg(long)]
+    pub constrained: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The model (when no --url).
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench tokens`.
@@ -277,5 +313,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Models(ModelsCommand::List { paths, json }) => generate::list_models(&paths, json),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
+        Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
     }
 }

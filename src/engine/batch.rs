@@ -256,12 +256,14 @@ impl Engine {
         let mut work = logits;
         let mut next = s.sampler.sample(&mut work, &s.generated);
         if let Some(g) = &mut s.grammar {
+            let t = Instant::now();
             if !g.allows(next)? {
                 let mut masked = raw.clone();
                 g.mask(&mut masked)?;
                 s.usage.constraint_masks += 1;
                 next = s.sampler.sample(&mut masked, &s.generated);
             }
+            s.usage.constraint_s += t.elapsed().as_secs_f64();
         }
         if s.generated.is_empty() {
             s.usage.ttft_s = s.start.elapsed().as_secs_f64();
@@ -284,17 +286,23 @@ impl Engine {
             }
         }
         if let Some(g) = &mut s.grammar {
+            let t = Instant::now();
             g.consume(next)?;
+            s.usage.constraint_s += t.elapsed().as_secs_f64();
         }
         if let Some(f) = self.push_token(s, next) {
             self.finish(s, f);
             return Ok(());
         }
         let mut queue = vec![next];
+        let t = Instant::now();
         let forced = match &mut s.grammar {
             Some(g) if !g.is_stopped() => g.forced()?,
             _ => Vec::new(),
         };
+        if s.grammar.is_some() {
+            s.usage.constraint_s += t.elapsed().as_secs_f64();
+        }
         s.usage.forced_tokens += forced.len();
         for t in forced {
             if s.req.logprobs.is_some() {
@@ -382,7 +390,6 @@ impl Engine {
             let _ = (s.sink)(Event::Text { text: piece, token });
         }
         if let Some(g) = &s.grammar {
-            s.usage.constraint_s = g.mask_s.iter().sum();
             for &t in &g.mask_s {
                 self.mask_hist.observe(t);
             }

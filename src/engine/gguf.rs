@@ -25,10 +25,11 @@ pub enum WeightFormat {
 
 impl WeightFormat {
     /// The default for a device and a model of `elements` weights. On CPU, measured on
-    /// the default model (benches/RESULTS.md): f32 prefills 4x faster than Q8_0 and
-    /// decodes 25% slower, so small models (f32 copy up to 2 GiB) use f32, where prompts
-    /// of log triage dominate the time; larger ones use Q8_0 to stay within memory. On
-    /// GPU, the file's own format.
+    /// the default model (benches/RESULTS.md): f32 prefills ~2.7x faster than Q8_0 and
+    /// gains ~2x from batching 8 requests (Q8_0 barely gains), while one stream decodes
+    /// ~2.4x slower. Triage is prompt-heavy and batched, so small models (f32 copy up to
+    /// 2 GiB) use f32; larger ones use Q8_0 to stay within memory. On GPU, the file's own
+    /// format.
     pub fn default_for(device: &Device, elements: u64) -> Self {
         const F32_LIMIT: u64 = 2 << 30;
         if !device.is_cpu() {

@@ -9,6 +9,9 @@
 //! - [`tokenizer`]: BPE from GGUF metadata or `tokenizer.json`; incremental detokenizer.
 //! - [`chat`]: chat templates (minijinja, HF semantics, built-in fallbacks).
 //! - [`sampling`]: logits to tokens.
+//! - [`constrain`]: grammar-constrained decoding (llguidance).
+//! - [`batch`]: sequences in flight and one forward step over them.
+//! - [`scheduler`]: continuous batching on a thread of its own, for servers.
 //! - [`device`]: CPU or CUDA.
 
 pub mod batch;
@@ -197,7 +200,8 @@ pub struct Usage {
     pub total_s: f64,
     /// Full grammar masks computed (a sampled token the grammar refused).
     pub constraint_masks: usize,
-    /// Seconds spent computing them.
+    /// Seconds spent in the grammar: checking sampled tokens, masks, advancing, forced
+    /// tokens.
     pub constraint_s: f64,
     /// Tokens the grammar forced (fed without sampling).
     pub forced_tokens: usize,

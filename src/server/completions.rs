@@ -216,10 +216,7 @@ fn apply(
         Event::Done { finish, usage } => {
             c.finish = Some(finish);
             c.usage = usage;
-            state.metrics.ttft.observe(usage.ttft_s);
-            state
-                .metrics
-                .count_tokens(usage.prompt_tokens, usage.completion_tokens);
+            state.metrics.count_generation(&usage);
             Ok(true)
         }
         Event::Error { message } => {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::engine::Usage;
 use crate::metrics::Histogram;
 
 /// The server's counters and histograms.
@@ -13,6 +14,10 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     prompt_tokens: AtomicU64,
     completion_tokens: AtomicU64,
+    /// Nanoseconds from first token to the end, summed over generations.
+    decode_ns: AtomicU64,
+    /// Nanoseconds spent in grammars, summed.
+    constraint_ns: AtomicU64,
     /// Time from receiving a request to its first token.
     pub ttft: Histogram,
     /// Time between consecutive tokens of a streamed response.
@@ -27,12 +32,18 @@ impl Metrics {
         }
     }
 
-    /// Tokens of a finished generation.
-    pub fn count_tokens(&self, prompt: usize, completion: usize) {
+    /// A finished generation: its tokens and where its time went.
+    pub fn count_generation(&self, u: &Usage) {
         self.prompt_tokens
-            .fetch_add(prompt as u64, Ordering::Relaxed);
+            .fetch_add(u.prompt_tokens as u64, Ordering::Relaxed);
         self.completion_tokens
-            .fetch_add(completion as u64, Ordering::Relaxed);
+            .fetch_add(u.completion_tokens as u64, Ordering::Relaxed);
+        let ns = |s: f64| (s.max(0.0) * 1e9) as u64;
+        self.decode_ns
+            .fetch_add(ns(u.total_s - u.ttft_s), Ordering::Relaxed);
+        self.constraint_ns
+            .fetch_add(ns(u.constraint_s), Ordering::Relaxed);
+        self.ttft.observe(u.ttft_s);
     }
 
     /// The text exposition.
@@ -70,6 +81,24 @@ impl Metrics {
         }
         for (name, help, v) in [
             (
+                "loglens_decode_seconds_total",
+                "Time from first token to the end of each generation, summed.",
+                &self.decode_ns,
+            ),
+            (
+                "loglens_constraint_seconds_total",
+                "Time spent in grammars (token checks, masks, forced tokens), summed.",
+                &self.constraint_ns,
+            ),
+        ] {
+            let secs = v.load(Ordering::Relaxed) as f64 / 1e9;
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {secs}"
+            );
+        }
+        for (name, help, v) in [
+            (
                 "loglens_queue_depth",
                 "Requests waiting for a batch slot.",
                 queued,
@@ -90,7 +119,7 @@ impl Metrics {
         self.itl.render(
             &mut out,
             "loglens_inter_token_latency_seconds",
-            "Time between generated tokens of a stream.",
+            "Time between generated text pieces of a response.",
         );
         if let Some(h) = mask {
             h.render(

@@ -204,6 +204,31 @@ pub async fn serve(
     Ok(())
 }
 
+/// Serves a loaded engine on a runtime of its own, in the background, until the runtime
+/// is dropped (for benchmarks and tools that need a local API). Returns the bound address.
+pub fn spawn_local(
+    engine: Engine,
+    model_id: &str,
+    cfg: &ServeConfig,
+) -> anyhow::Result<(SocketAddr, tokio::runtime::Runtime)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .thread_name("loglens-http")
+        .build()?;
+    let state = AppState::new(model_id, cfg.api_key.clone());
+    state.set_ready(Arc::new(Scheduler::new(Arc::new(engine), cfg.scheduler)));
+    let app = router(state, cfg);
+    let listener = rt.block_on(TcpListener::bind(cfg.addr))?;
+    let addr = listener.local_addr()?;
+    rt.spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "local server stopped");
+        }
+    });
+    Ok((addr, rt))
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
