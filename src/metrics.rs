@@ -19,6 +19,12 @@ pub const LATENCY_BOUNDS: &[f64] = &[
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// Finer bounds for sub-millisecond work (grammar masks), 10 µs to 10 ms.
+pub const FINE_BOUNDS: &[f64] = &[
+    0.000_01, 0.000_02, 0.000_03, 0.000_05, 0.000_075, 0.000_1, 0.000_15, 0.000_2, 0.000_3,
+    0.000_5, 0.000_75, 0.001, 0.002, 0.005, 0.01,
+];
+
 impl Default for Histogram {
     fn default() -> Self {
         Self::new(LATENCY_BOUNDS)

@@ -257,9 +257,26 @@ impl Engine {
         let mut next = s.sampler.sample(&mut work, &s.generated);
         if let Some(g) = &mut s.grammar {
             let t = Instant::now();
-            if !g.allows(next)? {
+            // A run of digits longer than an f64 can hold carries nothing, and a small
+            // model may extend one until the token limit: past it, digits are refused
+            // whenever the grammar allows anything else.
+            let digits = self.digit_tokens();
+            let long_number = trailing_digits(&s.text) >= MAX_DIGIT_RUN;
+            let too_long = long_number && digits.get(next as usize).copied().unwrap_or(false);
+            if too_long || !g.allows(next)? {
                 let mut masked = raw.clone();
                 g.mask(&mut masked)?;
+                if long_number {
+                    let mut no_digits = masked.clone();
+                    for (l, &d) in no_digits.iter_mut().zip(digits) {
+                        if d {
+                            *l = f32::NEG_INFINITY;
+                        }
+                    }
+                    if no_digits.iter().any(|l| l.is_finite()) {
+                        masked = no_digits;
+                    }
+                }
                 s.usage.constraint_masks += 1;
                 next = s.sampler.sample(&mut masked, &s.generated);
             }
@@ -401,6 +418,15 @@ impl Engine {
     }
 }
 
+/// Longest run of digits a constrained output may extend (an f64 has 17 significant
+/// digits).
+const MAX_DIGIT_RUN: usize = 17;
+
+/// Number of ASCII digits at the end of `text`.
+fn trailing_digits(text: &str) -> usize {
+    text.bytes().rev().take_while(u8::is_ascii_digit).count()
+}
+
 /// Log-probability of `chosen` and the `n` most likely tokens, from raw logits.
 fn logprobs(logits: &[f32], chosen: u32, n: usize) -> (f32, Vec<TopLogprob>) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -479,5 +505,12 @@ mod tests {
         let total: f32 = (0..4).map(|i| logprobs(&l, i, 0).0.exp()).sum();
         assert!((total - 1.0).abs() < 1e-5);
         assert!(logprobs(&l, 9, 0).0.is_infinite());
+    }
+
+    #[test]
+    fn digit_runs() {
+        assert_eq!(trailing_digits("{\"x\": 0.000123"), 6);
+        assert_eq!(trailing_digits("abc"), 0);
+        assert_eq!(trailing_digits(""), 0);
     }
 }

@@ -262,6 +262,7 @@ pub struct Engine {
     path: PathBuf,
     grammars: OnceLock<Result<Grammars, String>>,
     token_bytes: OnceLock<Vec<Vec<u8>>>,
+    digit_tokens: OnceLock<Vec<bool>>,
     /// Time of each full grammar mask computed.
     pub mask_hist: Histogram,
 }
@@ -320,7 +321,8 @@ impl Engine {
             path: spec.path.clone(),
             grammars: OnceLock::new(),
             token_bytes: OnceLock::new(),
-            mask_hist: Histogram::default(),
+            digit_tokens: OnceLock::new(),
+            mask_hist: Histogram::new(crate::metrics::FINE_BOUNDS),
         })
     }
 
@@ -363,6 +365,19 @@ impl Engine {
             bytes.remove(0);
         }
         (String::from_utf8_lossy(&bytes).into_owned(), bytes)
+    }
+
+    /// Which token ids are made of ASCII digits only.
+    pub(crate) fn digit_tokens(&self) -> &[bool] {
+        self.digit_tokens.get_or_init(|| {
+            let table = self
+                .token_bytes
+                .get_or_init(|| self.tok.token_bytes().unwrap_or_default());
+            table
+                .iter()
+                .map(|b| !b.is_empty() && b.iter().all(u8::is_ascii_digit))
+                .collect()
+        })
     }
 
     /// Renders messages with the chat template, assistant turn opened.

@@ -417,3 +417,27 @@ fn a_full_queue_refuses_with_overloaded() {
     sched.shutdown();
     assert_eq!(sched.queued(), 0);
 }
+
+#[test]
+fn runaway_numbers_are_cut_short() {
+    // Biasing "0" and "." makes the model write 0.000… for ever; past 17 digits the
+    // engine refuses digits whenever the grammar allows something else.
+    let e = engine();
+    let bias: Vec<(u32, f32)> = ["0", "."]
+        .iter()
+        .map(|t| (e.tokenizer().encode(t).expect("encodes")[0], 100.0))
+        .collect();
+    let mut r = GenerateRequest::new(Input::Prompt("A number: ".into()), 200);
+    r.sampling.logit_bias = bias;
+    r.constraint = Some(Constraint::JsonSchema(json!({
+        "type": "object",
+        "properties": {"x": {"type": "number"}},
+        "required": ["x"],
+        "additionalProperties": false
+    })));
+    let (t, f, u) = e.generate_text(&r).expect("runs");
+    assert_eq!(f, FinishReason::Stop, "{t}");
+    let v: Value = serde_json::from_str(&t).unwrap_or_else(|err| panic!("{err}: {t}"));
+    assert!(v["x"].is_number(), "{t}");
+    assert!(u.completion_tokens < 80, "{t}");
+}
