@@ -1,6 +1,7 @@
 //! The benchmark harness behind `loglens bench ...`: whole-system figures printed as a
 //! table or as one JSON object. Parsing accuracy and throughput live in [`parse`].
 
+pub mod detect;
 pub mod parse;
 pub mod serve;
 pub mod tokens;

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{BenchParseArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK};
+use super::{BenchDetectArgs, BenchParseArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK};
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
@@ -179,6 +179,32 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
                 (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
                 _ => "-".into(),
             },
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
+    use crate::bench::detect;
+    let dir = args.data.unwrap_or_else(|| data_dir().join("anomaly"));
+    let mut scores = vec![detect::hdfs(&dir.join("HDFS_100k"))
+        .with_context(|| format!("HDFS_100k under {}", dir.display()))?];
+    scores.extend(
+        detect::bgl(&dir.join("BGL_2k"))
+            .with_context(|| format!("BGL_2k under {}", dir.display()))?,
+    );
+    if args.json {
+        println!("{}", serde_json::json!({ "datasets": scores }));
+        return Ok(EXIT_OK);
+    }
+    println!(
+        "{:<18} {:<13} {:>9} {:>7} {:>6} {:>5} {:>5} {:>5} {:>6}",
+        "dataset", "mode", "precision", "recall", "F1", "TP", "FP", "FN", "n"
+    );
+    for s in &scores {
+        println!(
+            "{:<18} {:<13} {:>9.3} {:>7.3} {:>6.3} {:>5} {:>5} {:>5} {:>6}",
+            s.name, s.mode, s.precision, s.recall, s.f1, s.tp, s.fp, s.fn_, s.n
         );
     }
     Ok(EXIT_OK)

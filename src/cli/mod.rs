@@ -224,6 +224,20 @@ pub enum BenchCommand {
     /// Load on the OpenAI-compatible API: requests/s, output tok/s, TTFT and inter-token
     /// latency per concurrency level; with --constrained, the cost of JSON schemas.
     Serve(BenchServeArgs),
+    /// Anomaly detection precision, recall and F1 on labelled data (HDFS_100k blocks,
+    /// BGL_2k lines and windows).
+    Detect(BenchDetectArgs),
+}
+
+/// `loglens bench detect`.
+#[derive(Debug, Args)]
+pub struct BenchDetectArgs {
+    /// Directory with `HDFS_100k/` and `BGL_2k/` (default: `$LOGLENS_DATA/anomaly`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `loglens bench serve`.
@@ -314,5 +328,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
+        Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! `logs` never formats HTTP and talks to the engine only through its request API.
 
+pub mod detect;
 pub mod error;
 pub mod formats;
 pub mod group;

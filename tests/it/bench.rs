@@ -55,3 +55,39 @@ fn bench_parse_prints_json() {
         "{v}"
     );
 }
+
+#[test]
+fn detection_benchmark_scores_every_dataset() {
+    let out = Command::new(env!("CARGO_BIN_EXE_loglens"))
+        .args(["bench", "detect", "--json", "--data"])
+        .arg(super::data_dir().join("anomaly"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = v["datasets"].as_array().expect("datasets");
+    let find = |name: &str, mode: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name && r["mode"] == mode)
+            .unwrap_or_else(|| panic!("{name} {mode} missing"))
+    };
+    let hdfs = find("HDFS_100k/block", "detectors");
+    assert_eq!(hdfs["n"], 1588, "the test split only");
+    // Sessions that stop early or take unseen turns are caught; blocks whose event
+    // sequence is identical to normal ones cannot be (see benches/RESULTS.md).
+    assert!(hdfs["precision"].as_f64().unwrap_or(0.0) > 0.8, "{hdfs}");
+    assert!(hdfs["recall"].as_f64().unwrap_or(0.0) > 0.4, "{hdfs}");
+    let line = find("BGL_2k/line", "detectors");
+    assert_eq!(line["n"], 800, "the last 40% of 2,000 lines");
+    assert_eq!(find("BGL_2k/window20", "error_level")["n"], 40);
+    for r in rows {
+        for k in ["precision", "recall", "f1"] {
+            let x = r[k].as_f64().unwrap_or(-1.0);
+            assert!((0.0..=1.0).contains(&x), "{r}");
+        }
+    }
+}
