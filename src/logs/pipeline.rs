@@ -1,5 +1,5 @@
 //! The `analyze` pipeline without the LLM: ingest -> parse -> join multi-line records
-//! -> mine templates -> group, with every input line accounted for.
+//! -> mine templates -> group -> detect, with every input line accounted for.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,14 +8,15 @@ use chrono::Utc;
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
+use super::detect::{rate, Anomaly};
 use super::formats::{FormatSpec, Parser};
-use super::group::{GroupInput, Grouper};
+use super::group::{Group, GroupInput, Grouper};
 use super::ingest::{self, Filters, LineReader, Opened, Source};
 use super::level::Level;
-use super::miner::{Miner, MinerConfig};
+use super::miner::{ClusterId, Miner, MinerConfig};
 use super::multiline::{Joiner, LineKind, Pending};
 use super::report::{Accounting, FileReport, FileStatus, Report};
-use super::time::parse_timestamp;
+use super::time::{parse_timestamp, rfc3339};
 use super::LogsError;
 
 /// A per-path format override: files matching the glob use the format.
@@ -82,6 +83,13 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
         Some(p) if p.exists() => Miner::load(p)?,
         _ => Miner::new(config.miner),
     };
+    // Templates of the saved state are the baseline of the new-template detector.
+    let baseline: Option<std::collections::HashSet<ClusterId>> = (!miner.is_empty()).then(|| {
+        miner
+            .clusters()
+            .map(|(id, _)| miner.canonical(id))
+            .collect()
+    });
     let mut grouper = Grouper::new(config.samples);
     let mut files = Vec::new();
     for (path, reason) in missing {
@@ -104,8 +112,9 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
         miner.save(p)?;
     }
     let groups = grouper.finish(&miner);
+    let anomalies = detect(&groups, &miner, baseline.as_ref());
     let accounting = Accounting::from_files(&files);
-    Ok(Report::build(
+    let mut report = Report::build(
         started,
         clock.elapsed(),
         config,
@@ -113,7 +122,47 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
         accounting,
         &miner,
         groups,
-    ))
+    );
+    report.set_anomalies(anomalies);
+    Ok(report)
+}
+
+/// Runs the group-level detectors: rate spikes and error bursts, templates absent from
+/// the saved state (when there is one), and groups at error level or above.
+fn detect(
+    groups: &[Group],
+    miner: &Miner,
+    baseline: Option<&std::collections::HashSet<ClusterId>>,
+) -> Vec<Anomaly> {
+    let tid = |g: &Group| miner.cluster(g.cluster).template_id();
+    let mut out = rate::detect(groups, &tid);
+    for g in groups {
+        let new = baseline.is_some_and(|b| !b.contains(&miner.canonical(g.cluster)));
+        let weight = g.level as u8 as f64;
+        if new {
+            out.push(Anomaly {
+                detector: "new_template",
+                score: weight + 1.0,
+                component: g.component.clone(),
+                template_id: Some(tid(g)),
+                level: Some(g.level),
+                window_start: g.first_seen.as_ref().map(rfc3339),
+                summary: format!("template not in the saved state; {} record(s)", g.count),
+            });
+        }
+        if g.level >= Level::Error {
+            out.push(Anomaly {
+                detector: "error_level",
+                score: weight + (g.count as f64).log10(),
+                component: g.component.clone(),
+                template_id: Some(tid(g)),
+                level: Some(g.level),
+                window_start: g.first_seen.as_ref().map(rfc3339),
+                summary: format!("{} record(s) at level {}", g.count, g.level),
+            });
+        }
+    }
+    out
 }
 
 fn analyze_source(

@@ -116,3 +116,82 @@ fn json_schema_of_the_example_report() {
     let md = std::fs::read_to_string(dir.path().join("report.md")).expect("read");
     assert!(md.contains("## Input accounting"));
 }
+
+/// Thirty minutes of steady traffic, then one minute of database errors.
+fn burst_log() -> String {
+    let mut s = String::new();
+    for m in 0..30 {
+        for k in 0..3 {
+            s.push_str(&format!(
+                "2025-11-03 10:{m:02}:{:02},000 INFO api: served request id={m}{k} in 12 ms\n",
+                k * 10
+            ));
+        }
+        s.push_str(&format!(
+            "2025-11-03 10:{m:02}:45,000 ERROR db: slow query took 900 ms\n"
+        ));
+    }
+    for k in 0..40 {
+        s.push_str(&format!(
+            "2025-11-03 10:30:{:02},000 ERROR db: connection pool exhausted (waiting {k})\n",
+            k % 60
+        ));
+    }
+    s
+}
+
+#[test]
+fn detectors_flag_bursts_and_templates_missing_from_the_saved_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    let state = dir.path().join("miner.json");
+    // The first run, on normal traffic only, saves the baseline state.
+    let normal: String = burst_log()
+        .lines()
+        .take(120)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&log, normal).expect("write");
+    let mut cfg = PipelineConfig {
+        inputs: vec![log.clone()],
+        miner_state: Some(state.clone()),
+        ..PipelineConfig::default()
+    };
+    let first = analyze(&cfg, &|_| {}).expect("first run");
+    assert!(
+        first
+            .anomalies
+            .iter()
+            .all(|a| a.anomaly.detector != "error_burst"),
+        "steady traffic has no burst"
+    );
+    std::fs::write(&log, burst_log()).expect("write");
+    cfg.inputs = vec![log];
+    let r = analyze(&cfg, &|_| {}).expect("second run");
+    let burst = r
+        .anomalies
+        .iter()
+        .find(|a| a.anomaly.detector == "error_burst")
+        .expect("a burst");
+    assert_eq!(burst.anomaly.component, "db");
+    assert_eq!(
+        burst.anomaly.window_start.as_deref(),
+        Some("2025-11-03T10:30:00Z")
+    );
+    let new: Vec<_> = r
+        .anomalies
+        .iter()
+        .filter(|a| a.anomaly.detector == "new_template")
+        .collect();
+    assert_eq!(new.len(), 1, "only the pool template is new: {new:?}");
+    let rank = new[0].group_rank.expect("linked to its group");
+    let g = &r.groups[rank - 1];
+    assert!(
+        g.template.contains("connection pool exhausted"),
+        "{}",
+        g.template
+    );
+    assert_eq!(g.level, Level::Error);
+    let json: Value = serde_json::from_str(&r.to_json()).expect("json");
+    assert!(json["anomalies"][0]["detector"].is_string());
+}

@@ -77,6 +77,22 @@ pub(super) fn render(r: &Report) -> String {
         let _ = write!(s, "<p>Time range: {} to {}</p>", esc(from), esc(to));
     }
     timeline(r, &mut s);
+    if !r.anomalies.is_empty() {
+        let _ = write!(s, "<h2>Anomalies</h2><table><tr><th>detector</th><th>score</th><th>component</th><th>group</th><th>window</th><th>what</th></tr>");
+        for a in r.anomalies.iter().take(super::markdown::MAX_ANOMALIES) {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td class=\"num\">{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                a.anomaly.detector,
+                a.anomaly.score,
+                esc(&a.anomaly.component),
+                a.group_rank.map_or_else(|| "-".into(), |r| format!("#{r}")),
+                esc(a.anomaly.window_start.as_deref().unwrap_or("-")),
+                esc(&a.anomaly.summary)
+            );
+        }
+        let _ = write!(s, "</table>");
+    }
     let _ = write!(s, "<h2>Groups (level {} and above)</h2>", r.run.min_level);
     let _ = write!(s, "<table><tr><th>#</th><th>level</th><th>component</th><th>count</th><th>first seen</th><th>last seen</th><th>template and samples</th></tr>");
     for g in &r.groups {

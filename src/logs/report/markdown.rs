@@ -9,6 +9,9 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// Anomalies listed in the Markdown and HTML reports (all are in the JSON).
+pub(super) const MAX_ANOMALIES: usize = 30;
+
 pub(super) fn render(r: &Report) -> String {
     let mut s = String::new();
     let a = &r.accounting;
@@ -30,6 +33,32 @@ pub(super) fn render(r: &Report) -> String {
     let _ = writeln!(s, "| level | records |\n|---|---:|");
     for (l, n) in r.levels.iter().rev() {
         let _ = writeln!(s, "| {l} | {n} |");
+    }
+    if !r.anomalies.is_empty() {
+        let _ = writeln!(s, "\n## Anomalies\n");
+        let _ = writeln!(
+            s,
+            "| detector | score | component | group | window | what |\n|---|---:|---|---:|---|---|"
+        );
+        for a in r.anomalies.iter().take(MAX_ANOMALIES) {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {} | {} | {} | {} |",
+                a.anomaly.detector,
+                a.anomaly.score,
+                cell(&a.anomaly.component),
+                a.group_rank.map_or_else(|| "-".into(), |r| format!("#{r}")),
+                a.anomaly.window_start.as_deref().unwrap_or("-"),
+                cell(&a.anomaly.summary)
+            );
+        }
+        if r.anomalies.len() > MAX_ANOMALIES {
+            let _ = writeln!(
+                s,
+                "\n{} more in report.json.",
+                r.anomalies.len() - MAX_ANOMALIES
+            );
+        }
     }
     let _ = writeln!(s, "\n## Groups (level {} and above)\n", r.run.min_level);
     if r.groups.is_empty() {

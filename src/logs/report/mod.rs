@@ -250,6 +250,19 @@ pub struct Report {
     pub summarized: Vec<SummaryRow>,
     /// Time span of the records with timestamps.
     pub time_range: Option<(String, String)>,
+    /// What the detectors found, most abnormal first within each detector's scale
+    /// (error level, new templates, rate spikes, error bursts).
+    pub anomalies: Vec<AnomalyReport>,
+}
+
+/// A detector finding in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnomalyReport {
+    /// The finding.
+    #[serde(flatten)]
+    pub anomaly: crate::logs::detect::Anomaly,
+    /// Rank of the listed group it concerns, if listed.
+    pub group_rank: Option<usize>,
 }
 
 impl Report {
@@ -335,7 +348,44 @@ impl Report {
             groups: listed,
             summarized,
             time_range: span.map(|(a, b)| (rfc3339(&a), rfc3339(&b))),
+            anomalies: Vec::new(),
         }
+    }
+
+    /// Attaches detector findings, linked to the listed groups and ordered: detectors by
+    /// how telling they are, then score.
+    pub fn set_anomalies(&mut self, anomalies: Vec<crate::logs::detect::Anomaly>) {
+        let order = |d: &str| match d {
+            "error_burst" => 0,
+            "new_template" => 1,
+            "rate_spike" => 2,
+            "error_level" => 3,
+            _ => 4,
+        };
+        let mut list: Vec<AnomalyReport> = anomalies
+            .into_iter()
+            .map(|a| {
+                let group_rank = self
+                    .groups
+                    .iter()
+                    .find(|g| {
+                        Some(&g.template_id) == a.template_id.as_ref()
+                            && g.component == a.component
+                            && Some(g.level) == a.level
+                    })
+                    .map(|g| g.rank);
+                AnomalyReport {
+                    anomaly: a,
+                    group_rank,
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            order(a.anomaly.detector)
+                .cmp(&order(b.anomaly.detector))
+                .then(b.anomaly.score.total_cmp(&a.anomaly.score))
+        });
+        self.anomalies = list;
     }
 
     /// The most severe level present among the records.
