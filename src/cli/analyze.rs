@@ -10,6 +10,7 @@ use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
 use crate::logs::formats::FormatSpec;
 use crate::logs::pipeline::{analyze, FormatOverride, PipelineConfig};
 use crate::logs::report::{write_reports, OutputFormat};
+use crate::logs::triage::{triage, TriageConfig};
 
 fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
     let mut overrides = Vec::new();
@@ -70,9 +71,19 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             b.set_position(bytes);
         }
     };
-    let report = analyze(&config, &progress).context("analysis failed")?;
+    let mut report = analyze(&config, &progress).context("analysis failed")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
+    }
+    if !args.no_llm && !report.anomalies.is_empty() {
+        let engine = super::generate::load(&args.model).context(
+            "LLM triage needs the model (fetch it with models/fetch-default.sh, or pass --no-llm)",
+        )?;
+        let cfg = TriageConfig {
+            max_groups: args.llm_max_groups,
+            ..TriageConfig::default()
+        };
+        triage(&mut report, &engine, &cfg).context("LLM triage failed")?;
     }
     let written = write_reports(&report, &args.output_dir, &formats)?;
     if !args.quiet {
@@ -86,9 +97,10 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             report.templates,
             report.groups.len()
         );
-        if !args.no_llm {
+        if let Some(t) = &report.triage {
             eprintln!(
-                "loglens: LLM triage is not available in this build; statistical results only"
+                "loglens: triage of {} group(s): {} tokens generated in {:.1} s, {} fallback(s)",
+                t.groups, t.completion_tokens, t.seconds, t.fallbacks
             );
         }
         for p in &written {

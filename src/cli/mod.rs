@@ -182,6 +182,12 @@ pub struct AnalyzeArgs {
     /// Skip LLM triage and report the statistical results only.
     #[arg(long)]
     pub no_llm: bool,
+    /// Flagged groups put to the model at most (most telling first).
+    #[arg(long, default_value_t = 8)]
+    pub llm_max_groups: usize,
+    /// The model for triage.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Only files matching these globs when walking directories (repeatable).
     #[arg(long)]
     pub include: Vec<String>,

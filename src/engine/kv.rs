@@ -64,8 +64,9 @@ impl KvCache {
                 let kb = Tensor::zeros((b, h, cap, d), k.dtype(), k.device())?;
                 let vb = Tensor::zeros((b, h, cap, d), v.dtype(), v.device())?;
                 if let Some((ok, ov)) = old {
-                    kb.slice_set(&ok.narrow(2, 0, held)?, 2, 0)?;
-                    vb.slice_set(&ov.narrow(2, 0, held)?, 2, 0)?;
+                    // A partly filled buffer narrowed is not contiguous.
+                    kb.slice_set(&ok.narrow(2, 0, held)?.contiguous()?, 2, 0)?;
+                    vb.slice_set(&ov.narrow(2, 0, held)?.contiguous()?, 2, 0)?;
                 }
                 (kb, vb)
             }

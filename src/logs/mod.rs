@@ -15,5 +15,6 @@ pub mod multiline;
 pub mod pipeline;
 pub mod report;
 pub mod time;
+pub mod triage;
 
 pub use error::LogsError;

@@ -10,6 +10,7 @@ mod miner;
 mod report;
 mod server;
 mod tiny;
+mod triage;
 
 use std::path::{Path, PathBuf};
 

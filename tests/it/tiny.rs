@@ -417,3 +417,64 @@ fn batched_and_one_at_a_time_give_the_same_tokens() {
         ));
     }
 }
+
+#[test]
+fn prompts_prefilled_in_small_chunks_match_one_pass() {
+    use std::ops::ControlFlow;
+    use std::sync::{mpsc, Arc};
+
+    use loglens::engine::{Event, Scheduler, SchedulerConfig};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    write_tiny(
+        &path,
+        &Tiny {
+            context: 1024,
+            ..Tiny::default()
+        },
+        5,
+    );
+    let e = Arc::new(load(&path, WeightFormat::F32));
+    // 600 tokens in chunks of 100: the cache grows past its first 256 positions while
+    // partly filled.
+    let ids: Vec<u32> = (0..600u32).map(|i| (i * 7 + 3) % 250).collect();
+    let mut req = GenerateRequest::new(Input::Tokens(ids), 8);
+    req.sampling.logit_bias = vec![(261, -1e9)];
+    let (alone, _, _) = e.generate_text(&req).expect("one pass");
+    let sched = Scheduler::new(
+        e.clone(),
+        SchedulerConfig {
+            max_batch: 4,
+            max_queue: 4,
+            step_tokens: 100,
+        },
+    );
+    let (tx, rx) = mpsc::channel();
+    for i in 0..2 {
+        let tx = tx.clone();
+        sched
+            .submit(
+                req.clone(),
+                Box::new(move |ev| {
+                    let _ = tx.send((i, ev));
+                    ControlFlow::Continue(())
+                }),
+            )
+            .expect("submitted");
+    }
+    drop(tx);
+    let mut texts = [String::new(), String::new()];
+    let mut done = 0;
+    for (i, ev) in rx {
+        match ev {
+            Event::Text { text: t, .. } => texts[i].push_str(&t),
+            Event::Done { .. } => done += 1,
+            Event::Error { message } => panic!("{message}"),
+            Event::Token { .. } => {}
+        }
+    }
+    assert_eq!(done, 2);
+    assert!(!alone.is_empty());
+    assert_eq!(texts, [alone.clone(), alone]);
+    sched.shutdown();
+}

@@ -34,6 +34,9 @@ pub(super) fn render(r: &Report) -> String {
     for (l, n) in r.levels.iter().rev() {
         let _ = writeln!(s, "| {l} | {n} |");
     }
+    if let Some(t) = &r.triage {
+        verdicts(r, t, &mut s);
+    }
     if !r.anomalies.is_empty() {
         let _ = writeln!(s, "\n## Anomalies\n");
         let _ = writeln!(
@@ -150,4 +153,63 @@ fn indent(text: &str) -> String {
         .map(|l| format!("  {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn verdicts(r: &Report, t: &crate::logs::triage::TriageStats, s: &mut String) {
+    let actions = crate::logs::triage::action_items(r);
+    if !actions.is_empty() {
+        let _ = writeln!(s, "\n## Action items\n");
+        for (component, steps) in &actions {
+            let _ = writeln!(s, "- **{}**", cell(component));
+            for step in steps {
+                let _ = writeln!(s, "  - {}", cell(step));
+            }
+        }
+    }
+    let _ = writeln!(s, "\n## Triage\n");
+    let _ = writeln!(
+        s,
+        "{} group(s) put to `{}` (prompt {}): {} prompt + {} generated tokens in {:.1} s; {} answer(s) unusable (detector verdict used), {} at odds with the detectors.\n",
+        t.groups,
+        t.model,
+        t.prompt_version,
+        t.prompt_tokens,
+        t.completion_tokens,
+        t.seconds,
+        t.fallbacks,
+        t.inconsistent
+    );
+    for g in &r.groups {
+        let Some(v) = &g.verdict else { continue };
+        let flag = if v["meta"]["fallback"] == serde_json::json!(true) {
+            " (detector verdict: the model's answer was unusable)"
+        } else if v["meta"]["consistent_with_detectors"] == serde_json::json!(false) {
+            " (at odds with the detectors)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "- **#{} {}** — {} / {} / confidence {}{}: {}",
+            g.rank,
+            cell(&g.component),
+            v["severity"].as_str().unwrap_or("?"),
+            v["category"].as_str().unwrap_or("?"),
+            v["confidence"],
+            flag,
+            cell(v["summary"].as_str().unwrap_or(""))
+        );
+        if let Some(rc) = v["root_cause"].as_str().filter(|x| !x.is_empty()) {
+            let _ = writeln!(s, "  - root cause: {}", cell(rc));
+        }
+        let ids: Vec<&str> = v["evidence_line_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str())
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(s, "  - evidence: {}", ids.join(", "));
+        }
+    }
 }

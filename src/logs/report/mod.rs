@@ -253,6 +253,8 @@ pub struct Report {
     /// What the detectors found, most abnormal first within each detector's scale
     /// (error level, new templates, rate spikes, error bursts).
     pub anomalies: Vec<AnomalyReport>,
+    /// What LLM triage cost and did; null with `--no-llm`.
+    pub triage: Option<crate::logs::triage::TriageStats>,
 }
 
 /// A detector finding in the report.
@@ -349,6 +351,7 @@ impl Report {
             summarized,
             time_range: span.map(|(a, b)| (rfc3339(&a), rfc3339(&b))),
             anomalies: Vec::new(),
+            triage: None,
         }
     }
 

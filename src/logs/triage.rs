@@ -1,0 +1,441 @@
+//! LLM triage: the groups the detectors flagged, most telling first and within a budget,
+//! are put to the in-process model with their evidence, and its answer is decoded under
+//! a JSON schema built for each request (the components and line ids it may cite are
+//! enumerated), so every verdict is valid by construction. The meaning is then checked
+//! against the detectors' evidence; an unusable answer falls back to the detectors'
+//! verdict, flagged.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::engine::{
+    Constraint, Engine, EngineError, Event, EventSink, FinishReason, GenerateRequest, Input,
+    Message,
+};
+use crate::logs::level::Level;
+use crate::logs::report::{GroupReport, Report};
+
+/// Changes whenever the prompt or schema changes (it keys cached verdicts later).
+pub const PROMPT_VERSION: &str = "triage-v1";
+
+/// Categories a verdict chooses from.
+pub const CATEGORIES: &[&str] = &[
+    "database",
+    "network",
+    "storage",
+    "credentials/auth",
+    "resource exhaustion",
+    "configuration",
+    "dependency",
+    "application bug",
+    "hardware",
+    "unknown",
+];
+
+const SEVERITIES: &[&str] = &["critical", "high", "medium", "low"];
+
+/// Longest summary, in characters (within the 200 the report format allows).
+pub const SUMMARY_CHARS: usize = 160;
+/// Longest root cause (within 400).
+pub const ROOT_CAUSE_CHARS: usize = 240;
+/// Remediation steps at most (within 5) and their length.
+pub const MAX_STEPS: usize = 3;
+/// Longest remediation step.
+pub const STEP_CHARS: usize = 100;
+
+/// Budget and shape of triage.
+#[derive(Debug, Clone, Copy)]
+pub struct TriageConfig {
+    /// Groups put to the model at most.
+    pub max_groups: usize,
+    /// Tokens per verdict at most.
+    pub max_tokens: usize,
+    /// Sample lines shown per group.
+    pub samples: usize,
+    /// Lines of other components from the same window.
+    pub context_lines: usize,
+}
+
+impl Default for TriageConfig {
+    fn default() -> Self {
+        Self {
+            max_groups: 8,
+            // The longest answer the schema allows is ~700 characters of free text.
+            max_tokens: 640,
+            samples: 5,
+            context_lines: 5,
+        }
+    }
+}
+
+/// What triage cost and did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TriageStats {
+    /// The model file.
+    pub model: String,
+    /// [`PROMPT_VERSION`].
+    pub prompt_version: String,
+    /// Groups put to the model.
+    pub groups: usize,
+    /// Verdicts replaced by the detectors' because the answer was unusable.
+    pub fallbacks: usize,
+    /// Verdicts that contradict the detectors' evidence (kept, flagged).
+    pub inconsistent: usize,
+    /// Prompt tokens, all requests.
+    pub prompt_tokens: usize,
+    /// Generated tokens, all requests.
+    pub completion_tokens: usize,
+    /// Wall time of triage in seconds.
+    pub seconds: f64,
+}
+
+/// The schema of one verdict: `components` and `ids` are the values it may cite.
+pub fn verdict_schema(components: &[String], ids: &[String]) -> Value {
+    let confidence: Vec<f64> = (0..=20)
+        .map(|i| f64::from(i) * 0.05)
+        .map(|x| (x * 100.0).round() / 100.0)
+        .collect();
+    json!({
+        "type": "object",
+        "properties": {
+            "is_anomaly": {"type": "boolean"},
+            "severity": {"enum": SEVERITIES},
+            "category": {"enum": CATEGORIES},
+            "summary": {"type": "string", "minLength": 1, "maxLength": SUMMARY_CHARS},
+            "root_cause": {"type": "string", "minLength": 1, "maxLength": ROOT_CAUSE_CHARS},
+            "affected_components": {"type": "array", "items": {"enum": components}, "minItems": 1, "maxItems": components.len().max(1)},
+            "remediation_steps": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": STEP_CHARS}, "maxItems": MAX_STEPS},
+            "evidence_line_ids": {"type": "array", "items": {"enum": ids}, "minItems": 1, "maxItems": ids.len().max(1)},
+            "confidence": {"enum": confidence}
+        },
+        "required": ["is_anomaly", "severity", "category", "summary", "root_cause", "affected_components", "remediation_steps", "evidence_line_ids", "confidence"],
+        "additionalProperties": false
+    })
+}
+
+/// One group's question.
+struct Case {
+    rank: usize,
+    messages: Vec<Message>,
+    components: Vec<String>,
+    ids: Vec<String>,
+    findings: Vec<String>,
+}
+
+fn case(report: &Report, g: &GroupReport, cfg: &TriageConfig) -> Case {
+    let findings: Vec<String> = report
+        .anomalies
+        .iter()
+        .filter(|a| {
+            a.group_rank == Some(g.rank)
+                || (a.group_rank.is_none() && a.anomaly.component == g.component)
+        })
+        .map(|a| format!("{}: {}", a.anomaly.detector, a.anomaly.summary))
+        .collect();
+    let mut ids = Vec::new();
+    let mut text = format!(
+        "A log group flagged by loglens' detectors.\ncomponent: {}\nlevel: {}\ntemplate: {}\nrecords: {}, first seen {}, last seen {}\n",
+        g.component,
+        g.level,
+        g.template,
+        g.count,
+        g.first_seen.as_deref().unwrap_or("?"),
+        g.last_seen.as_deref().unwrap_or("?")
+    );
+    text.push_str("detector findings:\n");
+    for f in &findings {
+        text.push_str(&format!("- {f}\n"));
+    }
+    text.push_str("sample lines:\n");
+    for (i, s) in g.samples.iter().take(cfg.samples).enumerate() {
+        let id = format!("L{}", i + 1);
+        text.push_str(&format!("[{id}] {}\n", clip(&s.text, 400)));
+        ids.push(id);
+    }
+    // Other components' lines near this group's first record.
+    let mut components = vec![g.component.clone()];
+    let mut context = Vec::new();
+    if let Some(t0) = g
+        .first_seen
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        for o in report.groups.iter().filter(|o| o.component != g.component) {
+            for s in &o.samples {
+                let near = s
+                    .timestamp
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| (t - t0).num_seconds().abs() <= 120);
+                if near && context.len() < cfg.context_lines {
+                    context.push((o.component.clone(), s.text.clone()));
+                }
+            }
+        }
+    }
+    if !context.is_empty() {
+        text.push_str("lines from other components in the same minutes:\n");
+        for (i, (c, t)) in context.iter().enumerate() {
+            let id = format!("C{}", i + 1);
+            text.push_str(&format!("[{id}] {c}: {}\n", clip(t, 300)));
+            ids.push(id);
+            if !components.contains(c) {
+                components.push(c.clone());
+            }
+        }
+    }
+    text.push_str(
+        "Decide whether this is a real problem, how severe it is, its category, a one-sentence \
+         summary, the probable root cause, the affected components, up to 5 remediation steps, \
+         the ids of the lines that support your answer, and your confidence.",
+    );
+    Case {
+        rank: g.rank,
+        messages: vec![
+            Message::new(
+                "system",
+                "You are a site reliability engineer triaging logs on an air-gapped machine. \
+                 Judge only from the evidence given. Answer in JSON.",
+            ),
+            Message::new("user", text),
+        ],
+        components,
+        ids,
+        findings,
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The detectors' own verdict for a group, used when the model's is unusable.
+fn fallback(g: &GroupReport, findings: &[String]) -> Value {
+    let severity = match g.level {
+        Level::Critical => "critical",
+        Level::Error => "high",
+        Level::Warn => "medium",
+        _ => "low",
+    };
+    json!({
+        "is_anomaly": true,
+        "severity": severity,
+        "category": "unknown",
+        "summary": clip(findings.first().map_or("flagged by the detectors", String::as_str), 200),
+        "root_cause": "",
+        "affected_components": [g.component],
+        "remediation_steps": [],
+        "evidence_line_ids": [],
+        "confidence": 0.0,
+    })
+}
+
+/// Whether a verdict agrees with what the detectors saw: a group at error level or worse,
+/// or in an error burst, is not dismissed as normal or low.
+fn consistent(g: &GroupReport, findings: &[String], v: &Value) -> bool {
+    let strong = g.level >= Level::Error || findings.iter().any(|f| f.starts_with("error_burst"));
+    !(strong && (v["is_anomaly"] == json!(false) || v["severity"] == json!("low")))
+}
+
+/// Puts the flagged groups to the model, stores each verdict in its group and the stats
+/// in the report (which then says LLM triage ran).
+pub fn triage(
+    report: &mut Report,
+    engine: &Engine,
+    cfg: &TriageConfig,
+) -> Result<TriageStats, EngineError> {
+    let started = Instant::now();
+    let mut ranks = Vec::new();
+    for a in &report.anomalies {
+        if let Some(r) = a.group_rank {
+            if !ranks.contains(&r) {
+                ranks.push(r);
+            }
+        }
+    }
+    ranks.truncate(cfg.max_groups);
+    let cases: Vec<Case> = ranks
+        .iter()
+        .filter_map(|r| report.groups.get(r - 1))
+        .map(|g| case(report, g, cfg))
+        .collect();
+    let requests: Vec<GenerateRequest> = cases
+        .iter()
+        .map(|c| {
+            let mut r = GenerateRequest::new(Input::Messages(c.messages.clone()), cfg.max_tokens);
+            // Greedy with a repetition penalty: small models otherwise repeat a phrase
+            // until the string's length bound.
+            r.sampling.repetition_penalty = 1.2;
+            r.constraint = Some(Constraint::JsonSchema(verdict_schema(
+                &c.components,
+                &c.ids,
+            )));
+            r
+        })
+        .collect();
+    let mut outputs: Vec<(String, Option<FinishReason>)> = vec![(String::new(), None); cases.len()];
+    let usages = {
+        let mut sinks: Vec<Box<dyn FnMut(Event) -> ControlFlow<()> + '_>> = outputs
+            .iter_mut()
+            .map(|o| {
+                Box::new(move |e: Event| {
+                    match e {
+                        Event::Text { text, .. } => o.0.push_str(&text),
+                        Event::Done { finish, .. } => o.1 = Some(finish),
+                        Event::Token { .. } | Event::Error { .. } => {}
+                    }
+                    ControlFlow::Continue(())
+                }) as Box<dyn FnMut(Event) -> ControlFlow<()> + '_>
+            })
+            .collect();
+        let batch: Vec<(&GenerateRequest, &mut EventSink<'_>)> = requests
+            .iter()
+            .zip(sinks.iter_mut())
+            .map(|(r, s)| (r, &mut **s))
+            .collect();
+        engine.generate_many(batch)?
+    };
+    let mut stats = TriageStats {
+        model: engine.path().display().to_string(),
+        prompt_version: PROMPT_VERSION.into(),
+        groups: cases.len(),
+        ..TriageStats::default()
+    };
+    for ((c, (text, finish)), usage) in cases.iter().zip(outputs).zip(&usages) {
+        stats.prompt_tokens += usage.prompt_tokens;
+        stats.completion_tokens += usage.completion_tokens;
+        let Some(g) = report.groups.get_mut(c.rank - 1) else {
+            continue;
+        };
+        let parsed = (finish == Some(FinishReason::Stop))
+            .then(|| serde_json::from_str::<Value>(&text).ok())
+            .flatten()
+            .filter(|v| cites_only(v, &c.ids, &c.components));
+        let (mut verdict, used_fallback) = match parsed {
+            Some(v) => (v, false),
+            None => (fallback(g, &c.findings), true),
+        };
+        let agrees = used_fallback || consistent(g, &c.findings, &verdict);
+        stats.fallbacks += usize::from(used_fallback);
+        stats.inconsistent += usize::from(!agrees);
+        verdict["meta"] = json!({
+            "model": stats.model,
+            "prompt_version": PROMPT_VERSION,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "seconds": usage.total_s,
+            "fallback": used_fallback,
+            "consistent_with_detectors": agrees,
+            "evidence": c.ids.iter().zip(evidence_texts(g, c)).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
+        });
+        g.verdict = Some(verdict);
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    report.run.llm = true;
+    report.triage = Some(stats.clone());
+    Ok(stats)
+}
+
+/// The text each shown id stands for (sample lines then context lines, in prompt order).
+fn evidence_texts(g: &GroupReport, c: &Case) -> Vec<String> {
+    let mut out: Vec<String> = g.samples.iter().map(|s| clip(&s.text, 400)).collect();
+    out.truncate(c.ids.iter().filter(|i| i.starts_with('L')).count());
+    let body = c
+        .messages
+        .last()
+        .map(|m| m.content.clone())
+        .unwrap_or_default();
+    for id in c.ids.iter().filter(|i| i.starts_with('C')) {
+        let tag = format!("[{id}] ");
+        out.push(
+            body.lines()
+                .find_map(|l| l.strip_prefix(&tag))
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// Every cited id and component exists (the schema already enforces it; checked again
+/// so a verdict never points at nothing).
+fn cites_only(v: &Value, ids: &[String], components: &[String]) -> bool {
+    let all_in = |key: &str, allowed: &[String]| {
+        v[key].as_array().is_some_and(|a| {
+            a.iter()
+                .all(|x| x.as_str().is_some_and(|s| allowed.iter().any(|i| i == s)))
+        })
+    };
+    all_in("evidence_line_ids", ids) && all_in("affected_components", components)
+}
+
+/// Remediation steps of critical and high verdicts, per component.
+pub fn action_items(report: &Report) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for g in &report.groups {
+        let Some(v) = &g.verdict else { continue };
+        if !matches!(v["severity"].as_str(), Some("critical" | "high"))
+            || v["is_anomaly"] != json!(true)
+        {
+            continue;
+        }
+        for step in v["remediation_steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let e = out.entry(g.component.clone()).or_default();
+            if !e.iter().any(|s| s == step) {
+                e.push(step.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_enumerates_what_may_be_cited() {
+        let s = verdict_schema(&["db".into(), "api".into()], &["L1".into(), "C1".into()]);
+        assert_eq!(
+            s["properties"]["evidence_line_ids"]["items"]["enum"],
+            json!(["L1", "C1"])
+        );
+        assert_eq!(
+            s["properties"]["affected_components"]["items"]["enum"],
+            json!(["db", "api"])
+        );
+        let conf = s["properties"]["confidence"]["enum"]
+            .as_array()
+            .expect("enum");
+        assert_eq!(conf.len(), 21);
+        assert_eq!(conf[1], json!(0.05));
+        assert_eq!(conf[20], json!(1.0));
+    }
+
+    #[test]
+    fn citations_are_checked() {
+        let ids = vec!["L1".to_string()];
+        let comps = vec!["db".to_string()];
+        let ok = json!({"evidence_line_ids": ["L1"], "affected_components": ["db"]});
+        let bad = json!({"evidence_line_ids": ["L9"], "affected_components": ["db"]});
+        assert!(cites_only(&ok, &ids, &comps));
+        assert!(!cites_only(&bad, &ids, &comps));
+        assert_eq!(clip("héllo", 2), "h…");
+    }
+}

@@ -1,0 +1,96 @@
+//! LLM triage of the example logs with the default model: verdicts valid for their
+//! schema, citing only what was shown, recorded with their cost.
+
+use loglens::logs::pipeline::{analyze, PipelineConfig};
+use loglens::logs::triage::{
+    triage, TriageConfig, CATEGORIES, MAX_STEPS, ROOT_CAUSE_CHARS, SUMMARY_CHARS,
+};
+
+use super::engine::engine;
+use super::examples_dir;
+
+#[test]
+fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
+    let cfg = PipelineConfig {
+        inputs: vec![examples_dir()],
+        ..PipelineConfig::default()
+    };
+    let mut report = analyze(&cfg, &|_| {}).expect("analysis");
+    assert!(
+        !report.anomalies.is_empty(),
+        "the examples hold an incident"
+    );
+    let t = TriageConfig {
+        max_groups: 2,
+        ..TriageConfig::default()
+    };
+    let stats = triage(&mut report, engine(), &t).expect("triage");
+    assert_eq!(stats.groups, 2);
+    assert!(stats.prompt_tokens > 0 && stats.completion_tokens > 0);
+    let verdicts: Vec<_> = report
+        .groups
+        .iter()
+        .filter_map(|g| g.verdict.as_ref().map(|v| (g, v)))
+        .collect();
+    assert_eq!(verdicts.len(), 2);
+    for (g, v) in verdicts {
+        let meta = &v["meta"];
+        assert_eq!(meta["prompt_version"], "triage-v1");
+        if meta["fallback"] == true {
+            // The detectors' verdict, flagged as such.
+            assert_eq!(v["is_anomaly"], true);
+            continue;
+        }
+        assert!(v["is_anomaly"].is_boolean(), "{v}");
+        assert!(
+            ["critical", "high", "medium", "low"].contains(&v["severity"].as_str().unwrap_or("")),
+            "{v}"
+        );
+        assert!(
+            CATEGORIES.contains(&v["category"].as_str().unwrap_or("")),
+            "{v}"
+        );
+        assert!(
+            v["summary"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty() && s.chars().count() <= SUMMARY_CHARS),
+            "{v}"
+        );
+        assert!(
+            v["root_cause"]
+                .as_str()
+                .is_some_and(|s| s.chars().count() <= ROOT_CAUSE_CHARS),
+            "{v}"
+        );
+        assert!(
+            v["remediation_steps"]
+                .as_array()
+                .is_some_and(|a| a.len() <= MAX_STEPS),
+            "{v}"
+        );
+        let c = v["confidence"].as_f64().expect("confidence");
+        assert!(
+            (0.0..=1.0).contains(&c) && ((c * 20.0).round() - c * 20.0).abs() < 1e-9,
+            "{v}"
+        );
+        // Every cited line was shown, with its text kept in the report.
+        let ids = v["evidence_line_ids"].as_array().expect("ids");
+        assert!(!ids.is_empty());
+        for id in ids {
+            let id = id.as_str().expect("id");
+            assert!(
+                meta["evidence"][id].is_string(),
+                "{id} not among {}",
+                meta["evidence"]
+            );
+        }
+        // Components cited exist in the report.
+        for comp in v["affected_components"].as_array().expect("components") {
+            let comp = comp.as_str().expect("component");
+            assert!(report.components.contains_key(comp), "{comp}");
+        }
+        assert!(!g.component.is_empty());
+    }
+    let md = report.to_markdown();
+    assert!(md.contains("## Triage"), "{md}");
+}
