@@ -123,6 +123,8 @@ struct Case {
     messages: Vec<Message>,
     components: Vec<String>,
     ids: Vec<String>,
+    /// The text each id stands for, in the same order.
+    evidence: Vec<String>,
     findings: Vec<String>,
 }
 
@@ -137,6 +139,7 @@ fn case(report: &Report, g: &GroupReport, cfg: &TriageConfig) -> Case {
         .map(|a| format!("{}: {}", a.anomaly.detector, a.anomaly.summary))
         .collect();
     let mut ids = Vec::new();
+    let mut evidence = Vec::new();
     let mut text = format!(
         "A log group flagged by loglens' detectors.\ncomponent: {}\nlevel: {}\ntemplate: {}\nrecords: {}, first seen {}, last seen {}\n",
         g.component,
@@ -153,8 +156,10 @@ fn case(report: &Report, g: &GroupReport, cfg: &TriageConfig) -> Case {
     text.push_str("sample lines:\n");
     for (i, s) in g.samples.iter().take(cfg.samples).enumerate() {
         let id = format!("L{}", i + 1);
-        text.push_str(&format!("[{id}] {}\n", clip(&s.text, 400)));
+        let line = clip(&s.text, 400);
+        text.push_str(&format!("[{id}] {line}\n"));
         ids.push(id);
+        evidence.push(line);
     }
     // Other components' lines near this group's first record.
     let mut components = vec![g.component.clone()];
@@ -181,8 +186,10 @@ fn case(report: &Report, g: &GroupReport, cfg: &TriageConfig) -> Case {
         text.push_str("lines from other components in the same minutes:\n");
         for (i, (c, t)) in context.iter().enumerate() {
             let id = format!("C{}", i + 1);
-            text.push_str(&format!("[{id}] {c}: {}\n", clip(t, 300)));
+            let line = format!("{c}: {}", clip(t, 300));
+            text.push_str(&format!("[{id}] {line}\n"));
             ids.push(id);
+            evidence.push(line);
             if !components.contains(c) {
                 components.push(c.clone());
             }
@@ -205,6 +212,7 @@ fn case(report: &Report, g: &GroupReport, cfg: &TriageConfig) -> Case {
         ],
         components,
         ids,
+        evidence,
         findings,
     }
 }
@@ -339,7 +347,7 @@ pub fn triage(
             "seconds": usage.total_s,
             "fallback": used_fallback,
             "consistent_with_detectors": agrees,
-            "evidence": c.ids.iter().zip(evidence_texts(g, c)).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
+            "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
         });
         g.verdict = Some(verdict);
     }
@@ -347,27 +355,6 @@ pub fn triage(
     report.run.llm = true;
     report.triage = Some(stats.clone());
     Ok(stats)
-}
-
-/// The text each shown id stands for (sample lines then context lines, in prompt order).
-fn evidence_texts(g: &GroupReport, c: &Case) -> Vec<String> {
-    let mut out: Vec<String> = g.samples.iter().map(|s| clip(&s.text, 400)).collect();
-    out.truncate(c.ids.iter().filter(|i| i.starts_with('L')).count());
-    let body = c
-        .messages
-        .last()
-        .map(|m| m.content.clone())
-        .unwrap_or_default();
-    for id in c.ids.iter().filter(|i| i.starts_with('C')) {
-        let tag = format!("[{id}] ");
-        out.push(
-            body.lines()
-                .find_map(|l| l.strip_prefix(&tag))
-                .unwrap_or("")
-                .to_string(),
-        );
-    }
-    out
 }
 
 /// Whether a text reads as a sentence rather than markup or noise: at least three words
