@@ -117,7 +117,23 @@ pub(super) fn render(r: &Report) -> String {
                 esc(&smp.text)
             );
         }
-        let _ = write!(s, "</details></td></tr>");
+        let _ = write!(s, "</details>");
+        if let Some(v) = &g.verdict {
+            let how = if v["meta"]["fallback"] == serde_json::json!(true) {
+                "detector verdict (the model's answer was unusable)"
+            } else {
+                "model verdict"
+            };
+            let _ = write!(
+                s,
+                "<p><b>{}</b> / {} — {}: {}</p>",
+                esc(v["severity"].as_str().unwrap_or("?")),
+                esc(v["category"].as_str().unwrap_or("?")),
+                how,
+                esc(v["summary"].as_str().unwrap_or(""))
+            );
+        }
+        let _ = write!(s, "</td></tr>");
     }
     let _ = write!(s, "</table>");
     if !r.summarized.is_empty() {
