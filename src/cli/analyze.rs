@@ -10,6 +10,7 @@ use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
 use crate::logs::formats::FormatSpec;
 use crate::logs::pipeline::{analyze, FormatOverride, PipelineConfig};
 use crate::logs::report::{write_reports, OutputFormat};
+use crate::logs::store::{default_state_dir, Store};
 use crate::logs::triage::{triage, TriageConfig};
 
 fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
@@ -83,7 +84,20 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             max_groups: args.llm_max_groups,
             ..TriageConfig::default()
         };
-        triage(&mut report, &engine, &cfg).context("LLM triage failed")?;
+        let store = if args.no_cache {
+            None
+        } else {
+            let dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
+            match Store::open(&dir) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    // The cache is a shortcut; without it triage still runs.
+                    eprintln!("loglens: verdict cache unavailable ({e}); asking the model");
+                    None
+                }
+            }
+        };
+        triage(&mut report, &engine, &cfg, store.as_ref()).context("LLM triage failed")?;
     }
     let written = write_reports(&report, &args.output_dir, &formats)?;
     if !args.quiet {
@@ -99,8 +113,8 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
         );
         if let Some(t) = &report.triage {
             eprintln!(
-                "loglens: triage of {} group(s): {} tokens generated in {:.1} s, {} fallback(s)",
-                t.groups, t.completion_tokens, t.seconds, t.fallbacks
+                "loglens: triage of {} group(s) ({} from the cache): {} tokens generated in {:.1} s, {} fallback(s)",
+                t.groups, t.cache_hits, t.completion_tokens, t.seconds, t.fallbacks
             );
         }
         for p in &written {

@@ -185,6 +185,13 @@ pub struct AnalyzeArgs {
     /// Flagged groups put to the model at most (most telling first).
     #[arg(long, default_value_t = 8)]
     pub llm_max_groups: usize,
+    /// Where loglens keeps its local store (verdict cache); default
+    /// $LOGLENS_STATE_DIR, else $XDG_DATA_HOME/loglens, else ~/.local/share/loglens.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Ask the model again even for evidence it has judged before.
+    #[arg(long)]
+    pub no_cache: bool,
     /// The model for triage.
     #[command(flatten)]
     pub model: ModelArgs,

@@ -14,6 +14,7 @@ pub mod miner;
 pub mod multiline;
 pub mod pipeline;
 pub mod report;
+pub mod store;
 pub mod time;
 pub mod triage;
 

@@ -18,6 +18,7 @@ use crate::engine::{
 };
 use crate::logs::level::Level;
 use crate::logs::report::{GroupReport, Report};
+use crate::logs::store::Store;
 
 /// Changes whenever the prompt or schema changes (it keys cached verdicts later).
 pub const PROMPT_VERSION: &str = "triage-v1";
@@ -91,6 +92,10 @@ pub struct TriageStats {
     pub completion_tokens: usize,
     /// Wall time of triage in seconds.
     pub seconds: f64,
+    /// Verdicts taken from the store instead of the model.
+    pub cache_hits: usize,
+    /// Verdicts asked of the model (and stored).
+    pub cache_misses: usize,
 }
 
 /// The schema of one verdict: `components` and `ids` are the values it may cite.
@@ -256,12 +261,37 @@ fn consistent(g: &GroupReport, findings: &[String], v: &Value) -> bool {
     !(strong && (v["is_anomaly"] == json!(false) || v["severity"] == json!("low")))
 }
 
+/// What a verdict is keyed by in the store: the group, the model, the prompt version and
+/// the evidence shown.
+fn cache_key(g: &GroupReport, c: &Case, model: &str) -> String {
+    let mut k = format!(
+        "{}\x1f{}\x1f{}\x1f{}",
+        g.component, g.template_id, model, PROMPT_VERSION
+    );
+    for (id, text) in c.ids.iter().zip(&c.evidence) {
+        k.push_str(&format!("\x1f{id}={text}"));
+    }
+    crate::logs::miner::template_id(&k)
+}
+
+/// The model's identity for cache keys: file name and size.
+fn model_key(engine: &Engine) -> String {
+    let size = std::fs::metadata(engine.path()).map_or(0, |m| m.len());
+    let name = engine
+        .path()
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    format!("{name}:{size}")
+}
+
 /// Puts the flagged groups to the model, stores each verdict in its group and the stats
-/// in the report (which then says LLM triage ran).
+/// in the report (which then says LLM triage ran). With a store, verdicts asked before
+/// for the same evidence are reused and new ones are saved.
 pub fn triage(
     report: &mut Report,
     engine: &Engine,
     cfg: &TriageConfig,
+    store: Option<&Store>,
 ) -> Result<TriageStats, EngineError> {
     let started = Instant::now();
     let mut ranks = Vec::new();
@@ -273,11 +303,33 @@ pub fn triage(
         }
     }
     ranks.truncate(cfg.max_groups);
-    let cases: Vec<Case> = ranks
-        .iter()
-        .filter_map(|r| report.groups.get(r - 1))
-        .map(|g| case(report, g, cfg))
-        .collect();
+    let model = model_key(engine);
+    let mut stats = TriageStats {
+        model: engine.path().display().to_string(),
+        prompt_version: PROMPT_VERSION.into(),
+        ..TriageStats::default()
+    };
+    let mut cases: Vec<Case> = Vec::new();
+    let mut hits: Vec<(usize, Value)> = Vec::new();
+    for g in ranks.iter().filter_map(|r| report.groups.get(r - 1)) {
+        let c = case(report, g, cfg);
+        let key = cache_key(g, &c, &model);
+        // A store that cannot be read is only a lost shortcut: ask the model.
+        match store.and_then(|s| s.verdict(&key).ok().flatten()) {
+            Some(mut v) => {
+                v["meta"]["cached"] = json!(true);
+                hits.push((c.rank, v));
+            }
+            None => cases.push(c),
+        }
+    }
+    stats.cache_hits = hits.len();
+    stats.groups = hits.len();
+    for (rank, v) in hits {
+        if let Some(g) = report.groups.get_mut(rank - 1) {
+            g.verdict = Some(v);
+        }
+    }
     let requests: Vec<GenerateRequest> = cases
         .iter()
         .map(|c| {
@@ -314,12 +366,8 @@ pub fn triage(
             .collect();
         engine.generate_many(batch)?
     };
-    let mut stats = TriageStats {
-        model: engine.path().display().to_string(),
-        prompt_version: PROMPT_VERSION.into(),
-        groups: cases.len(),
-        ..TriageStats::default()
-    };
+    stats.groups += cases.len();
+    stats.cache_misses = cases.len();
     for ((c, (text, finish)), usage) in cases.iter().zip(outputs).zip(&usages) {
         stats.prompt_tokens += usage.prompt_tokens;
         stats.completion_tokens += usage.completion_tokens;
@@ -348,7 +396,14 @@ pub fn triage(
             "fallback": used_fallback,
             "consistent_with_detectors": agrees,
             "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
+            "cached": false,
         });
+        if let Some(s) = store {
+            let key = cache_key(g, c, &model);
+            if let Err(e) = s.put_verdict(&key, &verdict) {
+                tracing::warn!(error = %e, "verdict not cached");
+            }
+        }
         g.verdict = Some(verdict);
     }
     stats.seconds = started.elapsed().as_secs_f64();

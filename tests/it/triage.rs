@@ -2,6 +2,7 @@
 //! schema, citing only what was shown, recorded with their cost.
 
 use loglens::logs::pipeline::{analyze, PipelineConfig};
+use loglens::logs::store::Store;
 use loglens::logs::triage::{
     triage, TriageConfig, CATEGORIES, MAX_STEPS, ROOT_CAUSE_CHARS, SUMMARY_CHARS,
 };
@@ -24,7 +25,10 @@ fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
         max_groups: 2,
         ..TriageConfig::default()
     };
-    let stats = triage(&mut report, engine(), &t).expect("triage");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let stats = triage(&mut report, engine(), &t, Some(&store)).expect("triage");
+    assert_eq!((stats.cache_hits, stats.cache_misses), (0, 2));
     assert_eq!(stats.groups, 2);
     assert!(stats.prompt_tokens > 0 && stats.completion_tokens > 0);
     let verdicts: Vec<_> = report
@@ -93,6 +97,19 @@ fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
     }
     let md = report.to_markdown();
     assert!(md.contains("## Triage"), "{md}");
+    // The same logs again: every verdict comes from the store, the model is not asked.
+    let mut again = analyze(&cfg, &|_| {}).expect("analysis");
+    let s2 = triage(&mut again, engine(), &t, Some(&store)).expect("triage");
+    assert_eq!(
+        (s2.cache_hits, s2.cache_misses, s2.completion_tokens),
+        (2, 0, 0)
+    );
+    for (a, b) in report.groups.iter().zip(&again.groups) {
+        if let (Some(x), Some(y)) = (&a.verdict, &b.verdict) {
+            assert_eq!(x["summary"], y["summary"]);
+            assert_eq!(y["meta"]["cached"], true);
+        }
+    }
 }
 
 #[test]

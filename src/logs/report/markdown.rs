@@ -169,10 +169,12 @@ fn verdicts(r: &Report, t: &crate::logs::triage::TriageStats, s: &mut String) {
     let _ = writeln!(s, "\n## Triage\n");
     let _ = writeln!(
         s,
-        "{} group(s) put to `{}` (prompt {}): {} prompt + {} generated tokens in {:.1} s; {} answer(s) unusable (detector verdict used), {} at odds with the detectors.\n",
+        "{} group(s) triaged with `{}` (prompt {}; {} from the verdict cache, {} asked): {} prompt + {} generated tokens in {:.1} s; {} answer(s) unusable (detector verdict used), {} at odds with the detectors.\n",
         t.groups,
         t.model,
         t.prompt_version,
+        t.cache_hits,
+        t.cache_misses,
         t.prompt_tokens,
         t.completion_tokens,
         t.seconds,
