@@ -357,23 +357,27 @@ impl Engine {
     /// A token's text for display (lossy when it holds part of a character) and its
     /// exact bytes.
     pub fn token_piece(&self, id: u32) -> (String, Vec<u8>) {
-        let table = self
-            .token_bytes
-            .get_or_init(|| self.tok.token_bytes().unwrap_or_default());
-        let mut bytes = table.get(id as usize).cloned().unwrap_or_default();
+        let mut bytes = self
+            .token_bytes_table()
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_default();
         if bytes.first() == Some(&0xff) {
             bytes.remove(0);
         }
         (String::from_utf8_lossy(&bytes).into_owned(), bytes)
     }
 
+    /// Every token's bytes by id (special tokens marked with a leading 0xFF), built once.
+    fn token_bytes_table(&self) -> &[Vec<u8>] {
+        self.token_bytes
+            .get_or_init(|| self.tok.token_bytes().unwrap_or_default())
+    }
+
     /// Which token ids are made of ASCII digits only.
     pub(crate) fn digit_tokens(&self) -> &[bool] {
         self.digit_tokens.get_or_init(|| {
-            let table = self
-                .token_bytes
-                .get_or_init(|| self.tok.token_bytes().unwrap_or_default());
-            table
+            self.token_bytes_table()
                 .iter()
                 .map(|b| !b.is_empty() && b.iter().all(u8::is_ascii_digit))
                 .collect()

@@ -291,16 +291,9 @@ pub(super) async fn chat(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": now(),
-        "model": model,
-        "system_fingerprint": fingerprint(),
-        "choices": out,
-        "usage": usage,
-    }))
-    .into_response())
+    let mut v = envelope(&id, "chat.completion", now(), &model, json!(out));
+    v["usage"] = json!(usage);
+    Ok(Json(v).into_response())
 }
 
 /// `POST /v1/completions`.
@@ -354,16 +347,21 @@ pub(super) async fn completion(
             })
         })
         .collect();
-    Ok(Json(json!({
+    let mut v = envelope(&id, "text_completion", now(), &model, json!(out));
+    v["usage"] = json!(usage);
+    Ok(Json(v).into_response())
+}
+
+/// The fields every response and chunk carries around its choices.
+fn envelope(id: &str, object: &str, created: u64, model: &str, choices: Value) -> Value {
+    json!({
         "id": id,
-        "object": "text_completion",
-        "created": now(),
+        "object": object,
+        "created": created,
         "model": model,
         "system_fingerprint": fingerprint(),
-        "choices": out,
-        "usage": usage,
-    }))
-    .into_response())
+        "choices": choices,
+    })
 }
 
 fn fingerprint() -> String {
@@ -406,14 +404,7 @@ fn stream(
         "text_completion"
     };
     let chunk = move |choices: Value, usage: Option<UsageOut>| -> SseEvent {
-        let mut v = json!({
-            "id": id,
-            "object": object,
-            "created": created,
-            "model": model,
-            "system_fingerprint": fingerprint(),
-            "choices": choices,
-        });
+        let mut v = envelope(&id, object, created, &model, choices);
         if include_usage {
             v["usage"] = json!(usage);
         }

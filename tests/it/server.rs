@@ -364,24 +364,36 @@ fn start_server() -> Server {
     s
 }
 
-fn request(port: u16, method: &str, path: &str, body: &str) -> TcpStream {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+/// Sends one request (connection closed after the answer).
+fn send_raw(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<TcpStream> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
     let req = format!(
         "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(req.as_bytes()).expect("sends");
-    s
+    s.write_all(req.as_bytes())?;
+    Ok(s)
 }
 
+/// The whole answer as text; empty when the server cannot be reached.
 fn http(port: u16, method: &str, path: &str, body: &str) -> String {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    drop(s.write_all(format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).as_bytes()));
     let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
+    if let Ok(mut s) = send_raw(port, method, path, body) {
+        let _ = s.read_to_string(&mut out);
+    }
     out
+}
+
+/// Starts a streamed completion and reads up to its first data event.
+fn first_event(port: u16, body: &str) -> BufReader<TcpStream> {
+    let s = send_raw(port, "POST", "/v1/completions", body).expect("sends");
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    while !line.starts_with("data: {") {
+        line.clear();
+        r.read_line(&mut line).expect("stream");
+    }
+    r
 }
 
 fn running(port: u16) -> u64 {
@@ -399,13 +411,7 @@ fn real_server_cancels_on_disconnect_and_drains_on_sigterm() {
     let long = json!({"model": MODEL, "prompt": "Count from one to one thousand:", "max_tokens": 4000, "temperature": 0, "stream": true}).to_string();
 
     // A client that goes away mid-stream frees its slot.
-    let s = request(server.port, "POST", "/v1/completions", &long);
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    while !line.starts_with("data: {") {
-        line.clear();
-        r.read_line(&mut line).expect("stream");
-    }
+    let r = first_event(server.port, &long);
     assert_eq!(running(server.port), 1);
     drop(r);
     let t = Instant::now();
@@ -419,13 +425,7 @@ fn real_server_cancels_on_disconnect_and_drains_on_sigterm() {
 
     // SIGTERM while a stream is running: it finishes, then the process exits cleanly.
     let short = json!({"model": MODEL, "prompt": "Count from one to one thousand:", "max_tokens": 60, "temperature": 0, "stream": true}).to_string();
-    let s = request(server.port, "POST", "/v1/completions", &short);
-    let mut r = BufReader::new(s);
-    line.clear();
-    while !line.starts_with("data: {") {
-        line.clear();
-        r.read_line(&mut line).expect("stream");
-    }
+    let mut r = first_event(server.port, &short);
     let killed = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
