@@ -2,9 +2,10 @@
 
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use candle_core::DType;
 
 use super::{GenerateArgs, ModelArgs, EXIT_OK};
 use crate::engine::device::set_cpu_threads;
@@ -115,23 +116,49 @@ fn constraint(args: &GenerateArgs) -> anyhow::Result<Option<Constraint>> {
     })
 }
 
-/// `loglens models list`: every `.gguf` in the model directory and in `extra`.
+/// `loglens models convert`.
+pub(super) fn convert(input: &Path, out: &Path, dtype: &str) -> anyhow::Result<i32> {
+    let dtype = match dtype.to_ascii_lowercase().as_str() {
+        "f16" | "float16" => DType::F16,
+        "bf16" | "bfloat16" => DType::BF16,
+        "f32" | "float32" => DType::F32,
+        other => anyhow::bail!("unknown dtype {other:?} (f16, bf16, f32)"),
+    };
+    let done = crate::engine::convert::gguf_to_hf(input, out, dtype)
+        .with_context(|| format!("converting {}", input.display()))?;
+    println!(
+        "wrote {} ({} tensors, {:.1} MB of weights)",
+        done.dir.display(),
+        done.tensors,
+        done.weight_bytes as f64 / 1e6
+    );
+    Ok(EXIT_OK)
+}
+
+/// `loglens models list`: every `.gguf` file and HF directory in the model directory,
+/// and the files, directories and cached repository ids in `extra`.
 pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> {
     let dir = std::env::var_os("LOGLENS_MODEL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("models"));
     let mut files = Vec::new();
-    for p in std::iter::once(&dir).chain(extra) {
-        if p.is_dir() {
+    let default_dir = dir.is_dir().then_some(&dir);
+    for p in default_dir.into_iter().chain(extra) {
+        if p.is_dir() && !p.join("config.json").exists() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("reading {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|e| e == "gguf"))
+                .filter(|f| {
+                    f.extension().is_some_and(|e| e == "gguf") || f.join("config.json").exists()
+                })
                 .collect();
             found.sort();
             files.extend(found);
-        } else if p.exists() {
-            files.push(p.clone());
+        } else {
+            match crate::engine::resolve_model(p) {
+                Ok(found) => files.push(found),
+                Err(e) => eprintln!("loglens: skipping {}: {e}", p.display()),
+            }
         }
     }
     if !json {

@@ -72,13 +72,25 @@ pub struct ModelArgs {
 /// `loglens models ...`.
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
-    /// Lists the GGUF models found in the model directory (and any paths given).
+    /// Lists the models found in the model directory (GGUF files and HF directories)
+    /// and any paths given.
     List {
         /// Extra files or directories to look in.
         paths: Vec<PathBuf>,
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Writes a GGUF model out as an HF directory (config.json, tokenizer files and
+    /// safetensors).
+    Convert {
+        /// The .gguf file.
+        input: PathBuf,
+        /// The directory to write (created if missing).
+        out_dir: PathBuf,
+        /// Weight dtype: f16, bf16 or f32.
+        #[arg(long, default_value = "f16")]
+        dtype: String,
     },
 }
 
@@ -338,6 +350,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Generate(args) => generate::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Models(ModelsCommand::List { paths, json }) => generate::list_models(&paths, json),
+        Command::Models(ModelsCommand::Convert {
+            input,
+            out_dir,
+            dtype,
+        }) => generate::convert(&input, &out_dir, &dtype),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),

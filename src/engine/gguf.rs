@@ -171,6 +171,15 @@ impl Gguf {
             .map_err(|e| invalid(&self.path, format!("{key}: {e}")))
     }
 
+    /// A list of floats, if present.
+    pub fn opt_f32s(&self, key: &str) -> Option<Vec<f32>> {
+        let list = self.content.metadata.get(key)?.to_vec().ok()?;
+        list.iter()
+            .map(|v| v.to_f32().or_else(|_| v.to_f64().map(|x| x as f32)))
+            .collect::<Result<_, _>>()
+            .ok()
+    }
+
     /// A list of integers, if present.
     pub fn opt_ints(&self, key: &str) -> Option<Vec<i64>> {
         let list = self.content.metadata.get(key)?.to_vec().ok()?;
@@ -192,6 +201,21 @@ impl Gguf {
     /// Storage type of a tensor.
     pub fn tensor_dtype(&self, name: &str) -> Option<GgmlDType> {
         self.content.tensor_infos.get(name).map(|t| t.ggml_dtype)
+    }
+
+    /// Every tensor's name, sorted.
+    pub fn tensor_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.content.tensor_infos.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Shape of a tensor.
+    pub fn tensor_shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.content
+            .tensor_infos
+            .get(name)
+            .map(|t| t.shape.dims().to_vec())
     }
 
     /// Total number of weights.

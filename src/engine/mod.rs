@@ -4,6 +4,9 @@
 //!
 //! # Layout
 //! - [`gguf`]: reading GGUF files and choosing the in-memory weight format.
+//! - [`convert`]: GGUF to an HF directory.
+//! - [`hf`]: HF directories (safetensors, config and tokenizer files) and the HF cache.
+//! - [`weights`]: one interface over both for the architectures.
 //! - [`model`]: architectures ([`model::llama`]) and shared layers.
 //! - [`kv`]: the per-sequence KV cache.
 //! - [`tokenizer`]: BPE from GGUF metadata or `tokenizer.json`; incremental detokenizer.
@@ -17,14 +20,17 @@
 pub mod batch;
 pub mod chat;
 pub mod constrain;
+pub mod convert;
 pub mod device;
 pub mod error;
 pub mod gguf;
+pub mod hf;
 pub mod kv;
 pub mod model;
 pub mod sampling;
 pub mod scheduler;
 pub mod tokenizer;
+pub mod weights;
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -70,8 +76,29 @@ pub struct ModelSummary {
     pub size_bytes: u64,
 }
 
-/// Reads the summary of a GGUF file without loading its weights.
+/// Reads the summary of a model (a GGUF file or an HF directory) without loading its
+/// weights.
 pub fn summarize(path: &Path) -> Result<ModelSummary, EngineError> {
+    if path.is_dir() {
+        let m = hf::HfModel::open(path)?;
+        let size_bytes = std::fs::read_dir(path)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter_map(|e| std::fs::metadata(e.path()).ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        return Ok(ModelSummary {
+            path: path.to_path_buf(),
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            architecture: m.model_type().to_string(),
+            parameters: m.weight_elements(),
+            quantization: format!("{:?}", m.dtype()?).to_uppercase(),
+            context_length: m.config.max_position_embeddings.map(|c| c as u64),
+            size_bytes,
+        });
+    }
     let g = gguf::Gguf::open(path)?;
     let architecture = g.string("general.architecture")?;
     Ok(ModelSummary {
@@ -87,10 +114,26 @@ pub fn summarize(path: &Path) -> Result<ModelSummary, EngineError> {
     })
 }
 
+/// Resolves what the user named as a model: an existing path (a `.gguf` file or an HF
+/// directory), else a repository id (`org/name` or `org/name@revision`) looked up in
+/// the local HF cache. Nothing is downloaded.
+pub fn resolve_model(path: &Path) -> Result<PathBuf, EngineError> {
+    if path.exists() {
+        return Ok(path.to_path_buf());
+    }
+    let text = path.to_string_lossy();
+    if hf::looks_like_repo_id(&text) {
+        if let Some(cache) = hf::cache_dir() {
+            return hf::resolve_cached(&text, &cache);
+        }
+    }
+    Err(EngineError::ModelNotFound(path.to_path_buf()))
+}
+
 /// Where a model comes from.
 #[derive(Debug, Clone)]
 pub struct ModelSpec {
-    /// A `.gguf` file.
+    /// A `.gguf` file, an HF directory, or a repository id in the local HF cache.
     pub path: PathBuf,
     /// Device to run on.
     pub device: DeviceSpec,
@@ -277,28 +320,40 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Loads a model.
+    /// Loads a model: a GGUF file, an HF directory, or a repository id found in the
+    /// local HF cache.
     pub fn load(spec: &ModelSpec) -> Result<Self, EngineError> {
         let device = spec.device.open()?;
-        let ext = spec.path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if spec.path.is_dir() || ext != "gguf" {
-            if !spec.path.exists() {
-                return Err(EngineError::ModelNotFound(spec.path.clone()));
-            }
+        let path = resolve_model(&spec.path)?;
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let (model, tok, source) = if path.is_dir() {
+            let m = hf::HfModel::open(&path)?;
+            let tok = Tok::from_hf(&m)?;
+            let format = spec
+                .weight_format
+                .unwrap_or_else(|| WeightFormat::default_for(&device, m.weight_elements()));
+            let model = model::load_hf(&m, &device, format)?;
+            (model, tok, m.chat_template()?)
+        } else if ext == "gguf" {
+            let mut g = gguf::Gguf::open(&path)?;
+            let tok = Tok::from_gguf(&g)?;
+            let format = spec
+                .weight_format
+                .unwrap_or_else(|| WeightFormat::default_for(&device, g.weight_elements()));
+            let model = model::load_gguf(&mut g, &device, format)?;
+            (model, tok, g.opt_string("tokenizer.chat_template"))
+        } else {
             return Err(EngineError::Unsupported {
                 what: "model format",
-                detail: format!("{} (this build loads .gguf files)", spec.path.display()),
+                detail: format!(
+                    "{} (loglens loads .gguf files and HF directories with config.json and safetensors)",
+                    path.display()
+                ),
             });
-        }
-        let mut g = gguf::Gguf::open(&spec.path)?;
-        let tok = Tok::from_gguf(&g)?;
-        let format = spec
-            .weight_format
-            .unwrap_or_else(|| WeightFormat::default_for(&device, g.weight_elements()));
-        let model = model::load_gguf(&mut g, &device, format)?;
+        };
         if tok.vocab_size() > model.info().vocab_size {
             return Err(EngineError::InvalidModel {
-                path: spec.path.clone(),
+                path: path.clone(),
                 reason: format!(
                     "tokenizer has {} tokens but the embedding has {} rows",
                     tok.vocab_size(),
@@ -306,19 +361,15 @@ impl Engine {
                 ),
             });
         }
-        let source = match g.opt_string("tokenizer.chat_template") {
-            Some(t) => t,
-            None => {
-                let tokens = g.strings("tokenizer.ggml.tokens").unwrap_or_default();
-                ChatTemplate::builtin_for(|t| tokens.iter().any(|x| x == t)).to_string()
-            }
-        };
+        let source = source.unwrap_or_else(|| {
+            ChatTemplate::builtin_for(|t| tok.token_to_id(t).is_some()).to_string()
+        });
         let template = ChatTemplate::new(&source, &tok.bos_text, &tok.eos_text)?;
         Ok(Self {
             model,
             tok,
             template,
-            path: spec.path.clone(),
+            path,
             grammars: OnceLock::new(),
             token_bytes: OnceLock::new(),
             digit_tokens: OnceLock::new(),

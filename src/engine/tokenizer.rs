@@ -3,15 +3,25 @@
 //! `tokenizer.ggml.pre`; an unknown pre-tokenizer is refused rather than guessed, since a
 //! wrong guess silently changes every token id.
 
+use tokenizers::decoders::byte_fallback::ByteFallback;
+use tokenizers::decoders::fuse::Fuse;
+use tokenizers::decoders::sequence::Sequence as DecoderSequence;
+use tokenizers::decoders::strip::Strip;
+use tokenizers::decoders::DecoderWrapper;
 use tokenizers::models::bpe::BPE;
+use tokenizers::normalizers::{Prepend, Replace, Sequence as NormalizerSequence};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::NormalizerWrapper;
 use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
 
+use serde_json::Value;
+
 use super::gguf::Gguf;
+use super::hf::HfModel;
 use super::EngineError;
 
 /// Llama 3's pre-tokenizer split pattern.
@@ -44,78 +54,34 @@ pub struct Tok {
 }
 
 impl Tok {
-    /// Builds the tokenizer a GGUF file describes.
+    /// Builds the tokenizer a GGUF file describes: GPT-2-style byte-level BPE
+    /// (`tokenizer.ggml.model = gpt2`) or SentencePiece BPE (`llama`: Llama 2, Mistral).
     pub fn from_gguf(g: &Gguf) -> Result<Self, EngineError> {
         let model = g.string("tokenizer.ggml.model")?;
-        if model != "gpt2" {
-            return Err(EngineError::Unsupported {
-                what: "tokenizer",
-                detail: format!(
-                    "tokenizer.ggml.model {model:?} in {} (supported from GGUF: gpt2-style BPE; \
-                     use an HF directory with tokenizer.json for SentencePiece models)",
-                    g.path().display()
-                ),
-            });
-        }
-        let pre = g
-            .opt_string("tokenizer.ggml.pre")
-            .unwrap_or_else(|| "default".into());
-        let pre_tok: PreTokenizerWrapper = match pre.as_str() {
-            // SmolLM: digits one by one, then GPT-2's byte-level split.
-            "smollm" => Sequence::new(vec![
-                Digits::new(true).into(),
-                ByteLevel::new(false, true, true).into(),
-            ])
-            .into(),
-            "gpt2" | "default" => ByteLevel::new(false, true, true).into(),
-            "llama-bpe" | "llama3" | "llama-v3" => {
-                let split = Split::new(
-                    SplitPattern::Regex(LLAMA3_SPLIT.into()),
-                    SplitDelimiterBehavior::Isolated,
-                    false,
-                )
-                .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-                Sequence::new(vec![split.into(), ByteLevel::new(false, true, false).into()]).into()
-            }
+        let tokens = g.strings("tokenizer.ggml.tokens")?;
+        let types = g.opt_ints("tokenizer.ggml.token_type").unwrap_or_default();
+        let mut inner = match model.as_str() {
+            "gpt2" => byte_level_bpe(g, &tokens)?,
+            "llama" => sentencepiece_bpe(g, &tokens, &types)?,
             other => {
                 return Err(EngineError::Unsupported {
-                    what: "pre-tokenizer",
+                    what: "tokenizer",
                     detail: format!(
-                        "tokenizer.ggml.pre {other:?} in {} (known: smollm, gpt2, default, llama-bpe, llama3)",
-                        g.path().display()
-                    ),
+                    "tokenizer.ggml.model {other:?} in {} (supported from GGUF: gpt2-style BPE, \
+                         llama-style SentencePiece; or an HF directory with tokenizer.json)",
+                    g.path().display()
+                ),
                 })
             }
         };
-        let tokens = g.strings("tokenizer.ggml.tokens")?;
-        let merges = g.strings("tokenizer.ggml.merges")?;
-        let types = g.opt_ints("tokenizer.ggml.token_type").unwrap_or_default();
-        let vocab: tokenizers::models::bpe::Vocab = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
-        let merges: Vec<(String, String)> = merges
-            .iter()
-            .filter_map(|m| {
-                m.split_once(' ')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-            })
-            .collect();
-        let bpe = BPE::builder()
-            .vocab_and_merges(vocab, merges)
-            .build()
-            .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-        let mut inner = Tokenizer::new(bpe);
-        inner.with_pre_tokenizer(Some(pre_tok));
-        inner.with_decoder(Some(ByteLevel::new(false, true, true)));
-        // Control tokens (type 3) are matched whole in text, as llama.cpp does with
-        // parse_special; user-defined tokens (type 4) are added as plain added tokens.
+        // Control tokens (type 3, and SentencePiece's unknown token, type 2) are matched
+        // whole in text, as llama.cpp does with parse_special; user-defined tokens (type
+        // 4) are added as plain added tokens.
         let specials: Vec<AddedToken> = tokens
             .iter()
             .zip(types.iter().chain(std::iter::repeat(&1)))
-            .filter(|(_, t)| **t == 3 || **t == 4)
-            .map(|(tok, t)| AddedToken::from(tok.clone(), *t == 3))
+            .filter(|(_, t)| (2..=4).contains(*t))
+            .map(|(tok, t)| AddedToken::from(tok.clone(), *t != 4))
             .collect();
         inner.add_special_tokens(&specials);
         let mut plain = inner.clone();
@@ -146,6 +112,104 @@ impl Tok {
             bos_text: text(bos),
             eos_text: text(eos),
         })
+    }
+
+    /// Loads `tokenizer.json` of an HF directory, with BOS/EOS from
+    /// `tokenizer_config.json` and the stop ids from `generation_config.json` and
+    /// `config.json`.
+    pub fn from_hf(m: &HfModel) -> Result<Self, EngineError> {
+        let path = m.dir().join("tokenizer.json");
+        if !path.exists() {
+            return Err(EngineError::InvalidModel {
+                path: m.dir().to_path_buf(),
+                reason:
+                    "tokenizer.json is missing (SentencePiece tokenizer.model alone is not read; \
+                         convert it to tokenizer.json)"
+                        .into(),
+            });
+        }
+        let inner = Tokenizer::from_file(&path).map_err(|e| EngineError::InvalidModel {
+            path: path.clone(),
+            reason: format!("tokenizer.json: {e}"),
+        })?;
+        let tcfg = m.json("tokenizer_config.json")?.unwrap_or_default();
+        let gen = m.json("generation_config.json")?.unwrap_or_default();
+        let token_text = |v: Option<&Value>| -> Option<String> {
+            match v? {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => o.get("content")?.as_str().map(str::to_string),
+                _ => None,
+            }
+        };
+        let ids = |v: Option<&Value>| -> Vec<u32> {
+            match v {
+                Some(Value::Number(n)) => n.as_u64().map(|x| x as u32).into_iter().collect(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|x| x.as_u64())
+                    .map(|x| x as u32)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let bos_text = token_text(tcfg.get("bos_token"));
+        let eos_text = token_text(tcfg.get("eos_token"));
+        let bos = bos_text
+            .as_deref()
+            .and_then(|t| inner.token_to_id(t))
+            .or_else(|| ids(gen.get("bos_token_id")).first().copied())
+            .or_else(|| {
+                m.config
+                    .bos_token_id
+                    .as_ref()
+                    .and_then(Value::as_u64)
+                    .map(|x| x as u32)
+            });
+        let mut stop_ids: Vec<u32> = ids(gen.get("eos_token_id"));
+        stop_ids.extend(ids(m.config.eos_token_id.as_ref()));
+        stop_ids.extend(eos_text.as_deref().and_then(|t| inner.token_to_id(t)));
+        let eos = stop_ids.first().copied();
+        for name in END_OF_TURN {
+            stop_ids.extend(inner.token_to_id(name));
+        }
+        stop_ids.sort_unstable();
+        stop_ids.dedup();
+        if stop_ids.is_empty() {
+            return Err(EngineError::InvalidModel {
+                path: m.dir().to_path_buf(),
+                reason: "no end-of-sequence token (eos_token_id in generation_config.json or config.json)".into(),
+            });
+        }
+        let text_of = |id: Option<u32>| id.and_then(|i| inner.id_to_token(i)).unwrap_or_default();
+        let bos_text = bos_text.unwrap_or_else(|| text_of(bos));
+        let eos_text = eos_text.unwrap_or_else(|| text_of(eos));
+        let mut plain = inner.clone();
+        plain.set_encode_special_tokens(true);
+        Ok(Self {
+            inner,
+            plain,
+            bos,
+            stop_ids,
+            bos_text,
+            eos_text,
+        })
+    }
+
+    /// The tokenizer as `tokenizer.json` text.
+    pub fn to_json(&self) -> Result<String, EngineError> {
+        self.inner
+            .to_string(true)
+            .map_err(|e| EngineError::Tokenizer(e.to_string()))
+    }
+
+    /// The id of a token's text (added tokens included).
+    pub fn token_to_id(&self, text: &str) -> Option<u32> {
+        self.inner.token_to_id(text)
+    }
+
+    /// The text of a token id.
+    pub fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
     }
 
     /// Token ids of `text`; special tokens written in the text are recognised, no BOS
@@ -191,6 +255,136 @@ impl Tok {
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }
+}
+
+/// GPT-2-style byte-level BPE from the vocabulary and merges, with the pre-tokenizer
+/// `tokenizer.ggml.pre` names.
+fn byte_level_bpe(g: &Gguf, tokens: &[String]) -> Result<Tokenizer, EngineError> {
+    let pre = g
+        .opt_string("tokenizer.ggml.pre")
+        .unwrap_or_else(|| "default".into());
+    let pre_tok: PreTokenizerWrapper = match pre.as_str() {
+        // SmolLM: digits one by one, then GPT-2's byte-level split.
+        "smollm" => Sequence::new(vec![
+            Digits::new(true).into(),
+            ByteLevel::new(false, true, true).into(),
+        ])
+        .into(),
+        "gpt2" | "default" => ByteLevel::new(false, true, true).into(),
+        "llama-bpe" | "llama3" | "llama-v3" => {
+            let split = Split::new(
+                SplitPattern::Regex(LLAMA3_SPLIT.into()),
+                SplitDelimiterBehavior::Isolated,
+                false,
+            )
+            .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+            Sequence::new(vec![split.into(), ByteLevel::new(false, true, false).into()]).into()
+        }
+        other => {
+            return Err(EngineError::Unsupported {
+                what: "pre-tokenizer",
+                detail: format!(
+                    "tokenizer.ggml.pre {other:?} in {} (known: smollm, gpt2, default, llama-bpe, llama3)",
+                    g.path().display()
+                ),
+            })
+        }
+    };
+    let merges = g.strings("tokenizer.ggml.merges")?;
+    let vocab: tokenizers::models::bpe::Vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
+    let merges: Vec<(String, String)> = merges
+        .iter()
+        .filter_map(|m| {
+            m.split_once(' ')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
+        .collect();
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .build()
+        .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    let mut inner = Tokenizer::new(bpe);
+    inner.with_pre_tokenizer(Some(pre_tok));
+    inner.with_decoder(Some(ByteLevel::new(false, true, true)));
+    Ok(inner)
+}
+
+/// SentencePiece BPE (Llama 2, Mistral) from the vocabulary and scores: spaces become
+/// `▁` and one is prepended to each run of text (`tokenizer.ggml.add_space_prefix`,
+/// default on), pieces merge in order of the merged piece's score, and bytes without a
+/// piece fall back to `<0xXX>` tokens. The merges are derived from the vocabulary the
+/// way Hugging Face converts SentencePiece models.
+fn sentencepiece_bpe(g: &Gguf, tokens: &[String], types: &[i64]) -> Result<Tokenizer, EngineError> {
+    let scores = g.opt_f32s("tokenizer.ggml.scores").unwrap_or_default();
+    let vocab: tokenizers::models::bpe::Vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
+    let score = |i: usize| scores.get(i).copied().unwrap_or(-(i as f32));
+    let normal = |i: usize| matches!(types.get(i).copied().unwrap_or(1), 1);
+    let mut merges: Vec<(f32, u32, u32, u32, String, String)> = Vec::new();
+    for (id, piece) in tokens.iter().enumerate() {
+        if !normal(id) {
+            continue;
+        }
+        for (cut, _) in piece.char_indices().skip(1) {
+            let (l, r) = piece.split_at(cut);
+            if let (Some(&li), Some(&ri)) = (vocab.get(l), vocab.get(r)) {
+                if normal(li as usize) && normal(ri as usize) {
+                    merges.push((score(id), id as u32, li, ri, l.to_string(), r.to_string()));
+                }
+            }
+        }
+    }
+    merges.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    let merges: Vec<(String, String)> = merges.into_iter().map(|m| (m.4, m.5)).collect();
+    let unk = types
+        .iter()
+        .position(|&t| t == 2)
+        .and_then(|i| tokens.get(i).cloned())
+        .unwrap_or_else(|| "<unk>".into());
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .unk_token(unk)
+        .fuse_unk(true)
+        .byte_fallback(true)
+        .build()
+        .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    let mut inner = Tokenizer::new(bpe);
+    let space = Replace::new(" ", "\u{2581}").map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    let prefix = g
+        .metadata()
+        .get("tokenizer.ggml.add_space_prefix")
+        .and_then(|v| v.to_bool().ok())
+        .unwrap_or(true);
+    let normalizer: NormalizerWrapper = if prefix {
+        NormalizerSequence::new(vec![Prepend::new("\u{2581}".into()).into(), space.into()]).into()
+    } else {
+        space.into()
+    };
+    inner.with_normalizer(Some(normalizer));
+    let unspace =
+        Replace::new("\u{2581}", " ").map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    let mut steps: Vec<DecoderWrapper> = vec![
+        unspace.into(),
+        ByteFallback::new().into(),
+        Fuse::new().into(),
+    ];
+    if prefix {
+        steps.push(Strip::new(' ', 1, 0).into());
+    }
+    inner.with_decoder(Some(DecoderSequence::new(steps)));
+    Ok(inner)
 }
 
 /// Turns a growing list of ids into text deltas that never split a UTF-8 character.

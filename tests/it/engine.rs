@@ -21,33 +21,49 @@ pub(crate) fn engine() -> &'static Arc<Engine> {
     })
 }
 
-fn reference() -> Value {
-    let p = super::data_dir().join("reference/smollm2-llamacpp.json");
-    serde_json::from_str(&std::fs::read_to_string(&p).expect("reference file"))
-        .expect("reference JSON")
+/// The references to compare with: the one committed with the script that made it
+/// (`models/make-reference.py`, llama-cpp-python), and llama.cpp's own in the shared
+/// data when it is there.
+fn references() -> Vec<(String, Value)> {
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models/reference/smollm2-llama-cpp-python.json");
+    let shared = super::data_dir().join("reference/smollm2-llamacpp.json");
+    let mut out = Vec::new();
+    for (p, required) in [(committed, true), (shared, false)] {
+        if !p.exists() && !required {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).expect("reference file");
+        let v: Value = serde_json::from_str(&text).expect("reference JSON");
+        assert!(v["model_sha256"].as_str().is_some_and(|s| s.len() == 64));
+        out.push((p.display().to_string(), v));
+    }
+    out
 }
 
 #[test]
 fn token_ids_match_llama_cpp() {
-    let r = reference();
-    let cases = r["tokenize"].as_array().expect("tokenize cases");
-    assert_eq!(cases.len(), 20);
     let tok = engine().tokenizer();
-    for c in cases {
-        let text = c["text"].as_str().expect("text");
-        let want: Vec<u32> = c["ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .filter_map(|v| v.as_u64().map(|x| x as u32))
-            .collect();
-        let got = tok.encode(text).expect("encodes");
-        assert_eq!(got, want, "{text:?}");
-        assert_eq!(
-            tok.decode(&got).expect("decodes"),
-            text,
-            "round trip of {text:?}"
-        );
+    let refs = references();
+    for (name, r) in &refs {
+        let cases = r["tokenize"].as_array().expect("tokenize cases");
+        assert!(cases.len() >= 15, "{name}");
+        for c in cases {
+            let text = c["text"].as_str().expect("text");
+            let want: Vec<u32> = c["ids"]
+                .as_array()
+                .expect("ids")
+                .iter()
+                .filter_map(|v| v.as_u64().map(|x| x as u32))
+                .collect();
+            let got = tok.encode(text).expect("encodes");
+            assert_eq!(got, want, "{text:?}");
+            assert_eq!(
+                tok.decode(&got).expect("decodes"),
+                text,
+                "round trip of {text:?}"
+            );
+        }
     }
 }
 
@@ -59,59 +75,63 @@ fn token_ids_match_llama_cpp() {
 #[test]
 fn greedy_continuations_match_llama_cpp() {
     const TIE: f32 = 0.2;
-    let r = reference();
     // The file's own Q4_1 weights, as llama.cpp runs them.
     let e = Engine::load(&ModelSpec {
         weight_format: Some(WeightFormat::Native),
         ..ModelSpec::cpu(model_path())
     })
     .expect("default model");
-    let mut total = 0;
-    for case in r["greedy"].as_array().expect("greedy cases") {
-        let ids = |k: &str| -> Vec<u32> {
-            case[k]
-                .as_array()
-                .expect("ids")
-                .iter()
-                .filter_map(|v| v.as_u64().map(|x| x as u32))
-                .collect()
-        };
-        let prompt = ids("prompt_ids");
-        let want = ids("greedy_ids");
-        // Our tokenizer and template give the same prompt ids.
-        let text = case["prompt"].as_str().expect("prompt");
-        assert_eq!(
-            e.tokenizer().encode(text).expect("encodes"),
-            prompt,
-            "prompt ids of {text:?}"
-        );
-        let trace = e.greedy_trace(&prompt, want.len()).expect("runs");
-        let mut matched = 0;
-        for (i, ((tok, gap), w)) in trace.iter().zip(&want).enumerate() {
-            if tok == w {
-                matched = i + 1;
-                continue;
-            }
-            assert!(
-                *gap < TIE,
-                "step {i} of {text:?}: got {tok}, llama.cpp {w}, gap {gap} is no tie"
+    for (name, r) in references() {
+        let mut total = 0;
+        for case in r["greedy"].as_array().expect("greedy cases") {
+            let ids = |k: &str| -> Vec<u32> {
+                case[k]
+                    .as_array()
+                    .expect("ids")
+                    .iter()
+                    .filter_map(|v| v.as_u64().map(|x| x as u32))
+                    .collect()
+            };
+            let prompt = ids("prompt_ids");
+            let want = ids("greedy_ids");
+            // Our tokenizer and template give the same prompt ids.
+            let text = case["prompt"].as_str().expect("prompt");
+            assert_eq!(
+                e.tokenizer().encode(text).expect("encodes"),
+                prompt,
+                "prompt ids of {text:?}"
             );
-            break;
+            let trace = e.greedy_trace(&prompt, want.len()).expect("runs");
+            let mut matched = 0;
+            for (i, ((tok, gap), w)) in trace.iter().zip(&want).enumerate() {
+                if tok == w {
+                    matched = i + 1;
+                    continue;
+                }
+                assert!(
+                    *gap < TIE,
+                    "step {i} of {text:?}: got {tok}, llama.cpp {w}, gap {gap} is no tie"
+                );
+                break;
+            }
+            total += matched;
+            eprintln!(
+                "greedy match: {matched}/{} tokens (gaps {:?}) for {:?}",
+                want.len(),
+                trace
+                    .iter()
+                    .take(matched + 1)
+                    .map(|(_, g)| (g * 100.0).round() / 100.0)
+                    .collect::<Vec<_>>(),
+                &text[..text.len().min(40)]
+            );
         }
-        total += matched;
-        eprintln!(
-            "greedy match: {matched}/{} tokens (gaps {:?}) for {:?}",
-            want.len(),
-            trace
-                .iter()
-                .take(matched + 1)
-                .map(|(_, g)| (g * 100.0).round() / 100.0)
-                .collect::<Vec<_>>(),
-            &text[..text.len().min(40)]
+        // Every prompt is checked up to its first near-tie; overall most tokens must agree.
+        assert!(
+            total >= 32,
+            "{name}: {total} tokens matched over the three prompts"
         );
     }
-    // Every prompt is checked up to its first near-tie; overall most tokens must agree.
-    assert!(total >= 32, "{total} tokens matched over the three prompts");
 }
 
 #[test]
@@ -191,4 +211,56 @@ fn over_long_prompts_and_bad_files_are_clear_errors() {
     std::fs::write(&junk, b"definitely not a model").expect("write");
     let err = Engine::load(&ModelSpec::cpu(&junk)).expect_err("junk");
     assert!(err.to_string().contains("junk.gguf"), "{err}");
+}
+
+/// `models convert` on the default model: the f16 HF directory it writes gives the same
+/// greedy tokens as the GGUF, up to near-ties (f16 rounding of the dequantized weights
+/// moves logits by a few hundredths), and logits within that rounding.
+#[test]
+fn converted_default_model_gives_the_gguf_tokens() {
+    const TIE: f32 = 0.1;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("smollm2-hf");
+    loglens::engine::convert::gguf_to_hf(&model_path(), &out, candle_core::DType::F16)
+        .expect("converts");
+    let hf = Engine::load(&ModelSpec::cpu(&out)).expect("converted model loads");
+    let gguf = engine();
+    assert_eq!(hf.info().vocab_size, gguf.info().vocab_size);
+    assert_eq!(hf.tokenizer().stop_ids, gguf.tokenizer().stop_ids);
+    let msgs = vec![Message::new("user", "Why would a pod restart?")];
+    assert_eq!(
+        hf.render_chat(&msgs).expect("template"),
+        gguf.render_chat(&msgs).expect("template")
+    );
+    let (_, r) = references().remove(0);
+    let mut compared = 0;
+    for case in r["greedy"].as_array().expect("cases") {
+        let prompt = case["prompt"].as_str().expect("prompt");
+        let ids = gguf.tokenizer().encode(prompt).expect("encodes");
+        assert_eq!(hf.tokenizer().encode(prompt).expect("encodes"), ids);
+        let (a, b) = (
+            gguf.logits(&ids).expect("gguf"),
+            hf.logits(&ids).expect("hf"),
+        );
+        let scale = a.iter().map(|x| x.abs()).fold(0.0, f32::max);
+        let diff = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            diff / scale < 0.01,
+            "{prompt:?}: max logit diff {diff} of {scale}"
+        );
+        let ta = gguf.greedy_trace(&ids, 16).expect("gguf");
+        let tb = hf.greedy_trace(&ids, 16).expect("hf");
+        for ((x, gap), (y, _)) in ta.iter().zip(&tb) {
+            if x != y {
+                assert!(*gap < TIE, "{prompt:?}: {x} vs {y} with gap {gap}");
+                break;
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 24, "{compared} tokens agreed");
 }

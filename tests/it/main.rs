@@ -6,9 +6,11 @@ mod cli;
 mod constrain;
 mod engine;
 mod formats;
+mod hf;
 mod miner;
 mod report;
 mod server;
+mod spm;
 mod tiny;
 mod triage;
 

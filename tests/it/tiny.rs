@@ -10,17 +10,17 @@ use candle_core::{Device, Tensor};
 use loglens::engine::{Engine, EngineError, GenerateRequest, Input, ModelSpec, WeightFormat};
 
 /// Shape of a tiny model.
-struct Tiny {
-    arch: &'static str,
-    hidden: usize,
-    layers: usize,
-    heads: usize,
-    kv_heads: usize,
-    ffn: usize,
-    context: u32,
-    sliding_window: Option<u32>,
-    rope_freqs: bool,
-    dtype: GgmlDType,
+pub(crate) struct Tiny {
+    pub(crate) arch: &'static str,
+    pub(crate) hidden: usize,
+    pub(crate) layers: usize,
+    pub(crate) heads: usize,
+    pub(crate) kv_heads: usize,
+    pub(crate) ffn: usize,
+    pub(crate) context: u32,
+    pub(crate) sliding_window: Option<u32>,
+    pub(crate) rope_freqs: bool,
+    pub(crate) dtype: GgmlDType,
 }
 
 impl Default for Tiny {
@@ -73,7 +73,7 @@ fn vocab() -> (Vec<String>, Vec<String>, Vec<i32>) {
     (tokens, merges, types)
 }
 
-fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
+pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
     let dev = Device::Cpu;
     let (tokens, merges, types) = vocab();
     let vocab_n = tokens.len();
@@ -167,7 +167,7 @@ fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
     gguf_file::write(&mut f, &md_refs, &t_refs).expect("write gguf");
 }
 
-fn load(path: &Path, format: WeightFormat) -> Engine {
+pub(crate) fn load(path: &Path, format: WeightFormat) -> Engine {
     Engine::load(&ModelSpec {
         weight_format: Some(format),
         ..ModelSpec::cpu(path)
@@ -175,7 +175,7 @@ fn load(path: &Path, format: WeightFormat) -> Engine {
     .expect("tiny model loads")
 }
 
-fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
     let scale = a.iter().map(|x| x.abs()).fold(1e-6, f32::max);
     a.iter()
         .zip(b)
@@ -338,11 +338,16 @@ fn tiny_model_generates_and_refuses_what_it_cannot_run() {
 
 #[test]
 fn batched_and_one_at_a_time_give_the_same_tokens() {
-    use std::ops::ControlFlow;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("tiny.gguf");
     write_tiny(&path, &Tiny::default(), 21);
-    let e = load(&path, WeightFormat::F32);
+    batched_equals_single(&load(&path, WeightFormat::F32));
+}
+
+/// Runs three requests of different lengths one at a time and then batched; the greedy
+/// tokens must be the same.
+pub(crate) fn batched_equals_single(e: &Engine) {
+    use std::ops::ControlFlow;
     // Different prompt lengths and token budgets, so sequences sit at different
     // positions and leave the batch at different steps.
     let reqs: Vec<GenerateRequest> = [(3usize, 10usize), (17, 4), (8, 12)]

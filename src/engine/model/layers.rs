@@ -61,6 +61,14 @@ impl Rotary {
         })
     }
 
+    /// The tables in `dtype` (the activations' dtype).
+    pub fn to_dtype(self, dtype: DType) -> candle_core::Result<Self> {
+        Ok(Self {
+            cos: self.cos.to_dtype(dtype)?,
+            sin: self.sin.to_dtype(dtype)?,
+        })
+    }
+
     /// Applies interleaved rotary embedding (GGUF layout) to (b, heads, t, d).
     pub fn apply(&self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
         let t = x.dim(2)?;

@@ -2,13 +2,17 @@
 //! embedding (with Llama 3.1 `rope_freqs`), grouped-query attention over the engine's
 //! KV cache, optional sliding window, gated MLP, tied or separate output head.
 
+use std::path::Path;
+
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::Embedding;
 
 use super::layers::{causal_mask, grouped_attention, Linear, Mlp, RmsNorm, Rotary};
 use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
+use crate::engine::hf::{HfConfig, HfModel};
 use crate::engine::kv::KvCache;
+use crate::engine::weights::WeightSource;
 use crate::engine::EngineError;
 
 /// Hyper-parameters, read once from the file's metadata.
@@ -37,14 +41,19 @@ pub struct LlamaConfig {
 }
 
 impl LlamaConfig {
-    fn from_gguf(g: &Gguf, arch: &str) -> Result<Self, EngineError> {
+    /// Reads the hyper-parameters of a `llama`-architecture GGUF.
+    pub(crate) fn from_gguf(g: &Gguf, arch: &str) -> Result<Self, EngineError> {
         let key = |k: &str| format!("{arch}.{k}");
         let hidden = g.uint(&key("embedding_length"))? as usize;
         let heads = g.uint(&key("attention.head_count"))? as usize;
         let kv_heads = g
             .opt_uint(&key("attention.head_count_kv"))
             .map_or(heads, |v| v as usize);
-        if heads == 0 || kv_heads == 0 || hidden % heads != 0 || heads % kv_heads != 0 {
+        let head_dim = match g.opt_uint(&key("attention.key_length")) {
+            Some(d) => d as usize,
+            None => hidden.checked_div(heads).unwrap_or(0),
+        };
+        if heads == 0 || kv_heads == 0 || head_dim == 0 || heads % kv_heads != 0 {
             return Err(EngineError::InvalidModel {
                 path: g.path().to_path_buf(),
                 reason: format!(
@@ -57,7 +66,7 @@ impl LlamaConfig {
             layers: g.uint(&key("block_count"))? as usize,
             heads,
             kv_heads,
-            head_dim: hidden / heads,
+            head_dim,
             eps: g
                 .opt_f32(&key("attention.layer_norm_rms_epsilon"))
                 .unwrap_or(1e-5),
@@ -72,6 +81,43 @@ impl LlamaConfig {
             ffn: g
                 .opt_uint(&key("feed_forward_length"))
                 .map_or(hidden * 8 / 3, |v| v as usize),
+        })
+    }
+}
+
+impl LlamaConfig {
+    fn from_hf(c: &HfConfig, path: &Path) -> Result<Self, EngineError> {
+        let heads = c.num_attention_heads;
+        let kv_heads = c.num_key_value_heads.unwrap_or(heads);
+        let head_dim = c
+            .head_dim
+            .unwrap_or(c.hidden_size.checked_div(heads).unwrap_or(0));
+        if heads == 0 || kv_heads == 0 || head_dim == 0 || heads % kv_heads != 0 {
+            return Err(EngineError::InvalidModel {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "inconsistent shape: hidden {}, heads {heads}, kv heads {kv_heads}",
+                    c.hidden_size
+                ),
+            });
+        }
+        if let Some(act) = c.hidden_act.as_deref().filter(|a| *a != "silu") {
+            return Err(EngineError::Unsupported {
+                what: "activation",
+                detail: format!("{act:?} in {} (supported: silu)", path.display()),
+            });
+        }
+        Ok(Self {
+            hidden: c.hidden_size,
+            layers: c.num_hidden_layers,
+            heads,
+            kv_heads,
+            head_dim,
+            eps: c.rms_norm_eps.unwrap_or(1e-5) as f32,
+            rope_theta: c.rope_theta.unwrap_or(10_000.0) as f32,
+            context: c.max_position_embeddings.unwrap_or(4096),
+            sliding_window: c.sliding_window.filter(|&w| w > 0),
+            ffn: c.intermediate_size,
         })
     }
 }
@@ -97,6 +143,8 @@ pub struct Llama {
     head: Linear,
     rotary: Rotary,
     device: Device,
+    /// Activation dtype (f32, or the checkpoint's half type when run natively).
+    dtype: DType,
     info: ModelInfo,
 }
 
@@ -109,75 +157,135 @@ impl Llama {
         format: WeightFormat,
     ) -> Result<Self, EngineError> {
         let cfg = LlamaConfig::from_gguf(g, arch)?;
-        let embed_w = g.tensor("token_embd.weight", device)?;
-        let (vocab, hidden) = embed_w.dims2()?;
-        if hidden != cfg.hidden {
-            return Err(EngineError::InvalidModel {
-                path: g.path().to_path_buf(),
-                reason: format!(
-                    "token_embd has width {hidden}, metadata says {}",
-                    cfg.hidden
-                ),
-            });
-        }
-        let head = if g.has_tensor("output.weight") {
-            g.matmul("output.weight", device, format)?
-        } else {
-            // Tied embeddings (SmolLM): the output head is the embedding matrix.
-            let q = g.qtensor("token_embd.weight", device)?;
-            crate::engine::gguf::to_matmul(q, device, format)?
-        };
         let freq_factors = if g.has_tensor("rope_freqs.weight") {
             Some(g.tensor("rope_freqs.weight", device)?.to_vec1::<f32>()?)
         } else {
             None
         };
-        let rotary = Rotary::new(
-            cfg.head_dim,
-            cfg.context,
-            cfg.rope_theta,
-            freq_factors.as_deref(),
-            device,
-        )?;
-        let mut blocks = Vec::with_capacity(cfg.layers);
-        for i in 0..cfg.layers {
-            let p = |n: &str| format!("blk.{i}.{n}.weight");
-            blocks.push(Block {
-                attn_norm: RmsNorm::new(g.tensor(&p("attn_norm"), device)?, cfg.eps),
-                q: Linear(g.matmul(&p("attn_q"), device, format)?),
-                k: Linear(g.matmul(&p("attn_k"), device, format)?),
-                v: Linear(g.matmul(&p("attn_v"), device, format)?),
-                o: Linear(g.matmul(&p("attn_output"), device, format)?),
-                ffn_norm: RmsNorm::new(g.tensor(&p("ffn_norm"), device)?, cfg.eps),
-                mlp: Mlp {
-                    gate: Linear(g.matmul(&p("ffn_gate"), device, format)?),
-                    up: Linear(g.matmul(&p("ffn_up"), device, format)?),
-                    down: Linear(g.matmul(&p("ffn_down"), device, format)?),
-                },
-            });
-        }
-        let norm = RmsNorm::new(g.tensor("output_norm.weight", device)?, cfg.eps);
-        let parameters = parameter_count(&cfg, vocab, g.has_tensor("output.weight"));
         let info = ModelInfo {
             architecture: arch.to_string(),
             name: g.opt_string("general.name"),
-            vocab_size: vocab,
+            vocab_size: 0,
             context_length: cfg.context,
-            parameters,
+            parameters: 0,
             file_quantization: g
                 .tensor_dtype("blk.0.attn_q.weight")
                 .map_or_else(|| "unknown".into(), |d| format!("{d:?}")),
             weight_format: format,
             file_weight_bytes: g.weight_bytes(),
         };
+        Self::build(cfg, g, device, format, DType::F32, freq_factors, info)
+    }
+
+    /// Loads a Llama or Mistral HF directory (safetensors in bf16, f16 or f32). With
+    /// the `Native` format the model runs in the checkpoint's dtype; otherwise in f32.
+    pub fn from_hf(
+        m: &HfModel,
+        device: &Device,
+        format: WeightFormat,
+    ) -> Result<Self, EngineError> {
+        let cfg = LlamaConfig::from_hf(&m.config, m.dir())?;
+        let file_dtype = m.dtype()?;
+        let dtype = if format == WeightFormat::Native {
+            file_dtype
+        } else {
+            DType::F32
+        };
+        let mut src = m.source(cfg.heads, cfg.kv_heads);
+        let freq_factors = if src.has("rope_freqs.weight") {
+            Some(
+                src.tensor("rope_freqs.weight", &Device::Cpu, DType::F32)?
+                    .to_vec1::<f32>()?,
+            )
+        } else {
+            m.config.rope_freq_factors(cfg.head_dim, m.dir())?
+        };
+        let info = ModelInfo {
+            architecture: m.model_type().to_string(),
+            name: m
+                .dir()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned()),
+            vocab_size: 0,
+            context_length: cfg.context,
+            parameters: 0,
+            file_quantization: format!("{file_dtype:?}").to_uppercase(),
+            weight_format: format,
+            file_weight_bytes: m.weight_bytes(),
+        };
+        Self::build(cfg, &mut src, device, format, dtype, freq_factors, info)
+    }
+
+    /// Builds the model from any weight source, checking every shape first.
+    fn build(
+        cfg: LlamaConfig,
+        src: &mut dyn WeightSource,
+        device: &Device,
+        format: WeightFormat,
+        dtype: DType,
+        freq_factors: Option<Vec<f32>>,
+        mut info: ModelInfo,
+    ) -> Result<Self, EngineError> {
+        let vocab = src
+            .shape("token_embd.weight")
+            .and_then(|s| s.first().copied())
+            .ok_or_else(|| invalid(src.path(), "token_embd.weight is missing".into()))?;
+        check_shapes(&cfg, vocab, &*src)?;
+        let embed_w = src.tensor("token_embd.weight", device, dtype)?;
+        let rotary = Rotary::new(
+            cfg.head_dim,
+            cfg.context,
+            cfg.rope_theta,
+            freq_factors.as_deref(),
+            device,
+        )?
+        .to_dtype(dtype)?;
+        let mut blocks = Vec::with_capacity(cfg.layers);
+        for i in 0..cfg.layers {
+            let p = |n: &str| format!("blk.{i}.{n}.weight");
+            let mut mm = |n: &str| -> Result<Linear, EngineError> {
+                Ok(Linear(src.matmul(&p(n), device, format)?))
+            };
+            let (q, k, v, o) = (
+                mm("attn_q")?,
+                mm("attn_k")?,
+                mm("attn_v")?,
+                mm("attn_output")?,
+            );
+            let (gate, up, down) = (mm("ffn_gate")?, mm("ffn_up")?, mm("ffn_down")?);
+            blocks.push(Block {
+                attn_norm: RmsNorm::new(src.tensor(&p("attn_norm"), device, dtype)?, cfg.eps),
+                q,
+                k,
+                v,
+                o,
+                ffn_norm: RmsNorm::new(src.tensor(&p("ffn_norm"), device, dtype)?, cfg.eps),
+                mlp: Mlp { gate, up, down },
+            });
+        }
+        let norm = RmsNorm::new(src.tensor("output_norm.weight", device, dtype)?, cfg.eps);
+        let separate_head = src.has("output.weight");
+        // Tied embeddings (SmolLM): the output head is the embedding matrix.
+        let head = src.matmul(
+            if separate_head {
+                "output.weight"
+            } else {
+                "token_embd.weight"
+            },
+            device,
+            format,
+        )?;
+        info.vocab_size = vocab;
+        info.parameters = parameter_count(&cfg, vocab, separate_head);
         Ok(Self {
-            embed: Embedding::new(embed_w, hidden),
+            embed: Embedding::new(embed_w, cfg.hidden),
             cfg,
             blocks,
             norm,
             head: Linear(head),
             rotary,
             device: device.clone(),
+            dtype,
             info,
         })
     }
@@ -261,7 +369,10 @@ impl Model for Llama {
                 pos: step.pos,
                 past,
                 mask: need_mask
-                    .then(|| causal_mask(t, past, window, &self.device))
+                    .then(|| {
+                        causal_mask(t, past, window, &self.device)
+                            .and_then(|m| m.to_dtype(self.dtype))
+                    })
                     .transpose()?,
             });
             ids.extend_from_slice(step.tokens);
@@ -298,10 +409,56 @@ impl Model for Llama {
     }
 }
 
+/// Checks every weight has the shape the configuration implies, so a mismatched or
+/// corrupt checkpoint fails at load with the tensor's name rather than mid-generation.
+fn check_shapes(c: &LlamaConfig, vocab: usize, src: &dyn WeightSource) -> Result<(), EngineError> {
+    let (q, kv) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
+    let mut want: Vec<(String, Vec<usize>)> = vec![
+        ("token_embd.weight".into(), vec![vocab, c.hidden]),
+        ("output_norm.weight".into(), vec![c.hidden]),
+    ];
+    if src.has("output.weight") {
+        want.push(("output.weight".into(), vec![vocab, c.hidden]));
+    }
+    for i in 0..c.layers {
+        let p = |n: &str| format!("blk.{i}.{n}.weight");
+        want.extend([
+            (p("attn_norm"), vec![c.hidden]),
+            (p("ffn_norm"), vec![c.hidden]),
+            (p("attn_q"), vec![q, c.hidden]),
+            (p("attn_k"), vec![kv, c.hidden]),
+            (p("attn_v"), vec![kv, c.hidden]),
+            (p("attn_output"), vec![c.hidden, q]),
+            (p("ffn_gate"), vec![c.ffn, c.hidden]),
+            (p("ffn_up"), vec![c.ffn, c.hidden]),
+            (p("ffn_down"), vec![c.hidden, c.ffn]),
+        ]);
+    }
+    for (name, shape) in want {
+        match src.shape(&name) {
+            None => return Err(invalid(src.path(), format!("tensor {name} is missing"))),
+            Some(s) if s != shape => {
+                return Err(invalid(
+                    src.path(),
+                    format!("tensor {name} has shape {s:?}, the configuration implies {shape:?}"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn invalid(path: &Path, reason: String) -> EngineError {
+    EngineError::InvalidModel {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
 fn parameter_count(c: &LlamaConfig, vocab: usize, separate_head: bool) -> u64 {
-    let kv = c.kv_heads * c.head_dim;
-    let per_layer =
-        c.hidden * c.hidden * 2 + c.hidden * kv * 2 + 3 * c.hidden * c.ffn + 2 * c.hidden;
+    let (q, kv) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
+    let per_layer = c.hidden * q * 2 + c.hidden * kv * 2 + 3 * c.hidden * c.ffn + 2 * c.hidden;
     let head = if separate_head { vocab * c.hidden } else { 0 };
     (vocab * c.hidden + c.layers * per_layer + head + c.hidden) as u64
 }

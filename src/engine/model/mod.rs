@@ -1,9 +1,10 @@
 //! Model architectures. A new architecture is one file here and one arm in
-//! [`load_gguf`]; the layers they share live in [`layers`].
+//! [`load_gguf`] and [`load_hf`]; the layers they share live in [`layers`].
 
 use candle_core::{Device, Tensor};
 
 use super::gguf::{Gguf, WeightFormat};
+use super::hf::HfModel;
 use super::kv::KvCache;
 use super::EngineError;
 
@@ -86,6 +87,24 @@ pub fn load_gguf(
             detail: format!(
                 "{other:?} in {} (supported: llama, mistral)",
                 gguf.path().display()
+            ),
+        }),
+    }
+}
+
+/// Loads the architecture an HF directory's `config.json` declares.
+pub fn load_hf(
+    m: &HfModel,
+    device: &Device,
+    format: WeightFormat,
+) -> Result<Box<dyn Model>, EngineError> {
+    match m.model_type() {
+        "llama" | "mistral" => Ok(Box::new(llama::Llama::from_hf(m, device, format)?)),
+        other => Err(EngineError::Unsupported {
+            what: "architecture",
+            detail: format!(
+                "model_type {other:?} in {} (supported: llama, mistral)",
+                m.dir().display()
             ),
         }),
     }
