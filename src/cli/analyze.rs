@@ -29,7 +29,17 @@ fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
     if args.max_line_bytes < 64 {
         bail!("--max-line-bytes must be at least 64");
     }
+    let session_key = args
+        .session_key
+        .as_deref()
+        .map(|k| {
+            let pattern = crate::logs::detect::session::preset_key(k).unwrap_or(k);
+            regex::Regex::new(pattern).with_context(|| format!("invalid --session-key {k:?}"))
+        })
+        .transpose()?;
     Ok(PipelineConfig {
+        session_key,
+        session_state: args.session_state.clone(),
         inputs: args.paths.clone(),
         include: args.include.clone(),
         exclude: args.exclude.clone(),
@@ -97,7 +107,20 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
                 }
             }
         };
-        triage(&mut report, &engine, &cfg, store.as_ref()).context("LLM triage failed")?;
+        let main_path = super::generate::model_path(&args.model);
+        let other_screen = match &args.screen_model {
+            Some(p) if *p != main_path => Some(
+                super::generate::load_path(&args.model, p.clone())
+                    .context("loading the screening model")?,
+            ),
+            _ => None,
+        };
+        let screen = match (&other_screen, args.screen || args.screen_model.is_some()) {
+            (Some(e), _) => Some(e),
+            (None, true) => Some(&engine),
+            (None, false) => None,
+        };
+        triage(&mut report, &engine, screen, &cfg, store.as_ref()).context("LLM triage failed")?;
     }
     let written = write_reports(&report, &args.output_dir, &formats)?;
     if !args.quiet {
@@ -116,6 +139,12 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
                 "loglens: triage of {} group(s) ({} from the cache): {} tokens generated in {:.1} s, {} fallback(s)",
                 t.groups, t.cache_hits, t.completion_tokens, t.seconds, t.fallbacks
             );
+            if t.screen_model.is_some() {
+                eprintln!(
+                    "loglens: screening: {} screened, {} dismissed, {} tokens saved (estimated)",
+                    t.screened, t.screened_out, t.tokens_saved
+                );
+            }
         }
         for p in &written {
             eprintln!("  wrote {}", p.display());

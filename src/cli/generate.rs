@@ -29,10 +29,14 @@ pub(crate) fn model_path(args: &ModelArgs) -> PathBuf {
 
 /// Loads the model the arguments name.
 pub(crate) fn load(args: &ModelArgs) -> anyhow::Result<Engine> {
+    load_path(args, model_path(args))
+}
+
+/// Loads `path` with the device, weight format and threads of `args`.
+pub(crate) fn load_path(args: &ModelArgs, path: PathBuf) -> anyhow::Result<Engine> {
     if let Some(n) = args.threads {
         set_cpu_threads(n);
     }
-    let path = model_path(args);
     let spec = ModelSpec {
         device: args.device.parse().map_err(anyhow::Error::msg)?,
         weight_format: args

@@ -204,6 +204,14 @@ pub struct AnalyzeArgs {
     /// Ask the model again even for evidence it has judged before.
     #[arg(long)]
     pub no_cache: bool,
+    /// Tiered triage: a short screening question per group first, the detailed verdict
+    /// only for groups the screen calls anomalous (and always for error-level evidence).
+    /// Screens with the triage model unless --screen-model names another.
+    #[arg(long)]
+    pub screen: bool,
+    /// The model that screens (implies --screen): a smaller, faster one than --model.
+    #[arg(long)]
+    pub screen_model: Option<PathBuf>,
     /// The model for triage.
     #[command(flatten)]
     pub model: ModelArgs,
@@ -226,6 +234,15 @@ pub struct AnalyzeArgs {
     /// Template miner state: loaded if present, saved after the run.
     #[arg(long, env = "LOGLENS_MINER_STATE")]
     pub miner_state: Option<PathBuf>,
+    /// Session key for the session detector: a regex whose first capture group (or
+    /// match) names a record's session, or a preset: hdfs (block ids), trace, request.
+    #[arg(long, value_name = "REGEX|hdfs|trace|request")]
+    pub session_key: Option<String>,
+    /// Session model: loaded as the normal baseline if present (sessions are scored
+    /// only then), saved after the run with the unflagged sessions added. Fit it first
+    /// on logs of a normal period.
+    #[arg(long, requires = "session_key")]
+    pub session_state: Option<PathBuf>,
     /// Samples kept per group.
     #[arg(long, default_value_t = 5)]
     pub samples: usize,

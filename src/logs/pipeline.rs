@@ -8,6 +8,7 @@ use chrono::Utc;
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
+use super::detect::session::{self, NextEventModel, SessionCollector};
 use super::detect::{rate, Anomaly};
 use super::formats::{FormatSpec, Parser};
 use super::group::{Group, GroupInput, Grouper};
@@ -15,7 +16,7 @@ use super::ingest::{self, Filters, LineReader, Opened, Source};
 use super::level::Level;
 use super::miner::{ClusterId, Miner, MinerConfig};
 use super::multiline::{Joiner, LineKind, Pending};
-use super::report::{Accounting, FileReport, FileStatus, Report};
+use super::report::{FileReport, FileStatus, Report, SessionSummary};
 use super::time::{parse_timestamp, rfc3339};
 use super::LogsError;
 
@@ -51,6 +52,12 @@ pub struct PipelineConfig {
     pub miner_state: Option<PathBuf>,
     /// Samples kept per group.
     pub samples: usize,
+    /// What names a session in a record's text (first capture group, or the match);
+    /// sessions are scored by the session detector.
+    pub session_key: Option<regex::Regex>,
+    /// The session model: loaded as the baseline when it exists, then saved with this
+    /// run's unflagged sessions added (as `miner_state` is for templates).
+    pub session_state: Option<PathBuf>,
 }
 
 impl Default for PipelineConfig {
@@ -66,6 +73,8 @@ impl Default for PipelineConfig {
             miner: MinerConfig::default(),
             miner_state: None,
             samples: 5,
+            session_key: None,
+            session_state: None,
         }
     }
 }
@@ -91,6 +100,7 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
             .collect()
     });
     let mut grouper = Grouper::new(config.samples);
+    let mut sessions = config.session_key.clone().map(SessionCollector::new);
     let mut files = Vec::new();
     for (path, reason) in missing {
         warn!(path = %path.display(), %reason, "input skipped");
@@ -103,6 +113,7 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
             source,
             &mut miner,
             &mut grouper,
+            sessions.as_mut(),
             &mut read_total,
             progress,
         );
@@ -112,19 +123,93 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
         miner.save(p)?;
     }
     let groups = grouper.finish(&miner);
-    let anomalies = detect(&groups, &miner, baseline.as_ref());
-    let accounting = Accounting::from_files(&files);
+    let mut anomalies = detect(&groups, &miner, baseline.as_ref());
+    let session_summary = match sessions {
+        Some(collector) => {
+            let (found, summary) = detect_sessions(config, collector, &miner)?;
+            anomalies.extend(found);
+            Some(summary)
+        }
+        None => None,
+    };
+    let flagged: std::collections::HashSet<(String, Level, String)> = anomalies
+        .iter()
+        .filter_map(|a| Some((a.component.clone(), a.level?, a.template_id.clone()?)))
+        .collect();
     let mut report = Report::build(
         started,
         clock.elapsed(),
         config,
         files,
-        accounting,
         &miner,
         groups,
+        &flagged,
     );
     report.set_anomalies(anomalies);
+    report.sessions = session_summary;
     Ok(report)
+}
+
+/// Scores the run's sessions against the saved session model (when there is one), then
+/// adds the unflagged sessions to it and saves it. Ends of sessions are not judged: a log
+/// window cuts sessions off at its edges.
+fn detect_sessions(
+    config: &PipelineConfig,
+    collector: SessionCollector,
+    miner: &Miner,
+) -> Result<(Vec<Anomaly>, SessionSummary), LogsError> {
+    let dropped = collector.dropped_sessions;
+    let events = collector.finish(&|c| miner.cluster(c).template_id());
+    let saved = match &config.session_state {
+        Some(p) if p.exists() => Some(load_session_model(p)?),
+        _ => None,
+    };
+    let (found, flagged) = match &saved {
+        Some(m) => session::detect(m, &events, false),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut summary = SessionSummary {
+        key: config
+            .session_key
+            .as_ref()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        sessions: events.sessions.len(),
+        dropped,
+        scored: saved.is_some(),
+        flagged: flagged.len(),
+        fitted: 0,
+    };
+    if let Some(p) = &config.session_state {
+        let flagged: std::collections::HashSet<&String> = flagged.iter().collect();
+        let mut model = saved.unwrap_or_else(|| NextEventModel::new(3, 3));
+        for (key, seq) in &events.sessions {
+            if !flagged.contains(key) {
+                model.fit(seq);
+                summary.fitted += 1;
+            }
+        }
+        let text = serde_json::to_string(&model).map_err(|e| LogsError::State {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(p, text).map_err(|e| LogsError::State {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok((found, summary))
+}
+
+fn load_session_model(p: &std::path::Path) -> Result<NextEventModel, LogsError> {
+    let text = std::fs::read_to_string(p).map_err(|e| LogsError::State {
+        path: p.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| LogsError::State {
+        path: p.to_path_buf(),
+        reason: format!("not a session model: {e}"),
+    })
 }
 
 /// Runs the group-level detectors: rate spikes and error bursts, templates absent from
@@ -170,6 +255,7 @@ fn analyze_source(
     source: &Source,
     miner: &mut Miner,
     grouper: &mut Grouper,
+    mut sessions: Option<&mut SessionCollector>,
     read_total: &mut u64,
     progress: Progress<'_>,
 ) -> FileReport {
@@ -224,7 +310,7 @@ fn analyze_source(
             let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
             report.count(kind);
             for rec in done.drain(..) {
-                record(rec, &name, year, miner, grouper);
+                record(rec, &name, year, miner, grouper, sessions.as_deref_mut());
             }
         };
     for l in &head {
@@ -252,7 +338,7 @@ fn analyze_source(
     }
     joiner.finish(&mut done);
     for rec in done.drain(..) {
-        record(rec, &name, year, miner, grouper);
+        record(rec, &name, year, miner, grouper, sessions.as_deref_mut());
     }
     let stats = reader.stats();
     *read_total += stats.bytes;
@@ -261,12 +347,27 @@ fn analyze_source(
     report
 }
 
-fn record(rec: Pending, file: &str, year: i32, miner: &mut Miner, grouper: &mut Grouper) {
+fn record(
+    rec: Pending,
+    file: &str,
+    year: i32,
+    miner: &mut Miner,
+    grouper: &mut Grouper,
+    sessions: Option<&mut SessionCollector>,
+) {
     let time = rec
         .timestamp
         .as_deref()
         .and_then(|t| parse_timestamp(t, year));
     let cluster = miner.add(&rec.message);
+    if let Some(s) = sessions {
+        s.add(
+            &rec.text(),
+            rec.component.as_deref().unwrap_or("-"),
+            rec.level,
+            cluster,
+        );
+    }
     let text = || rec.text();
     let miner_ref = &*miner;
     let params = || {

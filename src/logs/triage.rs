@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::engine::{
     Constraint, Engine, EngineError, Event, EventSink, FinishReason, GenerateRequest, Input,
-    Message,
+    Message, Usage,
 };
 use crate::logs::level::Level;
 use crate::logs::report::{GroupReport, Report};
@@ -96,14 +96,23 @@ pub struct TriageStats {
     pub cache_hits: usize,
     /// Verdicts asked of the model (and stored).
     pub cache_misses: usize,
+    /// The screening model, when triage was tiered.
+    pub screen_model: Option<String>,
+    /// Groups screened.
+    pub screened: usize,
+    /// Groups the screen dismissed (no detailed verdict asked).
+    pub screened_out: usize,
+    /// Tokens the screening answers cost (prompt and completion).
+    pub screen_tokens: usize,
+    /// Tokens tiering saved, estimated: each dismissed group's prompt plus the mean
+    /// detailed answer of this run, less what screening cost (negative when screening
+    /// cost more than it saved).
+    pub tokens_saved: i64,
 }
 
 /// The schema of one verdict: `components` and `ids` are the values it may cite.
 pub fn verdict_schema(components: &[String], ids: &[String]) -> Value {
-    let confidence: Vec<f64> = (0..=20)
-        .map(|i| f64::from(i) * 0.05)
-        .map(|x| (x * 100.0).round() / 100.0)
-        .collect();
+    let confidence = confidence_steps();
     json!({
         "type": "object",
         "properties": {
@@ -122,10 +131,45 @@ pub fn verdict_schema(components: &[String], ids: &[String]) -> Value {
     })
 }
 
+/// What the detailed verdict asks for.
+const DETAIL_ASK: &str =
+    "Decide whether this is a real problem, how severe it is, its category, a \
+    one-sentence summary, the probable root cause, the affected components, up to 5 remediation \
+    steps, the ids of the lines that support your answer, and your confidence.";
+
+/// What the screening verdict asks for.
+const SCREEN_ASK: &str =
+    "Decide only whether this is a real problem, how severe it is, and your confidence.";
+
+/// Longest screening answer in tokens (the schema's longest answer is ~30).
+pub const SCREEN_TOKENS: usize = 48;
+
+/// The schema of a screening verdict.
+pub fn screen_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "is_anomaly": {"type": "boolean"},
+            "severity": {"enum": SEVERITIES},
+            "confidence": {"enum": confidence_steps()}
+        },
+        "required": ["is_anomaly", "severity", "confidence"],
+        "additionalProperties": false
+    })
+}
+
+fn confidence_steps() -> Vec<f64> {
+    (0..=20)
+        .map(|i| f64::from(i) * 0.05)
+        .map(|x| (x * 100.0).round() / 100.0)
+        .collect()
+}
+
 /// One group's question.
 struct Case {
     rank: usize,
-    messages: Vec<Message>,
+    /// The evidence, without the question.
+    body: String,
     components: Vec<String>,
     ids: Vec<String>,
     /// The text each id stands for, in the same order.
@@ -200,25 +244,27 @@ fn case(report: &Report, g: &GroupReport, cfg: &TriageConfig) -> Case {
             }
         }
     }
-    text.push_str(
-        "Decide whether this is a real problem, how severe it is, its category, a one-sentence \
-         summary, the probable root cause, the affected components, up to 5 remediation steps, \
-         the ids of the lines that support your answer, and your confidence.",
-    );
     Case {
         rank: g.rank,
-        messages: vec![
+        body: text,
+        components,
+        ids,
+        evidence,
+        findings,
+    }
+}
+
+impl Case {
+    /// The conversation for one tier's question.
+    fn messages(&self, ask: &str) -> Vec<Message> {
+        vec![
             Message::new(
                 "system",
                 "You are a site reliability engineer triaging logs on an air-gapped machine. \
                  Judge only from the evidence given. Answer in JSON.",
             ),
-            Message::new("user", text),
-        ],
-        components,
-        ids,
-        evidence,
-        findings,
+            Message::new("user", format!("{}{ask}", self.body)),
+        ]
     }
 }
 
@@ -257,8 +303,18 @@ fn fallback(g: &GroupReport, findings: &[String]) -> Value {
 /// Whether a verdict agrees with what the detectors saw: a group at error level or worse,
 /// or in an error burst, is not dismissed as normal or low.
 fn consistent(g: &GroupReport, findings: &[String], v: &Value) -> bool {
-    let strong = g.level >= Level::Error || findings.iter().any(|f| f.starts_with("error_burst"));
-    !(strong && (v["is_anomaly"] == json!(false) || v["severity"] == json!("low")))
+    !(strong(g, findings) && (v["is_anomaly"] == json!(false) || v["severity"] == json!("low")))
+}
+
+/// Whether a screening answer ends a group's triage: it says "not anomalous" in the
+/// screen schema's terms, and the detectors' evidence is not strong.
+fn dismisses(answer: &Value, strong: bool) -> bool {
+    answer["is_anomaly"] == json!(false) && answer["severity"].is_string() && !strong
+}
+
+/// Evidence no screen may wave through: error level or worse, or an error burst.
+fn strong(g: &GroupReport, findings: &[String]) -> bool {
+    g.level >= Level::Error || findings.iter().any(|f| f.starts_with("error_burst"))
 }
 
 /// What a verdict is keyed by in the store: the group, the model, the prompt version and
@@ -287,9 +343,15 @@ fn model_key(engine: &Engine) -> String {
 /// Puts the flagged groups to the model, stores each verdict in its group and the stats
 /// in the report (which then says LLM triage ran). With a store, verdicts asked before
 /// for the same evidence are reused and new ones are saved.
+///
+/// With a `screen` engine (which may be the same model), triage is tiered: each group
+/// first gets a short screening question; the detailed one is asked only when the
+/// screen says anomalous, its answer is unusable, or the evidence is at error level or
+/// in an error burst (a screen never waves those through).
 pub fn triage(
     report: &mut Report,
     engine: &Engine,
+    screen: Option<&Engine>,
     cfg: &TriageConfig,
     store: Option<&Store>,
 ) -> Result<TriageStats, EngineError> {
@@ -303,10 +365,15 @@ pub fn triage(
         }
     }
     ranks.truncate(cfg.max_groups);
-    let model = model_key(engine);
+    // Tiered and untiered verdicts are cached apart.
+    let model = match screen {
+        Some(se) => format!("{}|screen:{}", model_key(engine), model_key(se)),
+        None => model_key(engine),
+    };
     let mut stats = TriageStats {
         model: engine.path().display().to_string(),
         prompt_version: PROMPT_VERSION.into(),
+        screen_model: screen.map(|e| e.path().display().to_string()),
         ..TriageStats::default()
     };
     let mut cases: Vec<Case> = Vec::new();
@@ -330,10 +397,44 @@ pub fn triage(
             g.verdict = Some(v);
         }
     }
-    let requests: Vec<GenerateRequest> = cases
+    // Tier one: a short screening answer per group; only groups the screen calls
+    // anomalous, whose screen answer is unusable, or whose evidence is strong go on.
+    let mut detailed: Vec<(&Case, Option<Value>)> = Vec::new();
+    let mut dismissed: Vec<(&Case, Value, Usage)> = Vec::new();
+    if let Some(se) = screen {
+        let requests: Vec<GenerateRequest> = cases
+            .iter()
+            .map(|c| {
+                let mut r =
+                    GenerateRequest::new(Input::Messages(c.messages(SCREEN_ASK)), SCREEN_TOKENS);
+                r.constraint = Some(Constraint::JsonSchema(screen_schema()));
+                r
+            })
+            .collect();
+        for (c, (text, finish, usage)) in cases.iter().zip(run_batch(se, &requests)?) {
+            stats.screened += 1;
+            stats.screen_tokens += usage.prompt_tokens + usage.completion_tokens;
+            let answer = (finish == Some(FinishReason::Stop))
+                .then(|| serde_json::from_str::<Value>(&text).ok())
+                .flatten();
+            let strong = report
+                .groups
+                .get(c.rank - 1)
+                .is_some_and(|g| strong(g, &c.findings));
+            match answer {
+                Some(v) if dismisses(&v, strong) => dismissed.push((c, v, usage)),
+                other => detailed.push((c, other)),
+            }
+        }
+    } else {
+        detailed = cases.iter().map(|c| (c, None)).collect();
+    }
+    // Tier two: the detailed verdict.
+    let requests: Vec<GenerateRequest> = detailed
         .iter()
-        .map(|c| {
-            let mut r = GenerateRequest::new(Input::Messages(c.messages.clone()), cfg.max_tokens);
+        .map(|(c, _)| {
+            let mut r =
+                GenerateRequest::new(Input::Messages(c.messages(DETAIL_ASK)), cfg.max_tokens);
             // Greedy with a repetition penalty: small models otherwise repeat a phrase
             // until the string's length bound.
             r.sampling.repetition_penalty = 1.2;
@@ -344,33 +445,14 @@ pub fn triage(
             r
         })
         .collect();
-    let mut outputs: Vec<(String, Option<FinishReason>)> = vec![(String::new(), None); cases.len()];
-    let usages = {
-        let mut sinks: Vec<Box<dyn FnMut(Event) -> ControlFlow<()> + '_>> = outputs
-            .iter_mut()
-            .map(|o| {
-                Box::new(move |e: Event| {
-                    match e {
-                        Event::Text { text, .. } => o.0.push_str(&text),
-                        Event::Done { finish, .. } => o.1 = Some(finish),
-                        Event::Token { .. } | Event::Error { .. } => {}
-                    }
-                    ControlFlow::Continue(())
-                }) as Box<dyn FnMut(Event) -> ControlFlow<()> + '_>
-            })
-            .collect();
-        let batch: Vec<(&GenerateRequest, &mut EventSink<'_>)> = requests
-            .iter()
-            .zip(sinks.iter_mut())
-            .map(|(r, s)| (r, &mut **s))
-            .collect();
-        engine.generate_many(batch)?
-    };
+    let outputs = run_batch(engine, &requests)?;
     stats.groups += cases.len();
     stats.cache_misses = cases.len();
-    for ((c, (text, finish)), usage) in cases.iter().zip(outputs).zip(&usages) {
+    let mut detail_completion = 0;
+    for ((c, screen_answer), (text, finish, usage)) in detailed.iter().zip(outputs) {
         stats.prompt_tokens += usage.prompt_tokens;
         stats.completion_tokens += usage.completion_tokens;
+        detail_completion += usage.completion_tokens;
         let Some(g) = report.groups.get_mut(c.rank - 1) else {
             continue;
         };
@@ -397,6 +479,8 @@ pub fn triage(
             "consistent_with_detectors": agrees,
             "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
             "cached": false,
+            "tier": "detail",
+            "screen": screen_answer,
         });
         if let Some(s) = store {
             let key = cache_key(g, c, &model);
@@ -406,10 +490,97 @@ pub fn triage(
         }
         g.verdict = Some(verdict);
     }
+    // Groups the screen dismissed keep its answer as their verdict, said to be the
+    // screen's.
+    let mean_detail = if detailed.is_empty() {
+        cfg.max_tokens / 2
+    } else {
+        detail_completion / detailed.len()
+    };
+    let mut avoided = 0;
+    for (c, answer, usage) in dismissed {
+        stats.screened_out += 1;
+        avoided += usage.prompt_tokens + mean_detail;
+        let Some(g) = report.groups.get_mut(c.rank - 1) else {
+            continue;
+        };
+        let mut verdict = json!({
+            "is_anomaly": false,
+            "severity": answer["severity"],
+            "category": "unknown",
+            "summary": "Screened as not a problem; no detailed verdict was asked.",
+            "root_cause": "",
+            "affected_components": [g.component],
+            "remediation_steps": [],
+            "evidence_line_ids": [],
+            "confidence": answer["confidence"],
+        });
+        verdict["meta"] = json!({
+            "model": stats.screen_model,
+            "prompt_version": PROMPT_VERSION,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "seconds": usage.total_s,
+            "fallback": false,
+            "consistent_with_detectors": true,
+            "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
+            "cached": false,
+            "tier": "screen",
+            "screen": answer,
+        });
+        if let Some(s) = store {
+            let key = cache_key(g, c, &model);
+            if let Err(e) = s.put_verdict(&key, &verdict) {
+                tracing::warn!(error = %e, "verdict not cached");
+            }
+        }
+        g.verdict = Some(verdict);
+    }
+    if screen.is_some() {
+        stats.tokens_saved = avoided as i64 - stats.screen_tokens as i64;
+    }
     stats.seconds = started.elapsed().as_secs_f64();
     report.run.llm = true;
     report.triage = Some(stats.clone());
     Ok(stats)
+}
+
+/// Runs requests together on one engine; each one's text, finish and usage.
+fn run_batch(
+    engine: &Engine,
+    requests: &[GenerateRequest],
+) -> Result<Vec<(String, Option<FinishReason>, Usage)>, EngineError> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut outputs: Vec<(String, Option<FinishReason>)> =
+        vec![(String::new(), None); requests.len()];
+    let usages = {
+        let mut sinks: Vec<Box<dyn FnMut(Event) -> ControlFlow<()> + '_>> = outputs
+            .iter_mut()
+            .map(|o| {
+                Box::new(move |e: Event| {
+                    match e {
+                        Event::Text { text, .. } => o.0.push_str(&text),
+                        Event::Done { finish, .. } => o.1 = Some(finish),
+                        Event::Token { .. } | Event::Error { .. } => {}
+                    }
+                    ControlFlow::Continue(())
+                }) as Box<dyn FnMut(Event) -> ControlFlow<()> + '_>
+            })
+            .collect();
+        let batch: Vec<(&GenerateRequest, &mut EventSink<'_>)> = requests
+            .iter()
+            .zip(sinks.iter_mut())
+            .map(|(r, s)| (r, &mut **s))
+            .collect();
+        engine.generate_many(batch)?
+    };
+    Ok(outputs
+        .into_iter()
+        .zip(usages)
+        .map(|((text, finish), usage)| (text, finish, usage))
+        .collect())
 }
 
 /// Whether a text reads as a sentence rather than markup or noise: at least three words
@@ -497,6 +668,25 @@ mod tests {
         assert_eq!(conf.len(), 21);
         assert_eq!(conf[1], json!(0.05));
         assert_eq!(conf[20], json!(1.0));
+    }
+
+    #[test]
+    fn screens_dismiss_only_weak_evidence() {
+        let no = json!({"is_anomaly": false, "severity": "low", "confidence": 0.8});
+        let yes = json!({"is_anomaly": true, "severity": "high", "confidence": 0.8});
+        assert!(dismisses(&no, false));
+        assert!(
+            !dismisses(&no, true),
+            "error-level evidence always gets a detailed verdict"
+        );
+        assert!(!dismisses(&yes, false));
+        assert!(
+            !dismisses(&json!({"is_anomaly": false}), false),
+            "an incomplete answer escalates"
+        );
+        let schema = screen_schema();
+        assert_eq!(schema["required"].as_array().map(Vec::len), Some(3));
+        assert_eq!(schema["properties"]["confidence"]["enum"][1], json!(0.05));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod hf;
 mod miner;
 mod report;
 mod server;
+mod sessions;
 mod spm;
 mod tiny;
 mod triage;

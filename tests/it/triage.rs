@@ -27,7 +27,7 @@ fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
-    let stats = triage(&mut report, engine(), &t, Some(&store)).expect("triage");
+    let stats = triage(&mut report, engine(), None, &t, Some(&store)).expect("triage");
     assert_eq!((stats.cache_hits, stats.cache_misses), (0, 2));
     assert_eq!(stats.groups, 2);
     assert!(stats.prompt_tokens > 0 && stats.completion_tokens > 0);
@@ -99,7 +99,7 @@ fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
     assert!(md.contains("## Triage"), "{md}");
     // The same logs again: every verdict comes from the store, the model is not asked.
     let mut again = analyze(&cfg, &|_| {}).expect("analysis");
-    let s2 = triage(&mut again, engine(), &t, Some(&store)).expect("triage");
+    let s2 = triage(&mut again, engine(), None, &t, Some(&store)).expect("triage");
     assert_eq!(
         (s2.cache_hits, s2.cache_misses, s2.completion_tokens),
         (2, 0, 0)
@@ -151,4 +151,73 @@ fn raw_verdicts_follow_the_per_request_schema() {
         CATEGORIES.contains(&v["category"].as_str().unwrap_or("")),
         "{v}"
     );
+}
+
+/// Tiered triage: every group is screened; a group at error level or in an error burst
+/// always gets the detailed verdict; dismissed groups carry the screen's answer, marked;
+/// the saving is accounted; tiered verdicts are cached apart from untiered ones.
+#[test]
+fn tiered_triage_screens_first_and_never_waves_errors_through() {
+    use loglens::logs::level::Level;
+    let cfg = PipelineConfig {
+        inputs: vec![examples_dir()],
+        ..PipelineConfig::default()
+    };
+    let mut report = analyze(&cfg, &|_| {}).expect("analysis");
+    let t = TriageConfig {
+        max_groups: 3,
+        ..TriageConfig::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let stats = triage(&mut report, engine(), Some(engine()), &t, Some(&store)).expect("triage");
+    assert!(stats.groups >= 2, "{stats:?}");
+    assert_eq!(stats.screened, stats.cache_misses);
+    assert!(stats.screen_tokens > 0);
+    assert!(stats.screen_model.is_some());
+    let mut dismissed = 0;
+    for g in report.groups.iter().filter(|g| g.verdict.is_some()) {
+        let v = g.verdict.as_ref().expect("verdict");
+        let tier = v["meta"]["tier"].as_str().expect("tier");
+        let screen = &v["meta"]["screen"];
+        if !screen.is_null() {
+            assert!(screen["is_anomaly"].is_boolean(), "{screen}");
+            assert!(["critical", "high", "medium", "low"]
+                .contains(&screen["severity"].as_str().unwrap_or("")));
+        }
+        if tier == "screen" {
+            dismissed += 1;
+            assert!(
+                g.level < Level::Error,
+                "error-level group #{} dismissed",
+                g.rank
+            );
+            assert_eq!(v["is_anomaly"], false);
+            assert_eq!(screen["is_anomaly"], false);
+        } else {
+            assert_eq!(tier, "detail");
+        }
+    }
+    assert_eq!(dismissed, stats.screened_out);
+    if stats.screened_out == 0 {
+        assert_eq!(stats.tokens_saved, -(stats.screen_tokens as i64));
+    } else {
+        assert!(stats.tokens_saved > -(stats.screen_tokens as i64));
+    }
+    eprintln!(
+        "tiering: {} screened, {} dismissed, {} screen tokens, {} saved",
+        stats.screened, stats.screened_out, stats.screen_tokens, stats.tokens_saved
+    );
+    // Same run again: all from the cache; untiered: asked again.
+    let mut again = analyze(&cfg, &|_| {}).expect("analysis");
+    let s2 = triage(&mut again, engine(), Some(engine()), &t, Some(&store)).expect("triage");
+    assert_eq!((s2.cache_hits, s2.cache_misses), (stats.groups, 0));
+    let mut plain = analyze(&cfg, &|_| {}).expect("analysis");
+    let short = TriageConfig {
+        max_groups: 1,
+        max_tokens: 32,
+        ..t
+    };
+    let s3 = triage(&mut plain, engine(), None, &short, Some(&store)).expect("triage");
+    assert_eq!((s3.cache_hits, s3.cache_misses), (0, 1));
 }

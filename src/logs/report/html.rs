@@ -77,6 +77,9 @@ pub(super) fn render(r: &Report) -> String {
         let _ = write!(s, "<p>Time range: {} to {}</p>", esc(from), esc(to));
     }
     timeline(r, &mut s);
+    if let Some(sessions) = &r.sessions {
+        let _ = write!(s, "<p>{}</p>", esc(&sessions.line()));
+    }
     if !r.anomalies.is_empty() {
         let _ = write!(s, "<h2>Anomalies</h2><table><tr><th>detector</th><th>score</th><th>component</th><th>group</th><th>window</th><th>what</th></tr>");
         for a in r.anomalies.iter().take(super::markdown::MAX_ANOMALIES) {
@@ -121,6 +124,8 @@ pub(super) fn render(r: &Report) -> String {
         if let Some(v) = &g.verdict {
             let how = if v["meta"]["fallback"] == serde_json::json!(true) {
                 "detector verdict (the model's answer was unusable)"
+            } else if v["meta"]["tier"] == serde_json::json!("screen") {
+                "screening verdict (no detailed verdict asked)"
             } else {
                 "model verdict"
             };

@@ -37,8 +37,11 @@ pub(super) fn render(r: &Report) -> String {
     if let Some(t) = &r.triage {
         verdicts(r, t, &mut s);
     }
-    if !r.anomalies.is_empty() {
+    if !r.anomalies.is_empty() || r.sessions.is_some() {
         let _ = writeln!(s, "\n## Anomalies\n");
+        if let Some(sessions) = &r.sessions {
+            let _ = writeln!(s, "{}\n", cell(&sessions.line()));
+        }
         let _ = writeln!(
             s,
             "| detector | score | component | group | window | what |\n|---|---:|---|---:|---|---|"
@@ -181,10 +184,19 @@ fn verdicts(r: &Report, t: &crate::logs::triage::TriageStats, s: &mut String) {
         t.fallbacks,
         t.inconsistent
     );
+    if let Some(screen) = &t.screen_model {
+        let _ = writeln!(
+            s,
+            "Tiered: {} group(s) screened with `{}` ({} tokens), {} dismissed without a detailed verdict; tiering saved an estimated {} tokens.\n",
+            t.screened, screen, t.screen_tokens, t.screened_out, t.tokens_saved
+        );
+    }
     for g in &r.groups {
         let Some(v) = &g.verdict else { continue };
         let flag = if v["meta"]["fallback"] == serde_json::json!(true) {
             " (detector verdict: the model's answer was unusable)"
+        } else if v["meta"]["tier"] == serde_json::json!("screen") {
+            " (screened out: no detailed verdict)"
         } else if v["meta"]["consistent_with_detectors"] == serde_json::json!(false) {
             " (at odds with the detectors)"
         } else {

@@ -255,6 +255,51 @@ pub struct Report {
     pub anomalies: Vec<AnomalyReport>,
     /// What LLM triage cost and did; null with `--no-llm`.
     pub triage: Option<crate::logs::triage::TriageStats>,
+    /// Session detection, when a session key was given.
+    pub sessions: Option<SessionSummary>,
+}
+
+impl SessionSummary {
+    /// One line for the reports.
+    pub fn line(&self) -> String {
+        let mut out = format!(
+            "Sessions keyed by `{}`: {} followed",
+            self.key, self.sessions
+        );
+        if self.dropped > 0 {
+            out.push_str(&format!(" ({} more past the limit)", self.dropped));
+        }
+        if self.scored {
+            out.push_str(&format!(
+                ", {} flagged against the saved session model",
+                self.flagged
+            ));
+        } else {
+            out.push_str(", not scored (no saved session model yet)");
+        }
+        if self.fitted > 0 {
+            out.push_str(&format!("; {} added to the model", self.fitted));
+        }
+        out.push('.');
+        out
+    }
+}
+
+/// What the session detector saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SessionSummary {
+    /// The session key pattern.
+    pub key: String,
+    /// Sessions followed.
+    pub sessions: usize,
+    /// Sessions past the limit, counted but not followed.
+    pub dropped: usize,
+    /// Whether they were scored (a saved session model was there).
+    pub scored: bool,
+    /// Sessions flagged.
+    pub flagged: usize,
+    /// Sessions added to the saved model (those not flagged), when one is kept.
+    pub fitted: usize,
 }
 
 /// A detector finding in the report.
@@ -273,10 +318,11 @@ impl Report {
         elapsed: Duration,
         config: &PipelineConfig,
         files: Vec<FileReport>,
-        accounting: Accounting,
         miner: &Miner,
         groups: Vec<Group>,
+        flagged: &std::collections::HashSet<(String, Level, String)>,
     ) -> Self {
+        let accounting = Accounting::from_files(&files);
         let mut levels = BTreeMap::new();
         let mut components: BTreeMap<String, BTreeMap<Level, u64>> = BTreeMap::new();
         let mut summary: BTreeMap<(String, Level), (u64, u64)> = BTreeMap::new();
@@ -292,7 +338,14 @@ impl Report {
             if let (Some(f), Some(l)) = (g.first_seen, g.last_seen) {
                 span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
             }
-            if g.level < config.min_level {
+            // Below the listing level, a group is listed only when a detector flagged it.
+            let is_flagged = g.level < config.min_level
+                && flagged.contains(&(
+                    g.component.clone(),
+                    g.level,
+                    miner.cluster(g.cluster).template_id(),
+                ));
+            if g.level < config.min_level && !is_flagged {
                 let e = summary.entry((g.component.clone(), g.level)).or_default();
                 e.0 += 1;
                 e.1 += g.count;
@@ -352,6 +405,7 @@ impl Report {
             time_range: span.map(|(a, b)| (rfc3339(&a), rfc3339(&b))),
             anomalies: Vec::new(),
             triage: None,
+            sessions: None,
         }
     }
 
@@ -361,9 +415,10 @@ impl Report {
         let order = |d: &str| match d {
             "error_burst" => 0,
             "new_template" => 1,
-            "rate_spike" => 2,
-            "error_level" => 3,
-            _ => 4,
+            "session" => 2,
+            "rate_spike" => 3,
+            "error_level" => 4,
+            _ => 5,
         };
         let mut list: Vec<AnomalyReport> = anomalies
             .into_iter()
