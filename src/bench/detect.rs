@@ -16,6 +16,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::engine::{
+    Constraint, Engine, EngineError, FinishReason, GenerateRequest, Input, Message,
+};
 use crate::logs::detect::lines::{Baseline, Flag};
 use crate::logs::detect::session::NextEventModel;
 use crate::logs::formats::{FormatSpec, Parser};
@@ -55,6 +58,10 @@ pub struct Score {
     pub fn_: u64,
     /// Items scored.
     pub n: u64,
+    /// Set when only a sample was scored (LLM mode, to fit the time budget): which and
+    /// how many of how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
 }
 
 /// Counts predictions against truth.
@@ -104,6 +111,7 @@ impl Confusion {
             fp: self.fp,
             fn_: self.fn_,
             n: self.n,
+            sample: None,
         }
     }
 }
@@ -238,6 +246,160 @@ pub fn bgl(dir: &Path) -> Result<Vec<Score>, LogsError> {
     Ok(out)
 }
 
+/// Which of `n` items an LLM-mode run scores: `k` of them, spread by a fixed-seed
+/// shuffle so both classes are represented as they occur (the same sample every run).
+pub fn sample(n: usize, k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..n).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let j = (state >> 33) as usize % (i + 1);
+        idx.swap(i, j);
+    }
+    idx.truncate(k);
+    idx.sort_unstable();
+    idx
+}
+
+/// Asks the model about each piece of evidence (the screening question of triage,
+/// decoded under its schema); `None` where the answer was unusable.
+fn ask(engine: &Engine, evidence: &[String]) -> Result<Vec<Option<bool>>, EngineError> {
+    let mut out = Vec::with_capacity(evidence.len());
+    for chunk in evidence.chunks(16) {
+        let requests: Vec<GenerateRequest> = chunk
+            .iter()
+            .map(|e| {
+                let mut r = GenerateRequest::new(
+                    Input::Messages(vec![
+                        Message::new(
+                            "system",
+                            "You are a site reliability engineer triaging logs. Judge only from \
+                             the evidence given. Answer in JSON.",
+                        ),
+                        Message::new(
+                            "user",
+                            format!("Log evidence:\n{e}\nDecide only whether this is a real problem, how severe it is, and your confidence."),
+                        ),
+                    ]),
+                    crate::logs::triage::SCREEN_TOKENS,
+                );
+                r.constraint = Some(Constraint::JsonSchema(crate::logs::triage::screen_schema()));
+                r
+            })
+            .collect();
+        for (text, finish, _) in crate::logs::triage::run_batch(engine, &requests)? {
+            let v = (finish == Some(FinishReason::Stop))
+                .then(|| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .flatten();
+            out.push(v.and_then(|v| v["is_anomaly"].as_bool()));
+        }
+    }
+    Ok(out)
+}
+
+/// Detectors then the model on a sample of `k` items of each dataset: an item the
+/// detectors flag is kept only if the model agrees (an unusable answer keeps the
+/// detectors' call). Both modes are scored on the same sample. BGL windows are not
+/// scored in this mode (a window would need every flagged line asked).
+pub fn with_llm(dir: &Path, engine: &Engine, k: usize) -> Result<Vec<Score>, LogsError> {
+    let llm_err = |e: EngineError| data_err(dir, format!("model: {e}"));
+    let mut out = Vec::new();
+    // HDFS_100k: test blocks, shown as their event templates in order.
+    let hdfs = dir.join("HDFS_100k");
+    let blocks = read_hdfs(&hdfs.join("hdfs_100k_blocks.csv"))?;
+    let templates = read_templates(&hdfs.join("hdfs_100k_templates.csv"))?;
+    let mut model = NextEventModel::new(ORDER, MIN_SUPPORT);
+    for b in blocks.iter().filter(|b| b.train && !b.anomaly) {
+        model.fit(&b.events);
+    }
+    let test: Vec<&Block> = blocks.iter().filter(|b| !b.train).collect();
+    let picked = sample(test.len(), k);
+    let flagged: Vec<bool> = picked
+        .iter()
+        .map(|&i| !model.surprises(&test[i].events, true).is_empty())
+        .collect();
+    let evidence: Vec<String> = picked
+        .iter()
+        .zip(&flagged)
+        .filter(|(_, f)| **f)
+        .map(|(&i, _)| {
+            test[i]
+                .events
+                .iter()
+                .take(40)
+                .map(|e| templates.get(e).map_or("?", String::as_str))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    let mut answers = ask(engine, &evidence).map_err(llm_err)?.into_iter();
+    let (mut det, mut both) = (Confusion::default(), Confusion::default());
+    for (&i, &f) in picked.iter().zip(&flagged) {
+        let truth = test[i].anomaly;
+        det.add(f, truth);
+        let confirmed = if f {
+            answers.next().flatten().unwrap_or(true)
+        } else {
+            false
+        };
+        both.add(confirmed, truth);
+    }
+    let note = format!("{} of {} test blocks", picked.len(), test.len());
+    for (c, mode) in [(det, "detectors"), (both, "detectors+llm")] {
+        let mut sc = c.score("HDFS_100k/block", mode);
+        sc.sample = Some(note.clone());
+        out.push(sc);
+    }
+    // BGL_2k: scored lines.
+    let lines = read_bgl(&dir.join("BGL_2k").join("BGL_2k.log"))?;
+    let (fit, flags) = bgl_flags(&lines)?;
+    let scored = &lines[fit..];
+    let picked = sample(scored.len(), k);
+    let evidence: Vec<String> = picked
+        .iter()
+        .filter(|&&i| !flags[i].is_empty())
+        .map(|&i| scored[i].text.clone())
+        .collect();
+    let mut answers = ask(engine, &evidence).map_err(llm_err)?.into_iter();
+    let (mut det, mut both) = (Confusion::default(), Confusion::default());
+    for &i in &picked {
+        let f = !flags[i].is_empty();
+        det.add(f, scored[i].alert);
+        let confirmed = if f {
+            answers.next().flatten().unwrap_or(true)
+        } else {
+            false
+        };
+        both.add(confirmed, scored[i].alert);
+    }
+    let note = format!("{} of {} scored lines", picked.len(), scored.len());
+    for (c, mode) in [(det, "detectors"), (both, "detectors+llm")] {
+        let mut sc = c.score("BGL_2k/line", mode);
+        sc.sample = Some(note.clone());
+        out.push(sc);
+    }
+    Ok(out)
+}
+
+fn read_templates(path: &Path) -> Result<std::collections::HashMap<u32, String>, LogsError> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| data_err(path, e.to_string()))?;
+    let mut out = std::collections::HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| data_err(path, e.to_string()))?;
+        let (Some(id), Some(t)) = (rec.get(0), rec.get(1)) else {
+            return Err(data_err(path, "expected TemplateId,EventTemplate"));
+        };
+        let id = id
+            .trim_start_matches('T')
+            .parse()
+            .map_err(|_| data_err(path, format!("bad template id {id:?}")))?;
+        out.insert(id, t.to_string());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +421,15 @@ mod tests {
         assert!((s.precision - 2.0 / 3.0).abs() < 1e-9);
         assert!((s.f1 - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(Confusion::default().score("x", "d").f1, 0.0);
+    }
+
+    #[test]
+    fn samples_are_fixed_distinct_and_in_range() {
+        let a = sample(1000, 50);
+        assert_eq!(a, sample(1000, 50));
+        assert_eq!(a.len(), 50);
+        assert!(a.windows(2).all(|w| w[0] < w[1]) && a[49] < 1000);
+        assert!(a[49] > 500, "spread over the range: {a:?}");
+        assert_eq!(sample(3, 10), vec![0, 1, 2]);
     }
 }

@@ -193,6 +193,19 @@ pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
         detect::bgl(&dir.join("BGL_2k"))
             .with_context(|| format!("BGL_2k under {}", dir.display()))?,
     );
+    if args.llm {
+        let engine = super::generate::load(&args.model)?;
+        let started = std::time::Instant::now();
+        scores.extend(detect::with_llm(&dir, &engine, args.llm_items)?);
+        if !args.json {
+            eprintln!(
+                "LLM mode with {} on a sample of {} items per dataset: {:.1} s",
+                engine.path().display(),
+                args.llm_items,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
     if args.json {
         println!("{}", serde_json::json!({ "datasets": scores }));
         return Ok(EXIT_OK);
@@ -203,8 +216,19 @@ pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
     );
     for s in &scores {
         println!(
-            "{:<18} {:<13} {:>9.3} {:>7.3} {:>6.3} {:>5} {:>5} {:>5} {:>6}",
-            s.name, s.mode, s.precision, s.recall, s.f1, s.tp, s.fp, s.fn_, s.n
+            "{:<18} {:<13} {:>9.3} {:>7.3} {:>6.3} {:>5} {:>5} {:>5} {:>6}{}",
+            s.name,
+            s.mode,
+            s.precision,
+            s.recall,
+            s.f1,
+            s.tp,
+            s.fp,
+            s.fn_,
+            s.n,
+            s.sample
+                .as_deref()
+                .map_or_else(String::new, |x| format!("  (sample: {x})"))
         );
     }
     Ok(EXIT_OK)

@@ -280,6 +280,16 @@ pub struct BenchDetectArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also score detectors + LLM verdicts (the model confirms or dismisses each
+    /// flagged item), on a fixed sample of each dataset to fit the time budget.
+    #[arg(long)]
+    pub llm: bool,
+    /// Items per dataset in the LLM sample.
+    #[arg(long, default_value_t = 64)]
+    pub llm_items: usize,
+    /// The model for --llm.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench serve`.

@@ -546,7 +546,7 @@ pub fn triage(
 }
 
 /// Runs requests together on one engine; each one's text, finish and usage.
-fn run_batch(
+pub(crate) fn run_batch(
     engine: &Engine,
     requests: &[GenerateRequest],
 ) -> Result<Vec<(String, Option<FinishReason>, Usage)>, EngineError> {

@@ -91,3 +91,27 @@ fn detection_benchmark_scores_every_dataset() {
         }
     }
 }
+
+/// LLM mode: both modes on the same fixed sample, said so; the model can only confirm
+/// or dismiss what the detectors flagged, so it never adds a true or false positive.
+#[test]
+fn detection_with_the_model_scores_a_sample_and_only_filters() {
+    let dir = super::data_dir().join("anomaly");
+    let scores = loglens::bench::detect::with_llm(&dir, super::engine::engine(), 12).expect("runs");
+    assert_eq!(scores.len(), 4);
+    for pair in scores.chunks(2) {
+        let (det, both) = (&pair[0], &pair[1]);
+        assert_eq!(
+            (det.mode.as_str(), both.mode.as_str()),
+            ("detectors", "detectors+llm")
+        );
+        assert_eq!(det.name, both.name);
+        assert_eq!((det.n, both.n), (12, 12));
+        assert!(det
+            .sample
+            .as_deref()
+            .is_some_and(|s| s.starts_with("12 of ")));
+        assert!(both.tp <= det.tp && both.fp <= det.fp);
+        assert_eq!(both.tp + both.fn_, det.tp + det.fn_, "same truth");
+    }
+}
