@@ -51,13 +51,14 @@ for lib in cublas cublasLt curand nvrtc cudart; do
   [ -n "$real" ] && ln -sf "$real" "$stubs/lib$lib.so"
 done
 if [ ! -f "$stubs/libcuda.so" ] || [ "$0" -nt "$stubs/libcuda.so" ]; then
-  # Every driver entry point the headers declare, as an empty function.
+  # Every driver entry point the headers declare, failing with CUDA_ERROR_UNKNOWN (999)
+  # should the stub ever be loaded instead of the driver.
   grep -ohE '\bCUresult CUDAAPI (cu[A-Za-z0-9_]+)\s*\(' "$root/include/cuda.h" \
     | sed -E 's/.*CUDAAPI (cu[A-Za-z0-9_]+).*/\1/' | sort -u \
-    | awk '{print "void " $1 "(void) {}"}' > "$stubs/cuda_stub.c"
+    | awk '{print "int " $1 "(void) { return 999; }"}' > "$stubs/cuda_stub.c"
   # Versioned names (cuMemAlloc_v2, ...) the header maps plain names to.
   grep -ohE '#define (cu[A-Za-z0-9_]+)\s+(cu[A-Za-z0-9_]+_v[0-9]+)' "$root/include/cuda.h" \
-    | awk '{print $3}' | sort -u | awk '{print "void " $1 "(void) {}"}' >> "$stubs/cuda_stub.c"
+    | awk '{print $3}' | sort -u | awk '{print "int " $1 "(void) { return 999; }"}' >> "$stubs/cuda_stub.c"
   sort -u -o "$stubs/cuda_stub.c" "$stubs/cuda_stub.c"
   gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$stubs/libcuda.so" "$stubs/cuda_stub.c"
 fi
@@ -84,6 +85,7 @@ cat > "$dist/loglens" <<'LAUNCH'
 # Runs loglens built with CUDA 13.0. The CUDA libraries (cuBLAS, cuRAND, NVRTC) come
 # from $LOGLENS_CUDA_LIBS, else from the first Python environment on the node with the
 # nvidia cu13 wheels (PyTorch's), else from the system; libcuda.so.1 from the driver.
+# cudart, cuBLAS, cuRAND and NVRTC 13 must be found.
 here="$(cd "$(dirname "$0")" && pwd)"
 libs="${LOGLENS_CUDA_LIBS:-}"
 if [ -z "$libs" ]; then
@@ -105,7 +107,7 @@ chmod +x "$dist/loglens"
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(rustc --version)"
   echo "CUDA wheels: ${wheels[*]}"
   echo "needs at run time: NVIDIA driver with CUDA 13.0 (libcuda.so.1), and"
-  echo "libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libnvrtc.so.13 (see the launcher)"
+  echo "libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libnvrtc.so.13 (see the launcher)"
 } > "$dist/BUILD.txt"
 tar -C "$here/dist" -czf "$dist.tar.gz" "loglens-cuda-sm$cap"
 ls -l "$dist.tar.gz"

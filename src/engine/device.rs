@@ -45,7 +45,14 @@ impl DeviceSpec {
 
 #[cfg(feature = "cuda")]
 fn cuda(n: usize) -> Result<Device, EngineError> {
-    Ok(Device::new_cuda(n)?)
+    Device::new_cuda(n).map_err(|e| EngineError::Unsupported {
+        what: "device",
+        // The driver's error without the backtrace candle attaches to it.
+        detail: format!(
+            "CUDA device {n} cannot be opened: {}",
+            e.to_string().lines().next().unwrap_or("unknown error")
+        ),
+    })
 }
 
 #[cfg(not(feature = "cuda"))]
