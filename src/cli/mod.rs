@@ -9,6 +9,7 @@ use crate::logs::level::Level;
 
 mod analyze;
 mod bench;
+mod chat;
 mod generate;
 mod serve;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Generate a completion with the local model; prints only the completion.
     Generate(GenerateArgs),
+    /// Talk with the local model (lines from standard input; /system, /reset, /exit).
+    Chat(ChatArgs),
     /// Serve the local model through an OpenAI-compatible HTTP API.
     Serve(ServeArgs),
     /// Local models.
@@ -92,6 +95,29 @@ pub enum ModelsCommand {
         #[arg(long, default_value = "f16")]
         dtype: String,
     },
+}
+
+/// `loglens chat`.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// A system message for the whole conversation.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Most tokens per answer.
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: usize,
+    /// Sampling temperature; 0 is greedy.
+    #[arg(long, default_value_t = 0.7)]
+    pub temperature: f32,
+    /// Nucleus sampling mass.
+    #[arg(long, default_value_t = 0.95)]
+    pub top_p: f32,
+    /// Seed for sampling.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens generate`.
@@ -375,6 +401,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Chat(args) => chat::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Models(ModelsCommand::List { paths, json }) => generate::list_models(&paths, json),
         Command::Models(ModelsCommand::Convert {

@@ -1,7 +1,9 @@
-//! The tokenizer, built from GGUF metadata with the `tokenizers` crate: the BPE is
-//! rebuilt from the vocabulary and merges with a byte-level pre-tokenizer chosen by
-//! `tokenizer.ggml.pre`; an unknown pre-tokenizer is refused rather than guessed, since a
-//! wrong guess silently changes every token id.
+//! The tokenizer, with the `tokenizers` crate: an HF directory's `tokenizer.json`, or
+//! rebuilt from GGUF metadata. From GGUF, GPT-2-style BPE is rebuilt from the vocabulary
+//! and merges with a byte-level pre-tokenizer chosen by `tokenizer.ggml.pre` (an unknown
+//! one is refused rather than guessed, since a wrong guess silently changes every token
+//! id); SentencePiece BPE (Llama 2, Mistral) from the vocabulary and scores, with byte
+//! fallback.
 
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::fuse::Fuse;
@@ -67,10 +69,10 @@ impl Tok {
                 return Err(EngineError::Unsupported {
                     what: "tokenizer",
                     detail: format!(
-                    "tokenizer.ggml.model {other:?} in {} (supported from GGUF: gpt2-style BPE, \
-                         llama-style SentencePiece; or an HF directory with tokenizer.json)",
-                    g.path().display()
-                ),
+                        "tokenizer.ggml.model {other:?} in {} (supported from GGUF: gpt2-style \
+                         BPE, llama-style SentencePiece; or an HF directory with tokenizer.json)",
+                        g.path().display()
+                    ),
                 })
             }
         };

@@ -97,3 +97,50 @@ fn models_list_reads_headers() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("broken.gguf"));
 }
+
+/// `loglens chat` reads turns from standard input, keeps the conversation, drops the
+/// oldest turns when it outgrows the context (and says so), and refuses one turn that
+/// alone is too long.
+#[test]
+fn chat_keeps_a_conversation_within_the_context() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("dir");
+    let model = dir.path().join("tiny.gguf");
+    super::tiny::write_tiny(&model, &super::tiny::Tiny::default(), 4);
+    let run = |input: String| {
+        let mut child = loglens()
+            .args(["chat", "--temperature", "0", "--max-tokens", "8", "--model"])
+            .arg(&model)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("writes");
+        child.wait_with_output().expect("runs")
+    };
+    let long = |c: char| c.to_string().repeat(150);
+    let out = run(format!(
+        "{}\n/system be brief\n{}\n/exit\n",
+        long('a'),
+        long('b')
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("system message set"), "{err}");
+    assert!(err.contains("dropped 2 earlier turn(s)"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let out = run(format!("{}\n", long('c').repeat(2)));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("context length"), "{err}");
+}
