@@ -462,33 +462,21 @@ pub fn triage(
             .filter(|v| cites_only(v, &c.ids, &c.components))
             .map(drop_unreadable_steps)
             .filter(|v| reads_as_prose(&v["summary"]) && reads_as_prose(&v["root_cause"]));
-        let (mut verdict, used_fallback) = match parsed {
+        let (verdict, used_fallback) = match parsed {
             Some(v) => (v, false),
             None => (fallback(g, &c.findings), true),
         };
         let agrees = used_fallback || consistent(g, &c.findings, &verdict);
         stats.fallbacks += usize::from(used_fallback);
         stats.inconsistent += usize::from(!agrees);
-        verdict["meta"] = json!({
+        let how = json!({
             "model": stats.model,
-            "prompt_version": PROMPT_VERSION,
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "seconds": usage.total_s,
             "fallback": used_fallback,
             "consistent_with_detectors": agrees,
-            "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
-            "cached": false,
             "tier": "detail",
             "screen": screen_answer,
         });
-        if let Some(s) = store {
-            let key = cache_key(g, c, &model);
-            if let Err(e) = s.put_verdict(&key, &verdict) {
-                tracing::warn!(error = %e, "verdict not cached");
-            }
-        }
-        g.verdict = Some(verdict);
+        settle(g, c, verdict, how, &usage, store, &model);
     }
     // Groups the screen dismissed keep its answer as their verdict, said to be the
     // screen's.
@@ -504,7 +492,7 @@ pub fn triage(
         let Some(g) = report.groups.get_mut(c.rank - 1) else {
             continue;
         };
-        let mut verdict = json!({
+        let verdict = json!({
             "is_anomaly": false,
             "severity": answer["severity"],
             "category": "unknown",
@@ -515,26 +503,14 @@ pub fn triage(
             "evidence_line_ids": [],
             "confidence": answer["confidence"],
         });
-        verdict["meta"] = json!({
+        let how = json!({
             "model": stats.screen_model,
-            "prompt_version": PROMPT_VERSION,
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "seconds": usage.total_s,
             "fallback": false,
             "consistent_with_detectors": true,
-            "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
-            "cached": false,
             "tier": "screen",
             "screen": answer,
         });
-        if let Some(s) = store {
-            let key = cache_key(g, c, &model);
-            if let Err(e) = s.put_verdict(&key, &verdict) {
-                tracing::warn!(error = %e, "verdict not cached");
-            }
-        }
-        g.verdict = Some(verdict);
+        settle(g, c, verdict, how, &usage, store, &model);
     }
     if screen.is_some() {
         stats.tokens_saved = avoided as i64 - stats.screen_tokens as i64;
@@ -543,6 +519,37 @@ pub fn triage(
     report.run.llm = true;
     report.triage = Some(stats.clone());
     Ok(stats)
+}
+
+/// Records how a verdict was made (`how`, plus its cost and the evidence shown), stores
+/// it under its cache key, and puts it in its group.
+fn settle(
+    g: &mut GroupReport,
+    c: &Case,
+    mut verdict: Value,
+    how: Value,
+    usage: &Usage,
+    store: Option<&Store>,
+    model: &str,
+) {
+    let mut meta = json!({
+        "prompt_version": PROMPT_VERSION,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "seconds": usage.total_s,
+        "evidence": c.ids.iter().zip(&c.evidence).map(|(id, t)| (id.clone(), json!(t))).collect::<serde_json::Map<_, _>>(),
+        "cached": false,
+    });
+    if let (Some(m), Value::Object(extra)) = (meta.as_object_mut(), how) {
+        m.extend(extra);
+    }
+    verdict["meta"] = meta;
+    if let Some(s) = store {
+        if let Err(e) = s.put_verdict(&cache_key(g, c, model), &verdict) {
+            tracing::warn!(error = %e, "verdict not cached");
+        }
+    }
+    g.verdict = Some(verdict);
 }
 
 /// Runs requests together on one engine; each one's text, finish and usage.

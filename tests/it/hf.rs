@@ -269,46 +269,37 @@ fn the_hf_cache_layout_resolves_offline_by_id_and_revision() {
         Err(EngineError::ModelNotFound(_))
     ));
     // The CLI takes the id wherever it takes a model path.
-    let bin = env!("CARGO_BIN_EXE_loglens");
-    let out = Command::new(bin)
-        .args(["models", "list", "--json", "acme/tiny-log-model"])
-        .env("HF_HUB_CACHE", cache.path())
-        .env("LOGLENS_MODEL_DIR", cache.path())
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line: Value = serde_json::from_slice(&out.stdout).expect("json line");
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_loglens"))
+            .args(args)
+            .env("HF_HUB_CACHE", cache.path())
+            .env("LOGLENS_MODEL_DIR", cache.path())
+            .output()
+            .expect("runs");
+        (
+            out.status.success(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, err) = cli(&["models", "list", "--json", "acme/tiny-log-model"]);
+    assert!(ok, "{err}");
+    let line: Value = serde_json::from_slice(&stdout).expect("json line");
     assert_eq!(line["architecture"], "llama");
     assert_eq!(line["quantization"], "F16");
-    let out = Command::new(bin)
-        .args([
-            "generate",
-            "--raw",
-            "--prompt",
-            "error",
-            "--max-tokens",
-            "3",
-        ])
-        .args(["--model", "acme/tiny-log-model"])
-        .env("HF_HUB_CACHE", cache.path())
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new(bin)
-        .args(["generate", "--prompt", "x", "--model", "acme/missing-model"])
-        .env("HF_HUB_CACHE", cache.path())
-        .output()
-        .expect("runs");
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let generate = [
+        "generate",
+        "--raw",
+        "--prompt",
+        "error",
+        "--max-tokens",
+        "3",
+        "--model",
+    ];
+    let (ok, _, err) = cli(&[&generate[..], &["acme/tiny-log-model"]].concat());
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&[&generate[..], &["acme/missing-model"]].concat());
+    assert!(!ok);
     assert!(err.contains("models--acme--missing-model"), "{err}");
 }
 
