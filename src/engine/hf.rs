@@ -190,6 +190,21 @@ impl HfModel {
         &self.dir
     }
 
+    /// A name for the model: the directory's, or `org/name` for a snapshot of the HF
+    /// cache (whose directory is named by a commit hash).
+    pub fn name(&self) -> Option<String> {
+        let file = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        let parent = self.dir.parent();
+        if parent.and_then(file).as_deref() == Some("snapshots") {
+            if let Some(repo) = parent.and_then(Path::parent).and_then(file) {
+                if let Some(id) = repo.strip_prefix("models--") {
+                    return Some(id.replacen("--", "/", 1));
+                }
+            }
+        }
+        file(&self.dir)
+    }
+
     /// `model_type`, defaulting to `llama`.
     pub fn model_type(&self) -> &str {
         self.config.model_type.as_deref().unwrap_or("llama")

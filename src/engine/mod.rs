@@ -91,7 +91,7 @@ pub fn summarize(path: &Path) -> Result<ModelSummary, EngineError> {
             .unwrap_or(0);
         return Ok(ModelSummary {
             path: path.to_path_buf(),
-            name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            name: m.name(),
             architecture: m.model_type().to_string(),
             parameters: m.weight_elements(),
             quantization: format!("{:?}", m.dtype()?).to_uppercase(),

@@ -287,6 +287,7 @@ fn the_hf_cache_layout_resolves_offline_by_id_and_revision() {
     let line: Value = serde_json::from_slice(&stdout).expect("json line");
     assert_eq!(line["architecture"], "llama");
     assert_eq!(line["quantization"], "F16");
+    assert_eq!(line["name"], "acme/tiny-log-model");
     let generate = [
         "generate",
         "--raw",
