@@ -25,10 +25,10 @@ use crate::logs::formats::{FormatSpec, Parser};
 use crate::logs::miner::{Miner, MinerConfig};
 use crate::logs::LogsError;
 
-/// History length of the next-event model.
-pub const ORDER: usize = 3;
+/// History length of the next-event model (the session detector's).
+pub const ORDER: usize = crate::logs::detect::session::ORDER;
 /// Times a history must have been seen to be trusted.
-pub const MIN_SUPPORT: u32 = 3;
+pub const MIN_SUPPORT: u32 = crate::logs::detect::session::MIN_SUPPORT;
 /// Baseline share of BGL.
 pub const FIT_SHARE: f64 = 0.6;
 /// Templates seen fewer times in the baseline are rare.

@@ -294,7 +294,7 @@ impl Miner {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        std::fs::write(path, json).map_err(|e| LogsError::io(path, e))
+        super::write_state(path, &json)
     }
 
     /// Loads a state written by [`Miner::save`].

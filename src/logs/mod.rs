@@ -19,3 +19,13 @@ pub mod time;
 pub mod triage;
 
 pub use error::LogsError;
+
+/// Writes a state file (miner, session model) so that a crash mid-write leaves the old
+/// file whole: the bytes go to a sibling temporary file, which then replaces it.
+pub(crate) fn write_state(path: &std::path::Path, bytes: &[u8]) -> Result<(), LogsError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| LogsError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LogsError::io(path, e))
+}

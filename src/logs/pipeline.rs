@@ -161,7 +161,7 @@ fn detect_sessions(
     let dropped = collector.dropped_sessions;
     let events = collector.finish(&|c| miner.cluster(c).template_id());
     let saved = match &config.session_state {
-        Some(p) if p.exists() => Some(load_session_model(p)?),
+        Some(p) if p.exists() => Some(NextEventModel::load(p)?),
         _ => None,
     };
     let (found, flagged) = match &saved {
@@ -182,34 +182,17 @@ fn detect_sessions(
     };
     if let Some(p) = &config.session_state {
         let flagged: std::collections::HashSet<&String> = flagged.iter().collect();
-        let mut model = saved.unwrap_or_else(|| NextEventModel::new(3, 3));
+        let mut model =
+            saved.unwrap_or_else(|| NextEventModel::new(session::ORDER, session::MIN_SUPPORT));
         for (key, seq) in &events.sessions {
             if !flagged.contains(key) {
                 model.fit(seq);
                 summary.fitted += 1;
             }
         }
-        let text = serde_json::to_string(&model).map_err(|e| LogsError::State {
-            path: p.clone(),
-            reason: e.to_string(),
-        })?;
-        std::fs::write(p, text).map_err(|e| LogsError::State {
-            path: p.clone(),
-            reason: e.to_string(),
-        })?;
+        model.save(p)?;
     }
     Ok((found, summary))
-}
-
-fn load_session_model(p: &std::path::Path) -> Result<NextEventModel, LogsError> {
-    let text = std::fs::read_to_string(p).map_err(|e| LogsError::State {
-        path: p.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| LogsError::State {
-        path: p.to_path_buf(),
-        reason: format!("not a session model: {e}"),
-    })
 }
 
 /// Runs the group-level detectors: rate spikes and error bursts, templates absent from

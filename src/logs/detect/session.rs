@@ -52,7 +52,30 @@ mod pairs {
     }
 }
 
+/// History length the session detector uses.
+pub const ORDER: usize = 3;
+/// Times a history must have been seen to be trusted.
+pub const MIN_SUPPORT: u32 = 3;
+
 impl NextEventModel {
+    /// Saves the model (JSON) to `path`, replacing the file whole.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), crate::logs::LogsError> {
+        let json = serde_json::to_vec(self).map_err(|e| crate::logs::LogsError::State {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        crate::logs::write_state(path, &json)
+    }
+
+    /// Loads a model written by [`NextEventModel::save`].
+    pub fn load(path: &std::path::Path) -> Result<Self, crate::logs::LogsError> {
+        let bytes = std::fs::read(path).map_err(|e| crate::logs::LogsError::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| crate::logs::LogsError::State {
+            path: path.to_path_buf(),
+            reason: format!("not a session model: {e}"),
+        })
+    }
+
     /// An empty model looking `order` events back; a history counts once it was seen
     /// `min_support` times.
     pub fn new(order: usize, min_support: u32) -> Self {
