@@ -12,8 +12,13 @@ use crate::engine::{Engine, EngineError, Event, GenerateRequest, Input};
 pub struct ConcurrencyPoint {
     /// Concurrent requests.
     pub n: usize,
-    /// Generated tokens per second over all requests.
+    /// Generated tokens per second over all requests, over the whole wall time
+    /// (prefills included).
     pub aggregate_tok_s: f64,
+    /// Generated tokens per second over all requests once every one of them is
+    /// decoding: tokens after each request's first, over the time from the last first
+    /// token to the end (the decode phase alone).
+    pub decode_tok_s: f64,
 }
 
 /// The result of `bench tokens`.
@@ -104,18 +109,42 @@ pub fn run(
     for &n in levels {
         let n = n.max(1);
         let t = Instant::now();
-        let mut sinks: Vec<_> = (0..n)
-            .map(|_| |_: Event| ControlFlow::Continue(()))
-            .collect();
-        let batch = sinks
-            .iter_mut()
-            .map(|s| (&req, s as &mut dyn FnMut(Event) -> ControlFlow<()>))
-            .collect();
-        let usages = engine.generate_many(batch)?;
+        // Per request: when each of its tokens came.
+        let mut seen: Vec<Vec<f64>> = vec![Vec::with_capacity(gen_tokens); n];
+        let usages = {
+            let mut sinks: Vec<_> = seen
+                .iter_mut()
+                .map(|s| {
+                    move |e: Event| {
+                        if let Event::Text { .. } = e {
+                            s.push(t.elapsed().as_secs_f64());
+                        }
+                        ControlFlow::Continue(())
+                    }
+                })
+                .collect();
+            let batch = sinks
+                .iter_mut()
+                .map(|s| (&req, s as &mut dyn FnMut(Event) -> ControlFlow<()>))
+                .collect();
+            engine.generate_many(batch)?
+        };
+        let total = t.elapsed().as_secs_f64();
         let tokens: usize = usages.iter().map(|u| u.completion_tokens).sum();
+        // The decode phase starts when the last request has its first token.
+        let all_decoding = seen
+            .iter()
+            .filter_map(|s| s.first().copied())
+            .fold(0.0, f64::max);
+        let after = seen.iter().flatten().filter(|&&x| x > all_decoding).count();
         concurrency.push(ConcurrencyPoint {
             n,
-            aggregate_tok_s: tokens as f64 / t.elapsed().as_secs_f64(),
+            aggregate_tok_s: tokens as f64 / total,
+            decode_tok_s: if total > all_decoding {
+                after as f64 / (total - all_decoding)
+            } else {
+                0.0
+            },
         });
     }
     let info = engine.info();

@@ -89,8 +89,8 @@ pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
         );
         for c in &r.concurrency {
             println!(
-                "concurrency  {:>3}: {:.1} tok/s aggregate",
-                c.n, c.aggregate_tok_s
+                "concurrency  {:>3}: {:.1} tok/s aggregate, {:.1} tok/s in the decode phase",
+                c.n, c.aggregate_tok_s, c.decode_tok_s
             );
         }
         if let Some(m) = r.peak_rss_mb {

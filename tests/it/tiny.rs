@@ -483,3 +483,21 @@ fn prompts_prefilled_in_small_chunks_match_one_pass() {
     assert_eq!(texts, [alone.clone(), alone]);
     sched.shutdown();
 }
+
+/// `bench tokens` measures every figure it reports, per concurrency level both over the
+/// whole run and over the decode phase alone.
+#[test]
+fn token_benchmark_reports_every_figure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    write_tiny(&path, &Tiny::default(), 8);
+    let e = load(&path, WeightFormat::F32);
+    let r = loglens::bench::tokens::run(&e, 32, 12, &[1, 3]).expect("runs");
+    assert_eq!(r.prompt_tokens, 32);
+    assert!(r.prefill_tok_s > 0.0 && r.decode_tok_s > 0.0 && r.ttft_ms > 0.0);
+    assert!(r.itl_p50_ms > 0.0 && r.itl_p99_ms >= r.itl_p50_ms);
+    assert_eq!(r.concurrency.iter().map(|c| c.n).collect::<Vec<_>>(), vec![1, 3]);
+    for c in &r.concurrency {
+        assert!(c.aggregate_tok_s > 0.0 && c.decode_tok_s > 0.0, "{c:?}");
+    }
+}
