@@ -496,7 +496,10 @@ fn token_benchmark_reports_every_figure() {
     assert_eq!(r.prompt_tokens, 32);
     assert!(r.prefill_tok_s > 0.0 && r.decode_tok_s > 0.0 && r.ttft_ms > 0.0);
     assert!(r.itl_p50_ms > 0.0 && r.itl_p99_ms >= r.itl_p50_ms);
-    assert_eq!(r.concurrency.iter().map(|c| c.n).collect::<Vec<_>>(), vec![1, 3]);
+    assert_eq!(
+        r.concurrency.iter().map(|c| c.n).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
     for c in &r.concurrency {
         assert!(c.aggregate_tok_s > 0.0 && c.decode_tok_s > 0.0, "{c:?}");
     }
