@@ -155,13 +155,19 @@ fn read_hdfs(path: &Path) -> Result<Vec<Block>, LogsError> {
     Ok(out)
 }
 
-/// HDFS_100k at block level.
-pub fn hdfs(dir: &Path) -> Result<Score, LogsError> {
-    let blocks = read_hdfs(&dir.join("hdfs_100k_blocks.csv"))?;
+/// The next-event model fitted on the normal blocks of the train split only.
+fn fit_normal(blocks: &[Block]) -> NextEventModel {
     let mut model = NextEventModel::new(ORDER, MIN_SUPPORT);
     for b in blocks.iter().filter(|b| b.train && !b.anomaly) {
         model.fit(&b.events);
     }
+    model
+}
+
+/// HDFS_100k at block level.
+pub fn hdfs(dir: &Path) -> Result<Score, LogsError> {
+    let blocks = read_hdfs(&dir.join("hdfs_100k_blocks.csv"))?;
+    let model = fit_normal(&blocks);
     let mut c = Confusion::default();
     for b in blocks.iter().filter(|b| !b.train) {
         c.add(!model.surprises(&b.events, true).is_empty(), b.anomaly);
@@ -310,10 +316,7 @@ pub fn with_llm(dir: &Path, engine: &Engine, k: usize) -> Result<Vec<Score>, Log
     let hdfs = dir.join("HDFS_100k");
     let blocks = read_hdfs(&hdfs.join("hdfs_100k_blocks.csv"))?;
     let templates = read_templates(&hdfs.join("hdfs_100k_templates.csv"))?;
-    let mut model = NextEventModel::new(ORDER, MIN_SUPPORT);
-    for b in blocks.iter().filter(|b| b.train && !b.anomaly) {
-        model.fit(&b.events);
-    }
+    let model = fit_normal(&blocks);
     let test: Vec<&Block> = blocks.iter().filter(|b| !b.train).collect();
     let picked = sample(test.len(), k);
     let flagged: Vec<bool> = picked

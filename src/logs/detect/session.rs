@@ -214,16 +214,17 @@ impl SessionCollector {
                 c
             }
         };
-        let mut seen_here: Vec<String> = Vec::new();
+        // A key written twice in one record is one event.
+        let mut seen_here: Vec<&str> = Vec::new();
         for caps in self.key.captures_iter(text) {
             let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
                 continue;
             };
             let k = m.as_str();
-            if k.is_empty() || seen_here.iter().any(|s| s == k) {
+            if k.is_empty() || seen_here.contains(&k) {
                 continue;
             }
-            seen_here.push(k.to_string());
+            seen_here.push(k);
             let i = match self.index.get(k) {
                 Some(&i) => i,
                 None if self.sessions.len() >= MAX_SESSIONS => {
