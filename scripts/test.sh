@@ -24,10 +24,10 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 # Unit tests, then the integration binary (benches are compiled by clippy above).
-cargo test --lib --bins --tests --locked
+cargo test --workspace --lib --bins --tests --locked
 
 echo "== OpenAI SDK tests (tests/openai)"
 # The official Python SDK against `loglens serve`, in a venv kept beside the build.

@@ -28,6 +28,10 @@ pub struct TokensReport {
     pub model: String,
     /// Weight format in memory.
     pub weight_format: String,
+    /// What runs the weight matmuls.
+    pub matmul: String,
+    /// CPU threads of the tensor kernels.
+    pub threads: usize,
     /// Prompt tokens.
     pub prompt_tokens: usize,
     /// Generated tokens per request.
@@ -151,6 +155,8 @@ pub fn run(
     Ok(TokensReport {
         model: engine.path().display().to_string(),
         weight_format: format!("{:?}", info.weight_format),
+        matmul: info.matmul.clone(),
+        threads: rayon::current_num_threads(),
         prompt_tokens: ids.len(),
         gen_tokens,
         prefill_tok_s: ids.len() as f64 / prefill_s,

@@ -74,6 +74,7 @@ pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
             "model        {} ({}, {:.1} MiB of weights in the file)",
             r.model, r.weight_format, r.file_weight_mb
         );
+        println!("matmul       {}, {} threads", r.matmul, r.threads);
         println!(
             "prefill      {:.1} tok/s ({} tokens)",
             r.prefill_tok_s, r.prompt_tokens

@@ -71,3 +71,15 @@ pub fn set_cpu_threads(n: usize) {
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
 }
+
+/// Runs `f` on a thread of the CPU kernels' pool (rayon's global pool). The tensor ops
+/// inside a forward pass split their work over that pool; called from a pool thread they
+/// run inline or share work, where called from any other thread each op would hand its
+/// work over and wait, two context switches per op and hundreds of ops per token.
+pub fn on_cpu_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        rayon::scope(|_| f())
+    }
+}

@@ -14,22 +14,33 @@ use super::EngineError;
 /// How quantized weights are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WeightFormat {
-    /// As stored in the file.
+    /// As stored in the file. On CPU, Q4_0, Q4_1 and Q8_0 matrices run on loglens's own
+    /// kernels (`loglens-kernels`); other formats on candle's.
     Native,
-    /// Re-quantized to Q8_0 at load: candle's CPU kernels have a SIMD path for Q8_0 but
-    /// not for Q4_1, so this is several times faster on CPU for a little more memory.
+    /// Re-quantized to Q8_0 at load (loglens's kernels on CPU): for files whose format
+    /// has no fast CPU path, and for dense checkpoints on CPU.
     Q8_0,
-    /// Dequantized to f32: fastest prefill, most memory, slower decode.
+    /// Dequantized to f32: most memory; candle's f32 matmuls.
     F32,
 }
 
 impl WeightFormat {
-    /// The default for a device and a model of `elements` weights. On CPU, measured on
-    /// the default model (benches/RESULTS.md): f32 prefills ~2.7x faster than Q8_0 and
-    /// gains ~2x from batching 8 requests (Q8_0 barely gains), while one stream decodes
-    /// ~2.4x slower. Triage is prompt-heavy and batched, so small models (f32 copy up to
-    /// 2 GiB) use f32; larger ones use Q8_0 to stay within memory. On GPU, the file's own
-    /// format.
+    /// The default for a GGUF file on a device: its own format when loglens's CPU
+    /// kernels cover it (measured on the default model, benches/RESULTS.md: Q4_1 as
+    /// stored decodes ~4x faster than f32 and prefills as fast, in a fifth of the
+    /// memory); otherwise [`WeightFormat::default_for`].
+    pub fn default_for_gguf(device: &Device, g: &Gguf) -> Self {
+        if device.is_cpu() && g.cpu_kernels_cover() {
+            WeightFormat::Native
+        } else {
+            Self::default_for(device, g.weight_elements())
+        }
+    }
+
+    /// The default for a device and a model of `elements` weights whose format the CPU
+    /// kernels do not run as stored: small models (f32 copy up to 2 GiB) use f32, whose
+    /// batched prefill is candle's fastest; larger ones Q8_0 to stay within memory. On
+    /// GPU, the file's own format.
     pub fn default_for(device: &Device, elements: u64) -> Self {
         const F32_LIMIT: u64 = 2 << 30;
         if !device.is_cpu() {
@@ -225,6 +236,21 @@ impl Gguf {
             .values()
             .map(|t| t.shape.elem_count() as u64)
             .sum()
+    }
+
+    /// Whether every matrix is in a format loglens's CPU kernels run as stored
+    /// (Q4_0, Q4_1, Q8_0).
+    pub fn cpu_kernels_cover(&self) -> bool {
+        self.content
+            .tensor_infos
+            .values()
+            .filter(|t| t.shape.dims().len() == 2)
+            .all(|t| {
+                matches!(
+                    t.ggml_dtype,
+                    GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0
+                )
+            })
     }
 
     /// Total bytes of tensor data.

@@ -27,6 +27,7 @@ pub mod gguf;
 pub mod hf;
 pub mod kv;
 pub mod model;
+pub mod quant;
 pub mod sampling;
 pub mod scheduler;
 pub mod tokenizer;
@@ -339,7 +340,7 @@ impl Engine {
             let tok = Tok::from_gguf(&g)?;
             let format = spec
                 .weight_format
-                .unwrap_or_else(|| WeightFormat::default_for(&device, g.weight_elements()));
+                .unwrap_or_else(|| WeightFormat::default_for_gguf(&device, &g));
             let model = model::load_gguf(&mut g, &device, format)?;
             (model, tok, g.opt_string("tokenizer.chat_template"))
         } else {

@@ -90,7 +90,7 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
             })
             .collect();
         let ts = Tensor::from_vec(data, shape, &dev).expect("tensor");
-        let dtype = if shape.len() == 2 && shape[1] % 32 == 0 {
+        let dtype = if shape.len() == 2 && shape[1].is_multiple_of(32) {
             t.dtype
         } else {
             GgmlDType::F32
@@ -257,40 +257,55 @@ fn sliding_window_changes_attention() {
     assert!(max_rel_diff(&long(&a), &long(&b)) > 1e-3);
 }
 
+/// Q4_0, Q4_1 and Q8_0 files run as stored on loglens's CPU kernels (8-bit activations,
+/// integer dot products); their logits stay close to the same weights dequantized to f32
+/// through candle, and to the f32 model they were quantized from.
 #[test]
 fn quantized_storage_is_close_to_f32() {
     let dir = tempfile::tempdir().expect("temp dir");
     let f32_path = dir.path().join("f32.gguf");
-    let q_path = dir.path().join("q8.gguf");
     write_tiny(&f32_path, &Tiny::default(), 3);
-    write_tiny(
-        &q_path,
-        &Tiny {
-            dtype: GgmlDType::Q8_0,
-            ..Tiny::default()
-        },
-        3,
-    );
     let ids = [5u32, 17, 99, 3, 250];
     let a = load(&f32_path, WeightFormat::Native)
         .logits(&ids)
         .expect("f32");
-    let b = load(&q_path, WeightFormat::Native)
-        .logits(&ids)
-        .expect("q8");
-    let c = load(&q_path, WeightFormat::F32)
-        .logits(&ids)
-        .expect("q8 as f32");
-    assert!(
-        max_rel_diff(&a, &b) < 0.05,
-        "Q8_0 vs f32: {}",
-        max_rel_diff(&a, &b)
-    );
-    assert!(
-        max_rel_diff(&a, &c) < 0.05,
-        "dequantized Q8_0 vs f32: {}",
-        max_rel_diff(&a, &c)
-    );
+    // Storage error against the f32 model, then the kernels' own error.
+    for (dtype, storage, kernel) in [
+        (GgmlDType::Q8_0, 0.05, 0.02),
+        (GgmlDType::Q4_1, 0.25, 0.03),
+        (GgmlDType::Q4_0, 0.25, 0.03),
+    ] {
+        let q_path = dir.path().join(format!("{dtype:?}.gguf"));
+        write_tiny(
+            &q_path,
+            &Tiny {
+                dtype,
+                ..Tiny::default()
+            },
+            3,
+        );
+        let native = load(&q_path, WeightFormat::Native);
+        assert!(
+            native.info().matmul.starts_with("loglens-kernels"),
+            "{dtype:?}: {}",
+            native.info().matmul
+        );
+        let b = native.logits(&ids).expect("as stored");
+        let dense = load(&q_path, WeightFormat::F32);
+        assert_eq!(dense.info().matmul, "candle");
+        let c = dense.logits(&ids).expect("dequantized");
+        assert!(
+            max_rel_diff(&a, &c) < storage,
+            "{dtype:?} dequantized vs f32: {}",
+            max_rel_diff(&a, &c)
+        );
+        assert!(
+            max_rel_diff(&b, &c) < kernel,
+            "{dtype:?} as stored vs dequantized: {}",
+            max_rel_diff(&b, &c)
+        );
+        batched_equals_single(&native);
+    }
 }
 
 #[test]

@@ -1,8 +1,12 @@
 //! Layers shared by the architectures: RMS norm, rotary tables, attention over the
 //! engine's KV cache, and the gated MLP.
 
+use std::sync::Arc;
+
 use candle_core::quantized::QMatMul;
 use candle_core::{DType, Device, Module, Tensor};
+
+use crate::engine::quant::{maybe_pack, PackedLinear};
 
 /// RMS normalisation with a learned scale.
 #[derive(Debug, Clone)]
@@ -78,14 +82,35 @@ impl Rotary {
     }
 }
 
-/// A projection.
+/// A projection: candle's matmul, or loglens's CPU kernels for Q4_0/Q4_1/Q8_0 weights.
 #[derive(Debug, Clone)]
-pub struct Linear(pub QMatMul);
+pub enum Linear {
+    /// Through candle (dense weights, K-quants, GPU).
+    Candle(QMatMul),
+    /// Packed for the CPU kernels.
+    Packed(Arc<PackedLinear>),
+}
 
 impl Linear {
+    /// Wraps a loaded weight, packing it for the CPU kernels when it qualifies.
+    pub fn new(w: QMatMul) -> candle_core::Result<Self> {
+        Ok(match maybe_pack(w)? {
+            Ok(p) => Linear::Packed(p),
+            Err(w) => Linear::Candle(w),
+        })
+    }
+
+    /// Whether it runs on loglens's CPU kernels.
+    pub fn is_packed(&self) -> bool {
+        matches!(self, Linear::Packed(_))
+    }
+
     /// x @ W^T.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.0.forward(x)
+        match self {
+            Linear::Candle(w) => w.forward(x),
+            Linear::Packed(w) => w.forward(x),
+        }
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::Path;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::Embedding;
 
+use crate::engine::device::on_cpu_pool;
+
 use super::layers::{causal_mask, grouped_attention, Linear, Mlp, RmsNorm, Rotary};
 use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
@@ -53,7 +55,7 @@ impl LlamaConfig {
             Some(d) => d as usize,
             None => hidden.checked_div(heads).unwrap_or(0),
         };
-        if heads == 0 || kv_heads == 0 || head_dim == 0 || heads % kv_heads != 0 {
+        if heads == 0 || kv_heads == 0 || head_dim == 0 || !heads.is_multiple_of(kv_heads) {
             return Err(EngineError::InvalidModel {
                 path: g.path().to_path_buf(),
                 reason: format!(
@@ -92,7 +94,7 @@ impl LlamaConfig {
         let head_dim = c
             .head_dim
             .unwrap_or(c.hidden_size.checked_div(heads).unwrap_or(0));
-        if heads == 0 || kv_heads == 0 || head_dim == 0 || heads % kv_heads != 0 {
+        if heads == 0 || kv_heads == 0 || head_dim == 0 || !heads.is_multiple_of(kv_heads) {
             return Err(EngineError::InvalidModel {
                 path: path.to_path_buf(),
                 reason: format!(
@@ -173,6 +175,7 @@ impl Llama {
                 .map_or_else(|| "unknown".into(), |d| format!("{d:?}")),
             weight_format: format,
             file_weight_bytes: g.weight_bytes(),
+            matmul: String::new(),
         };
         Self::build(cfg, g, device, format, DType::F32, freq_factors, info)
     }
@@ -212,6 +215,7 @@ impl Llama {
             file_quantization: format!("{file_dtype:?}").to_uppercase(),
             weight_format: format,
             file_weight_bytes: m.weight_bytes(),
+            matmul: String::new(),
         };
         Self::build(cfg, &mut src, device, format, dtype, freq_factors, info)
     }
@@ -244,7 +248,7 @@ impl Llama {
         for i in 0..cfg.layers {
             let p = |n: &str| format!("blk.{i}.{n}.weight");
             let mut mm = |n: &str| -> Result<Linear, EngineError> {
-                Ok(Linear(src.matmul(&p(n), device, format)?))
+                Ok(Linear::new(src.matmul(&p(n), device, format)?)?)
             };
             let (q, k, v, o) = (
                 mm("attn_q")?,
@@ -276,13 +280,28 @@ impl Llama {
             format,
         )?;
         info.vocab_size = vocab;
+        let head = Linear::new(head)?;
+        let linears = blocks
+            .iter()
+            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.mlp.gate, &b.mlp.up, &b.mlp.down])
+            .chain([&head]);
+        let (packed, total) =
+            linears.fold((0, 0), |(p, t), l| (p + usize::from(l.is_packed()), t + 1));
+        info.matmul = if packed == 0 {
+            "candle".into()
+        } else {
+            format!(
+                "loglens-kernels {} ({packed} of {total} matrices)",
+                loglens_kernels::cpu_path()
+            )
+        };
         info.parameters = parameter_count(&cfg, vocab, separate_head);
         Ok(Self {
             embed: Embedding::new(embed_w, cfg.hidden),
             cfg,
             blocks,
             norm,
-            head: Linear(head),
+            head,
             rotary,
             device: device.clone(),
             dtype,
@@ -346,6 +365,25 @@ struct Span {
 
 impl Model for Llama {
     fn forward_batch(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError> {
+        if self.device.is_cpu() {
+            on_cpu_pool(|| self.forward_steps(steps))
+        } else {
+            self.forward_steps(steps)
+        }
+    }
+
+    fn new_cache(&self) -> KvCache {
+        KvCache::new(self.cfg.layers, self.cfg.sliding_window)
+    }
+
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+}
+
+impl Llama {
+    /// The forward pass of [`Model::forward_batch`].
+    fn forward_steps(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError> {
         let mut spans = Vec::with_capacity(steps.len());
         let mut ids = Vec::new();
         for step in steps.iter() {
@@ -398,14 +436,6 @@ impl Model for Llama {
             .squeeze(0)?
             .to_dtype(DType::F32)?;
         (0..spans.len()).map(|i| Ok(logits.get(i)?)).collect()
-    }
-
-    fn new_cache(&self) -> KvCache {
-        KvCache::new(self.cfg.layers, self.cfg.sliding_window)
-    }
-
-    fn info(&self) -> &ModelInfo {
-        &self.info
     }
 }
 

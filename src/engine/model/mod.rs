@@ -67,6 +67,9 @@ pub struct ModelInfo {
     pub weight_format: WeightFormat,
     /// Bytes of weights in the file.
     pub file_weight_bytes: u64,
+    /// What runs the weight matmuls, e.g. `loglens-kernels avx512-vnni (211 of 211
+    /// matrices)` or `candle`.
+    pub matmul: String,
 }
 
 /// Loads the architecture a GGUF file declares.

@@ -1,0 +1,109 @@
+//! CPU matmuls over GGUF block-quantized weights through loglens's own kernels
+//! (`loglens-kernels`): candle has no SIMD path for Q4_0/Q4_1 and its Q8_0 path is
+//! several times slower on the default model (benches/RESULTS.md). Weights in those
+//! formats are packed once at load; every other weight stays with candle.
+
+use std::sync::Arc;
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+use loglens_kernels::{Activations, Format, PackedMatrix};
+
+/// A weight matrix packed for the CPU kernels.
+#[derive(Debug)]
+pub struct PackedLinear {
+    w: PackedMatrix,
+}
+
+impl PackedLinear {
+    /// Packs a 2-D Q4_0, Q4_1 or Q8_0 tensor; `None` for anything else.
+    pub fn pack(q: &QTensor) -> candle_core::Result<Option<Self>> {
+        let format = match q.dtype() {
+            GgmlDType::Q4_0 => Format::Q4_0,
+            GgmlDType::Q4_1 => Format::Q4_1,
+            GgmlDType::Q8_0 => Format::Q8_0,
+            _ => return Ok(None),
+        };
+        let (rows, cols) = match q.shape().dims() {
+            [rows, cols] => (*rows, *cols),
+            _ => return Ok(None),
+        };
+        let w = PackedMatrix::from_gguf(format, rows, cols, &q.data()?)
+            .map_err(|e| candle_core::Error::Msg(format!("packing a {rows}x{cols} matrix: {e}")))?;
+        Ok(Some(Self { w }))
+    }
+
+    /// Packs a candle matmul weight when it is a CPU tensor in a packable format.
+    pub fn from_qmatmul(m: &QMatMul) -> candle_core::Result<Option<Self>> {
+        match m {
+            QMatMul::QTensor(q) if q.device().is_cpu() => Self::pack(q),
+            _ => Ok(None),
+        }
+    }
+
+    /// The block format.
+    pub fn format(&self) -> Format {
+        self.w.format()
+    }
+
+    /// x @ Wᵀ over the last dimension of `x` (any dtype; computed in f32).
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let dtype = x.dtype();
+        let x = if dtype == DType::F32 {
+            x.contiguous()?
+        } else {
+            x.to_dtype(DType::F32)?.contiguous()?
+        };
+        let y = x.apply_op1_no_bwd(self)?;
+        if dtype == DType::F32 {
+            Ok(y)
+        } else {
+            y.to_dtype(dtype)
+        }
+    }
+}
+
+impl CustomOp1 for PackedLinear {
+    fn name(&self) -> &'static str {
+        "loglens-qmatmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let CpuStorage::F32(data) = storage else {
+            candle_core::bail!("quantized matmul takes f32 activations");
+        };
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("quantized matmul takes contiguous activations");
+        };
+        let dims = layout.dims();
+        let cols = dims.last().copied().unwrap_or(0);
+        if cols != self.w.cols() {
+            candle_core::bail!(
+                "activations of width {cols} against a matrix of width {}",
+                self.w.cols()
+            );
+        }
+        let x = &data[start..end];
+        let tokens = x.len() / cols;
+        let a = Activations::quantize(x, tokens, cols);
+        let mut out = vec![0f32; tokens * self.w.rows()];
+        self.w.matmul(&a, &mut out);
+        let mut shape = dims.to_vec();
+        if let Some(last) = shape.last_mut() {
+            *last = self.w.rows();
+        }
+        Ok((CpuStorage::F32(out), Shape::from(shape)))
+    }
+}
+
+/// Packs `m` for the CPU kernels when it qualifies; otherwise keeps it with candle.
+pub(crate) fn maybe_pack(m: QMatMul) -> candle_core::Result<Result<Arc<PackedLinear>, QMatMul>> {
+    Ok(match PackedLinear::from_qmatmul(&m)? {
+        Some(p) => Ok(Arc::new(p)),
+        None => Err(m),
+    })
+}
