@@ -41,6 +41,20 @@ impl PackedLinear {
         }
     }
 
+    /// Input width.
+    pub fn cols(&self) -> usize {
+        self.w.cols()
+    }
+
+    /// Row `r` dequantized into `out` (`cols` values); an error past the last row.
+    pub fn row(&self, r: usize, out: &mut [f32]) -> candle_core::Result<()> {
+        if r >= self.w.rows() || out.len() != self.w.cols() {
+            candle_core::bail!("row {r} of a {}-row matrix", self.w.rows());
+        }
+        self.w.dequantize_row(r, out);
+        Ok(())
+    }
+
     /// The block format.
     pub fn format(&self) -> Format {
         self.w.format()
@@ -106,4 +120,67 @@ pub(crate) fn maybe_pack(m: QMatMul) -> candle_core::Result<Result<Arc<PackedLin
         Some(p) => Ok(Arc::new(p)),
         None => Err(m),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn packed(dtype: GgmlDType) -> (Tensor, PackedLinear) {
+        let w = Tensor::randn(0f32, 1.0, (48, 64), &Device::Cpu).expect("w");
+        let q = QTensor::quantize(&w, dtype).expect("quantize");
+        let dense = q.dequantize(&Device::Cpu).expect("dequantize");
+        (
+            dense,
+            PackedLinear::pack(&q).expect("packs").expect("packable"),
+        )
+    }
+
+    #[test]
+    fn rows_and_products_agree_with_candle() {
+        for dtype in [GgmlDType::Q4_0, GgmlDType::Q4_1, GgmlDType::Q8_0] {
+            let (dense, p) = packed(dtype);
+            // Rows are exactly candle's dequantization.
+            let mut row = vec![0f32; 64];
+            p.row(7, &mut row).expect("row");
+            assert_eq!(
+                row,
+                dense.get(7).expect("row").to_vec1::<f32>().expect("vec")
+            );
+            assert!(
+                p.row(48, &mut row).is_err(),
+                "a row past the end is an error"
+            );
+            // Products over (batch, tokens, width) keep the leading dims and stay within
+            // 8-bit activation error of the f32 product.
+            let x = Tensor::randn(0f32, 1.0, (2, 3, 64), &Device::Cpu).expect("x");
+            let got = p.forward(&x).expect("forward");
+            assert_eq!(got.dims(), &[2, 3, 48]);
+            let want = x.broadcast_matmul(&dense.t().expect("t")).expect("mm");
+            let err = (got - &want)
+                .expect("sub")
+                .abs()
+                .expect("abs")
+                .max_all()
+                .expect("max")
+                .to_scalar::<f32>()
+                .expect("scalar");
+            let scale = want
+                .abs()
+                .expect("abs")
+                .max_all()
+                .expect("max")
+                .to_scalar::<f32>()
+                .expect("s");
+            assert!(err < 0.03 * scale, "{dtype:?}: {err} of {scale}");
+        }
+        // Other formats stay with candle; a wrong width is an error, not a panic.
+        let w = Tensor::randn(0f32, 1.0, (8, 256), &Device::Cpu).expect("w");
+        let k = QTensor::quantize(&w, GgmlDType::Q4K).expect("q4k");
+        assert!(PackedLinear::pack(&k).expect("checks").is_none());
+        let (_, p) = packed(GgmlDType::Q8_0);
+        let bad = Tensor::zeros((1, 32), DType::F32, &Device::Cpu).expect("x");
+        assert!(p.forward(&bad).is_err());
+    }
 }

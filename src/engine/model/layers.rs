@@ -114,6 +114,40 @@ impl Linear {
     }
 }
 
+/// Token embeddings: a dense table, or rows dequantized on demand from the packed
+/// output head they are tied to (SmolLM, Llama 3.2), which saves an f32 copy of the
+/// vocabulary (113 MiB for the default model).
+#[derive(Debug, Clone)]
+pub enum Embed {
+    /// A dense table through candle.
+    Dense(candle_nn::Embedding),
+    /// Rows of a packed matrix.
+    Packed(Arc<PackedLinear>),
+}
+
+impl Embed {
+    /// Looks up `ids` (b, t) into (b, t, hidden).
+    pub fn forward(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Embed::Dense(e) => e.forward(ids),
+            Embed::Packed(p) => {
+                let (b, t) = ids.dims2()?;
+                let hidden = p.cols();
+                let mut out = vec![0f32; b * t * hidden];
+                for (id, row) in ids
+                    .flatten_all()?
+                    .to_vec1::<u32>()?
+                    .into_iter()
+                    .zip(out.chunks_mut(hidden))
+                {
+                    p.row(id as usize, row)?;
+                }
+                Tensor::from_vec(out, (b, t, hidden), ids.device())
+            }
+        }
+    }
+}
+
 /// Gated MLP: down(silu(gate(x)) * up(x)).
 #[derive(Debug, Clone)]
 pub struct Mlp {

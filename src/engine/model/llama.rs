@@ -4,12 +4,11 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::Embedding;
+use candle_core::{DType, Device, Tensor};
 
 use crate::engine::device::on_cpu_pool;
 
-use super::layers::{causal_mask, grouped_attention, Linear, Mlp, RmsNorm, Rotary};
+use super::layers::{causal_mask, grouped_attention, Embed, Linear, Mlp, RmsNorm, Rotary};
 use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
 use crate::engine::hf::{HfConfig, HfModel};
@@ -139,7 +138,7 @@ struct Block {
 #[derive(Debug)]
 pub struct Llama {
     cfg: LlamaConfig,
-    embed: Embedding,
+    embed: Embed,
     blocks: Vec<Block>,
     norm: RmsNorm,
     head: Linear,
@@ -235,7 +234,6 @@ impl Llama {
             .and_then(|s| s.first().copied())
             .ok_or_else(|| invalid(src.path(), "token_embd.weight is missing".into()))?;
         check_shapes(&cfg, vocab, &*src)?;
-        let embed_w = src.tensor("token_embd.weight", device, dtype)?;
         let rotary = Rotary::new(
             cfg.head_dim,
             cfg.context,
@@ -281,6 +279,14 @@ impl Llama {
         )?;
         info.vocab_size = vocab;
         let head = Linear::new(head)?;
+        // Tied and packed: token rows are read from the head, not held twice in f32.
+        let embed = match &head {
+            Linear::Packed(p) if !separate_head => Embed::Packed(p.clone()),
+            _ => Embed::Dense(candle_nn::Embedding::new(
+                src.tensor("token_embd.weight", device, dtype)?,
+                cfg.hidden,
+            )),
+        };
         let linears = blocks
             .iter()
             .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.mlp.gate, &b.mlp.up, &b.mlp.down])
@@ -297,7 +303,7 @@ impl Llama {
         };
         info.parameters = parameter_count(&cfg, vocab, separate_head);
         Ok(Self {
-            embed: Embedding::new(embed_w, cfg.hidden),
+            embed,
             cfg,
             blocks,
             norm,
