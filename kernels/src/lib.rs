@@ -21,8 +21,11 @@ use std::ops::Range;
 use half::f16;
 use rayon::prelude::*;
 
+pub mod attention;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+
+pub use attention::{attention, AttentionShape};
 
 /// Which code runs the products on this CPU: `avx512-vnni`, `avx2` or `portable`.
 pub fn cpu_path() -> &'static str {

@@ -221,6 +221,32 @@ unsafe fn quantize_block(x: *const f32, q: *mut i8) -> (f32, i32) {
     (scale, sum)
 }
 
+/// One query head of [`crate::attention`], compiled with AVX2 and FMA.
+pub(crate) fn attention_head(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    s: crate::AttentionShape,
+    h: usize,
+    o: &mut [f32],
+) {
+    assert!(available(), "x86 kernels on a CPU without AVX2/FMA/F16C");
+    // SAFETY: the CPU has the features (checked above); the body is safe code.
+    unsafe { attention_head_fma(q, k, v, s, h, o) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attention_head_fma(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    s: crate::AttentionShape,
+    h: usize,
+    o: &mut [f32],
+) {
+    crate::attention::head_with::<true>(q, k, v, s, h, o);
+}
+
 /// Eight 32-bit sums of four products of unsigned `x` and signed `y` bytes each.
 #[target_feature(enable = "avx2")]
 unsafe fn dot_avx2(x: __m256i, y: __m256i) -> __m256i {

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use candle_core::quantized::QMatMul;
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{CpuStorage, DType, Device, Module, Storage, Tensor};
+use loglens_kernels::{attention, AttentionShape};
 
 use crate::engine::quant::{maybe_pack, PackedLinear};
 
@@ -208,14 +209,92 @@ pub fn grouped_attention(
     let kv = k.dim(1)?;
     let n_rep = heads / kv;
     let q = q.contiguous()?.reshape((b, kv, n_rep * t, d))?;
-    let scores = (q.matmul(&k.contiguous()?.t()?)? * scale)?;
+    // Keys and values are the cache's buffers narrowed to the filled positions: each
+    // head's rows are contiguous, heads a buffer apart, which the matmul takes as batch
+    // strides, so the cache is not copied per layer and token.
+    let k = matmul_ready(k)?;
+    let v = matmul_ready(v)?;
+    let scores = (q.matmul(&k.t()?)? * scale)?;
     let scores = match mask {
         Some(m) if n_rep > 1 => scores.broadcast_add(&Tensor::cat(&vec![m; n_rep], 0)?)?,
         Some(m) => scores.broadcast_add(m)?,
         None => scores,
     };
     let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-    probs.matmul(&v.contiguous()?)?.reshape((b, heads, t, d))
+    probs.matmul(&v)?.reshape((b, heads, t, d))
+}
+
+/// Attention of one sequence through loglens's CPU kernel: q (1, heads, t, d) over the
+/// cache's k and v (1, kv, n, d), the last `t` keys being the new ones, causal with an
+/// optional sliding window. Returns (1, t, heads * d), token-major, or `None` where the
+/// kernel does not apply (not CPU f32, or a layout it does not read), for the caller to
+/// use [`grouped_attention`].
+pub fn cpu_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    window: Option<usize>,
+    scale: f64,
+) -> candle_core::Result<Option<Tensor>> {
+    let f32_cpu = |x: &Tensor| x.device().is_cpu() && x.dtype() == DType::F32;
+    if !(f32_cpu(q) && f32_cpu(k) && f32_cpu(v)) {
+        return Ok(None);
+    }
+    let (b, heads, t, d) = q.dims4()?;
+    let (kb, kv, n, kd) = k.dims4()?;
+    if b != 1 || kb != 1 || kd != d || v.dims() != k.dims() || k.stride() != v.stride() {
+        return Ok(None);
+    }
+    // Rows of each head contiguous; heads may be a buffer apart.
+    let ks = k.stride();
+    if ks[3] != 1 || (n > 1 && ks[2] != d) {
+        return Ok(None);
+    }
+    let q = q.contiguous()?;
+    let (qs, ql) = q.storage_and_layout();
+    let (kst, kl) = k.storage_and_layout();
+    let (vst, vl) = v.storage_and_layout();
+    let (
+        Storage::Cpu(CpuStorage::F32(qd)),
+        Storage::Cpu(CpuStorage::F32(kd)),
+        Storage::Cpu(CpuStorage::F32(vd)),
+    ) = (&*qs, &*kst, &*vst)
+    else {
+        return Ok(None);
+    };
+    let shape = AttentionShape {
+        heads,
+        kv_heads: kv,
+        head_dim: d,
+        queries: t,
+        keys: n,
+        kv_head_stride: ks[1],
+        window,
+        scale: scale as f32,
+    };
+    let mut out = vec![0f32; t * heads * d];
+    attention(
+        &qd[ql.start_offset()..],
+        &kd[kl.start_offset()..],
+        &vd[vl.start_offset()..],
+        shape,
+        &mut out,
+    )
+    .map_err(candle_core::Error::Msg)?;
+    Ok(Some(Tensor::from_vec(out, (1, t, heads * d), q.device())?))
+}
+
+/// `x` (b, h, n, d) as is when its last two dimensions are laid out row-major (any
+/// stride between heads), else a contiguous copy.
+fn matmul_ready(x: &Tensor) -> candle_core::Result<Tensor> {
+    let stride = x.stride();
+    let dims = x.dims();
+    let rows_ok = dims.len() == 4 && stride[3] == 1 && (dims[2] <= 1 || stride[2] == dims[3]);
+    if rows_ok {
+        Ok(x.clone())
+    } else {
+        x.contiguous()
+    }
 }
 
 #[cfg(test)]

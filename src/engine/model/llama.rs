@@ -8,7 +8,9 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::engine::device::on_cpu_pool;
 
-use super::layers::{causal_mask, grouped_attention, Embed, Linear, Mlp, RmsNorm, Rotary};
+use super::layers::{
+    causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, RmsNorm, Rotary,
+};
 use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
 use crate::engine::hf::{HfConfig, HfModel};
@@ -347,8 +349,13 @@ impl Llama {
             let v = split(&v_all, c.kv_heads)?.contiguous()?;
             let (k, v) = step.cache.append(i, k, v)?;
             debug_assert_eq!(k.dim(2)?, span.past + t);
-            let a = grouped_attention(&q, &k, &v, span.mask.as_ref(), scale)?;
-            outs.push(a.transpose(1, 2)?.reshape((1, t, c.heads * c.head_dim))?);
+            let a = match cpu_attention(&q, &k, &v, c.sliding_window, scale)? {
+                Some(a) => a,
+                None => grouped_attention(&q, &k, &v, span.mask.as_ref(), scale)?
+                    .transpose(1, 2)?
+                    .reshape((1, t, c.heads * c.head_dim))?,
+            };
+            outs.push(a);
         }
         let a = match outs.as_slice() {
             [single] => single.clone(),

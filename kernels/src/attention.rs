@@ -1,0 +1,277 @@
+//! Causal grouped-query attention of one sequence over its KV cache, on CPU in f32.
+//!
+//! Decoding one token attends a handful of query heads to every cached position; done
+//! as general matmuls that is several small ops per layer and sequence (scores, mask,
+//! softmax, weighted sum, copies), each with its own dispatch and buffers. Here it is
+//! one pass per query head: scores, softmax and the weighted sum of values, reading the
+//! cache where it lies (heads may be a buffer apart) and writing token-major output,
+//! ready for the output projection.
+
+use rayon::prelude::*;
+
+/// Shapes of one attention call.
+#[derive(Debug, Clone, Copy)]
+pub struct AttentionShape {
+    /// Query heads.
+    pub heads: usize,
+    /// Key/value heads (divides `heads`).
+    pub kv_heads: usize,
+    /// Head width.
+    pub head_dim: usize,
+    /// New positions (queries).
+    pub queries: usize,
+    /// Cached positions, the new ones included (keys).
+    pub keys: usize,
+    /// Elements from one key/value head's first row to the next head's.
+    pub kv_head_stride: usize,
+    /// Sliding window, if any: a query sees at most this many positions back.
+    pub window: Option<usize>,
+    /// Score scale, usually `1 / sqrt(head_dim)`.
+    pub scale: f32,
+}
+
+/// Attends `q` (`heads` x `queries` x `head_dim`, contiguous) over `k` and `v` (per kv
+/// head `h`, row `j` at `h * kv_head_stride + j * head_dim`) into `out` (`queries` x
+/// `heads` x `head_dim`). Query `i` sits at key position `keys - queries + i` and sees
+/// the keys up to it (and, with a window, the last `window` of them).
+pub fn attention(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    s: AttentionShape,
+    out: &mut [f32],
+) -> Result<(), String> {
+    let d = s.head_dim;
+    if s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0 || d == 0 {
+        return Err(format!(
+            "{} query heads over {} kv heads",
+            s.heads, s.kv_heads
+        ));
+    }
+    if s.queries > s.keys {
+        return Err(format!("{} queries over {} keys", s.queries, s.keys));
+    }
+    let kv_len = (s.kv_heads - 1) * s.kv_head_stride + s.keys * d;
+    if q.len() < s.heads * s.queries * d || k.len() < kv_len || v.len() < kv_len {
+        return Err("attention inputs shorter than their shape".into());
+    }
+    if out.len() != s.queries * s.heads * d || (s.kv_heads > 1 && s.kv_head_stride < s.keys * d) {
+        return Err("attention output or head stride does not fit the shape".into());
+    }
+    // One task per query head; each writes its own columns of the token-major output,
+    // gathered afterwards.
+    let work = s.heads * s.queries * s.keys * d;
+    let per_head = |h: usize| -> Vec<f32> {
+        let mut o = vec![0f32; s.queries * d];
+        head(q, k, v, s, h, &mut o);
+        o
+    };
+    let heads: Vec<Vec<f32>> = if work < 1 << 16 || rayon::current_num_threads() == 1 {
+        (0..s.heads).map(per_head).collect()
+    } else {
+        (0..s.heads).into_par_iter().map(per_head).collect()
+    };
+    for (h, o) in heads.iter().enumerate() {
+        for i in 0..s.queries {
+            out[(i * s.heads + h) * d..][..d].copy_from_slice(&o[i * d..][..d]);
+        }
+    }
+    Ok(())
+}
+
+/// Query head `h` into `o` (`queries` x `head_dim`).
+fn head(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape, h: usize, o: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86::available() {
+        crate::x86::attention_head(q, k, v, s, h, o);
+        return;
+    }
+    head_with::<false>(q, k, v, s, h, o);
+}
+
+/// The body, inlined into a copy compiled with FMA where the CPU has it (`FMA`: use
+/// fused multiply-adds, which are only fast there).
+#[inline(always)]
+pub(crate) fn head_with<const FMA: bool>(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    s: AttentionShape,
+    h: usize,
+    o: &mut [f32],
+) {
+    let d = s.head_dim;
+    let kvh = h / (s.heads / s.kv_heads);
+    let kh = &k[kvh * s.kv_head_stride..][..s.keys * d];
+    let vh = &v[kvh * s.kv_head_stride..][..s.keys * d];
+    let past = s.keys - s.queries;
+    let mut scores = vec![0f32; s.keys];
+    for i in 0..s.queries {
+        let me = past + i;
+        let first = s.window.map_or(0, |w| (me + 1).saturating_sub(w));
+        let qi = &q[(h * s.queries + i) * d..][..d];
+        let mut max = f32::NEG_INFINITY;
+        for j in first..=me {
+            let x = dot::<FMA>(qi, &kh[j * d..][..d]) * s.scale;
+            scores[j] = x;
+            max = max.max(x);
+        }
+        let mut sum = 0f32;
+        for x in &mut scores[first..=me] {
+            *x = (*x - max).exp();
+            sum += *x;
+        }
+        let oi = &mut o[i * d..][..d];
+        oi.fill(0.0);
+        for j in first..=me {
+            axpy::<FMA>(scores[j] / sum, &vh[j * d..][..d], oi);
+        }
+    }
+}
+
+/// Dot product in eight lanes (vectorizes without reassociating a float sum).
+#[inline(always)]
+fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] = if FMA {
+                x[l].mul_add(y[l], acc[l])
+            } else {
+                x[l] * y[l] + acc[l]
+            };
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `y += a * x`.
+#[inline(always)]
+fn axpy<const FMA: bool>(a: f32, x: &[f32], y: &mut [f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = if FMA { x.mul_add(a, *y) } else { x * a + *y };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook formula with an explicit mask.
+    fn reference(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape) -> Vec<f32> {
+        let d = s.head_dim;
+        let mut out = vec![0f32; s.queries * s.heads * d];
+        for h in 0..s.heads {
+            let kvh = h / (s.heads / s.kv_heads);
+            for i in 0..s.queries {
+                let me = s.keys - s.queries + i;
+                let visible = |j: usize| j <= me && s.window.is_none_or(|w| me < w || j > me - w);
+                let sc: Vec<f64> = (0..s.keys)
+                    .map(|j| {
+                        if !visible(j) {
+                            return f64::NEG_INFINITY;
+                        }
+                        (0..d)
+                            .map(|x| {
+                                f64::from(q[(h * s.queries + i) * d + x])
+                                    * f64::from(k[kvh * s.kv_head_stride + j * d + x])
+                            })
+                            .sum::<f64>()
+                            * f64::from(s.scale)
+                    })
+                    .collect();
+                let max = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = sc.iter().map(|x| (x - max).exp()).collect();
+                let sum: f64 = e.iter().sum();
+                for x in 0..d {
+                    out[(i * s.heads + h) * d + x] = (0..s.keys)
+                        .map(|j| e[j] / sum * f64::from(v[kvh * s.kv_head_stride + j * d + x]))
+                        .sum::<f64>() as f32;
+                }
+            }
+        }
+        out
+    }
+
+    fn noise(seed: u32, n: usize) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_the_formula_with_gaps_windows_and_prefill() {
+        // Decode with a gap between heads (a cache buffer with spare rows), prefill,
+        // a sliding window, a head width that is not a multiple of 8, and one big enough
+        // to be split over threads.
+        for (heads, kv, d, queries, keys, spare, window) in [
+            (9, 3, 64, 1, 40, 24, None),
+            (4, 2, 16, 7, 12, 0, None),
+            (4, 1, 20, 5, 30, 3, Some(6)),
+            (8, 8, 64, 16, 200, 0, None),
+        ] {
+            let stride = (keys + spare) * d;
+            let s = AttentionShape {
+                heads,
+                kv_heads: kv,
+                head_dim: d,
+                queries,
+                keys,
+                kv_head_stride: stride,
+                window,
+                scale: 1.0 / (d as f32).sqrt(),
+            };
+            let q = noise(1, heads * queries * d);
+            let k = noise(2, kv * stride);
+            let v = noise(3, kv * stride);
+            let mut out = vec![0f32; queries * heads * d];
+            attention(&q, &k, &v, s, &mut out).expect("runs");
+            let want = reference(&q, &k, &v, s);
+            for (i, (a, b)) in out.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() < 1e-5, "{s:?} [{i}]: {a} vs {b}");
+            }
+            // The portable body gives the same.
+            let mut o = vec![0f32; queries * d];
+            head_with::<false>(&q, &k, &v, s, heads - 1, &mut o);
+            for i in 0..queries {
+                for x in 0..d {
+                    let a = o[i * d + x];
+                    let b = want[(i * heads + heads - 1) * d + x];
+                    assert!((a - b).abs() < 1e-5, "portable {s:?}: {a} vs {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_that_do_not_fit_are_errors() {
+        let s = AttentionShape {
+            heads: 4,
+            kv_heads: 3,
+            head_dim: 8,
+            queries: 1,
+            keys: 2,
+            kv_head_stride: 16,
+            window: None,
+            scale: 1.0,
+        };
+        let mut out = vec![0f32; 32];
+        assert!(attention(&[0.0; 32], &[0.0; 48], &[0.0; 48], s, &mut out).is_err());
+        let s = AttentionShape { kv_heads: 2, ..s };
+        assert!(attention(&[0.0; 32], &[0.0; 10], &[0.0; 48], s, &mut out).is_err());
+        assert!(attention(&[0.0; 32], &[0.0; 32], &[0.0; 32], s, &mut out).is_ok());
+    }
+}
