@@ -42,7 +42,7 @@ pub fn attention(
     out: &mut [f32],
 ) -> Result<(), String> {
     let d = s.head_dim;
-    if s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0 || d == 0 {
+    if s.heads == 0 || s.kv_heads == 0 || !s.heads.is_multiple_of(s.kv_heads) || d == 0 {
         return Err(format!(
             "{} query heads over {} kv heads",
             s.heads, s.kv_heads

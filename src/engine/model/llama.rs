@@ -18,6 +18,10 @@ use crate::engine::kv::KvCache;
 use crate::engine::weights::WeightSource;
 use crate::engine::EngineError;
 
+/// Queries of one sequence up to which attention runs on the CPU attention kernel
+/// rather than on matmuls.
+const ATTENTION_KERNEL_MAX_QUERIES: usize = 16;
+
 /// Hyper-parameters, read once from the file's metadata.
 #[derive(Debug, Clone)]
 pub struct LlamaConfig {
@@ -349,7 +353,14 @@ impl Llama {
             let v = split(&v_all, c.kv_heads)?.contiguous()?;
             let (k, v) = step.cache.append(i, k, v)?;
             debug_assert_eq!(k.dim(2)?, span.past + t);
-            let a = match cpu_attention(&q, &k, &v, c.sliding_window, scale)? {
+            // Decode steps and short chunks on the attention kernel; long prefills on
+            // matmuls, which reuse each key across many queries.
+            let kernel = if t <= ATTENTION_KERNEL_MAX_QUERIES {
+                cpu_attention(&q, &k, &v, c.sliding_window, scale)?
+            } else {
+                None
+            };
+            let a = match kernel {
                 Some(a) => a,
                 None => grouped_attention(&q, &k, &v, span.mask.as_ref(), scale)?
                     .transpose(1, 2)?
