@@ -211,6 +211,48 @@ impl PackedMatrix {
         })
     }
 
+    /// The matrices stacked by rows (same width and value layout), as one matrix: the
+    /// projections of one input (query, key and value; gate and up) in one product.
+    pub fn concat(parts: &[&PackedMatrix]) -> Option<Self> {
+        let first = parts.first()?;
+        let q4 = matches!(first.values, Values::Q4 { .. });
+        if parts
+            .iter()
+            .any(|p| p.cols != first.cols || matches!(p.values, Values::Q4 { .. }) != q4)
+        {
+            return None;
+        }
+        let mut d = Vec::new();
+        let (mut qs4, mut m, mut qs8) = (Vec::new(), Vec::new(), Vec::new());
+        for p in parts {
+            d.extend_from_slice(&p.d);
+            match &p.values {
+                Values::Q4 { qs, m: pm } => {
+                    qs4.extend_from_slice(qs);
+                    m.extend_from_slice(pm);
+                }
+                Values::Q8 { qs } => qs8.extend_from_slice(qs),
+            }
+        }
+        let all_q4_0 = parts.iter().all(|p| p.format == Format::Q4_0);
+        Some(Self {
+            rows: parts.iter().map(|p| p.rows).sum(),
+            cols: first.cols,
+            nb: first.nb,
+            sb: first.sb,
+            d,
+            values: if q4 {
+                Values::Q4 { qs: qs4, m }
+            } else {
+                Values::Q8 { qs: qs8 }
+            },
+            format: match first.format {
+                Format::Q4_0 if !all_q4_0 => Format::Q4_1,
+                f => f,
+            },
+        })
+    }
+
     /// Rows (output features).
     pub fn rows(&self) -> usize {
         self.rows
@@ -547,6 +589,31 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn stacked_matrices_give_the_stacked_products() {
+        let a = PackedMatrix::from_gguf(Format::Q4_1, 5, 64, &blocks(Format::Q4_1, 5, 64, 1))
+            .expect("a");
+        let b = PackedMatrix::from_gguf(Format::Q4_0, 3, 64, &blocks(Format::Q4_0, 3, 64, 2))
+            .expect("b");
+        let c = PackedMatrix::from_gguf(Format::Q8_0, 3, 64, &blocks(Format::Q8_0, 3, 64, 2))
+            .expect("c");
+        assert!(
+            PackedMatrix::concat(&[&a, &c]).is_none(),
+            "4-bit with 8-bit"
+        );
+        let ab = PackedMatrix::concat(&[&a, &b]).expect("stacks");
+        assert_eq!((ab.rows(), ab.cols()), (8, 64));
+        let x = Activations::quantize(&noise(4, 128), 2, 64);
+        let (mut oa, mut ob, mut oab) = (vec![0f32; 10], vec![0f32; 6], vec![0f32; 16]);
+        a.matmul(&x, &mut oa);
+        b.matmul(&x, &mut ob);
+        ab.matmul(&x, &mut oab);
+        for t in 0..2 {
+            assert_eq!(&oab[t * 8..t * 8 + 5], &oa[t * 5..t * 5 + 5]);
+            assert_eq!(&oab[t * 8 + 5..t * 8 + 8], &ob[t * 3..t * 3 + 3]);
         }
     }
 

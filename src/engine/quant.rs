@@ -41,6 +41,18 @@ impl PackedLinear {
         }
     }
 
+    /// Several packed matrices stacked by rows into one; `None` when they differ in
+    /// width or value layout.
+    pub fn concat(parts: &[&PackedLinear]) -> Option<Self> {
+        let ws: Vec<&PackedMatrix> = parts.iter().map(|p| &p.w).collect();
+        PackedMatrix::concat(&ws).map(|w| Self { w })
+    }
+
+    /// Output width.
+    pub fn rows(&self) -> usize {
+        self.w.rows()
+    }
+
     /// Input width.
     pub fn cols(&self) -> usize {
         self.w.cols()

@@ -149,13 +149,70 @@ impl Embed {
     }
 }
 
+/// Projections of one input (query, key, value; gate, up): stacked into one packed
+/// matrix when they all run on the CPU kernels (one product, one quantization of the
+/// input), otherwise applied one by one.
+#[derive(Debug, Clone)]
+pub enum Projections {
+    /// Applied one by one.
+    Separate(Vec<Linear>),
+    /// One stacked matrix and the output width of each part.
+    Stacked(Linear, Vec<usize>),
+}
+
+impl Projections {
+    /// Stacks `parts` when they are all packed alike.
+    pub fn new(parts: Vec<Linear>) -> Self {
+        let packed: Vec<&PackedLinear> = parts
+            .iter()
+            .filter_map(|l| match l {
+                Linear::Packed(p) => Some(&**p),
+                Linear::Candle(_) => None,
+            })
+            .collect();
+        if packed.len() == parts.len() && parts.len() > 1 {
+            if let Some(w) = PackedLinear::concat(&packed) {
+                let widths = packed.iter().map(|p| p.rows()).collect();
+                return Projections::Stacked(Linear::Packed(Arc::new(w)), widths);
+            }
+        }
+        Projections::Separate(parts)
+    }
+
+    /// Each part's output, in order.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+        match self {
+            Projections::Separate(ls) => ls.iter().map(|l| l.forward(x)).collect(),
+            Projections::Stacked(l, widths) => {
+                let y = l.forward(x)?;
+                let last = y.rank() - 1;
+                let mut at = 0;
+                widths
+                    .iter()
+                    .map(|&w| {
+                        let part = y.narrow(last, at, w);
+                        at += w;
+                        part
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// How many of the original matrices run on the CPU kernels, and of how many.
+    pub fn packed_count(&self) -> (usize, usize) {
+        match self {
+            Projections::Separate(ls) => (ls.iter().filter(|l| l.is_packed()).count(), ls.len()),
+            Projections::Stacked(_, widths) => (widths.len(), widths.len()),
+        }
+    }
+}
+
 /// Gated MLP: down(silu(gate(x)) * up(x)).
 #[derive(Debug, Clone)]
 pub struct Mlp {
-    /// Gate projection.
-    pub gate: Linear,
-    /// Up projection.
-    pub up: Linear,
+    /// Gate and up projections.
+    pub gate_up: Projections,
     /// Down projection.
     pub down: Linear,
 }
@@ -163,8 +220,13 @@ pub struct Mlp {
 impl Mlp {
     /// Forward pass.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let g = candle_nn::ops::silu(&self.gate.forward(x)?)?;
-        self.down.forward(&(g * self.up.forward(x)?)?)
+        let gu = self.gate_up.forward(x)?;
+        let (g, u) = match gu.as_slice() {
+            [g, u] => (g, u),
+            _ => candle_core::bail!("the MLP has {} input projections, not 2", gu.len()),
+        };
+        let g = candle_nn::ops::silu(&g.contiguous()?)?;
+        self.down.forward(&(g * u)?)
     }
 }
 

@@ -9,7 +9,7 @@ use candle_core::{DType, Device, Tensor};
 use crate::engine::device::on_cpu_pool;
 
 use super::layers::{
-    causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, RmsNorm, Rotary,
+    causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, Projections, RmsNorm, Rotary,
 };
 use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
@@ -132,9 +132,8 @@ impl LlamaConfig {
 #[derive(Debug, Clone)]
 struct Block {
     attn_norm: RmsNorm,
-    q: Linear,
-    k: Linear,
-    v: Linear,
+    /// Query, key and value projections.
+    qkv: Projections,
     o: Linear,
     ffn_norm: RmsNorm,
     mlp: Mlp,
@@ -254,21 +253,16 @@ impl Llama {
             let mut mm = |n: &str| -> Result<Linear, EngineError> {
                 Ok(Linear::new(src.matmul(&p(n), device, format)?)?)
             };
-            let (q, k, v, o) = (
-                mm("attn_q")?,
-                mm("attn_k")?,
-                mm("attn_v")?,
-                mm("attn_output")?,
-            );
-            let (gate, up, down) = (mm("ffn_gate")?, mm("ffn_up")?, mm("ffn_down")?);
+            let qkv = Projections::new(vec![mm("attn_q")?, mm("attn_k")?, mm("attn_v")?]);
+            let o = mm("attn_output")?;
+            let gate_up = Projections::new(vec![mm("ffn_gate")?, mm("ffn_up")?]);
+            let down = mm("ffn_down")?;
             blocks.push(Block {
                 attn_norm: RmsNorm::new(src.tensor(&p("attn_norm"), device, dtype)?, cfg.eps),
-                q,
-                k,
-                v,
+                qkv,
                 o,
                 ffn_norm: RmsNorm::new(src.tensor(&p("ffn_norm"), device, dtype)?, cfg.eps),
-                mlp: Mlp { gate, up, down },
+                mlp: Mlp { gate_up, down },
             });
         }
         let norm = RmsNorm::new(src.tensor("output_norm.weight", device, dtype)?, cfg.eps);
@@ -293,12 +287,19 @@ impl Llama {
                 cfg.hidden,
             )),
         };
-        let linears = blocks
+        let single = |l: &Linear| (usize::from(l.is_packed()), 1);
+        let (packed, total) = blocks
             .iter()
-            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.mlp.gate, &b.mlp.up, &b.mlp.down])
-            .chain([&head]);
-        let (packed, total) =
-            linears.fold((0, 0), |(p, t), l| (p + usize::from(l.is_packed()), t + 1));
+            .flat_map(|b| {
+                [
+                    b.qkv.packed_count(),
+                    single(&b.o),
+                    b.mlp.gate_up.packed_count(),
+                    single(&b.mlp.down),
+                ]
+            })
+            .chain([single(&head)])
+            .fold((0, 0), |(p, t), (bp, bt)| (p + bp, t + bt));
         info.matmul = if packed == 0 {
             "candle".into()
         } else {
@@ -338,7 +339,10 @@ impl Llama {
         let b = &self.blocks[i];
         let c = &self.cfg;
         let h = b.attn_norm.forward(x)?;
-        let (q_all, k_all, v_all) = (b.q.forward(&h)?, b.k.forward(&h)?, b.v.forward(&h)?);
+        let qkv = b.qkv.forward(&h)?;
+        let [q_all, k_all, v_all] = qkv.as_slice() else {
+            candle_core::bail!("attention has {} input projections, not 3", qkv.len());
+        };
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let mut outs = Vec::with_capacity(spans.len());
         for (span, step) in spans.iter().zip(steps.iter_mut()) {
