@@ -352,9 +352,9 @@ impl Llama {
                     .reshape((1, t, n, c.head_dim))?
                     .transpose(1, 2)
             };
-            let q = self.rotary.apply(&split(&q_all, c.heads)?, span.pos)?;
-            let k = self.rotary.apply(&split(&k_all, c.kv_heads)?, span.pos)?;
-            let v = split(&v_all, c.kv_heads)?.contiguous()?;
+            let q = self.rotary.apply(&split(q_all, c.heads)?, span.pos)?;
+            let k = self.rotary.apply(&split(k_all, c.kv_heads)?, span.pos)?;
+            let v = split(v_all, c.kv_heads)?.contiguous()?;
             let (k, v) = step.cache.append(i, k, v)?;
             debug_assert_eq!(k.dim(2)?, span.past + t);
             // Decode steps and short chunks on the attention kernel; long prefills on
