@@ -257,6 +257,51 @@ mod tests {
     }
 
     #[test]
+    fn chunked_prompts_give_bitwise_the_same_as_one_pass() {
+        // The engine relies on this: a prompt prefilled in chunks between other
+        // requests' steps gets the very same numbers as one prefilled alone.
+        for window in [None, Some(9)] {
+            let (heads, kv, d, n) = (6, 2, 24, 50);
+            let s = AttentionShape {
+                heads,
+                kv_heads: kv,
+                head_dim: d,
+                queries: n,
+                keys: n,
+                kv_head_stride: n * d,
+                window,
+                scale: 0.3,
+            };
+            let q = noise(4, heads * n * d);
+            let k = noise(5, kv * n * d);
+            let v = noise(6, kv * n * d);
+            let mut whole = vec![0f32; n * heads * d];
+            attention(&q, &k, &v, s, &mut whole).expect("runs");
+            let mut start = 0;
+            for len in [7, 1, 13, 1, 1, 27].into_iter().cycle() {
+                let len = len.min(n - start);
+                // This chunk's queries, head-major like the engine hands them over.
+                let mut qc = Vec::with_capacity(heads * len * d);
+                for h in 0..heads {
+                    qc.extend_from_slice(&q[(h * n + start) * d..][..len * d]);
+                }
+                let sc = AttentionShape {
+                    queries: len,
+                    keys: start + len,
+                    ..s
+                };
+                let mut out = vec![0f32; len * heads * d];
+                attention(&qc, &k, &v, sc, &mut out).expect("runs");
+                assert_eq!(out, whole[start * heads * d..][..len * heads * d], "{sc:?}");
+                start += len;
+                if start == n {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
     fn shapes_that_do_not_fit_are_errors() {
         let s = AttentionShape {
             heads: 4,

@@ -18,10 +18,6 @@ use crate::engine::kv::KvCache;
 use crate::engine::weights::WeightSource;
 use crate::engine::EngineError;
 
-/// Queries of one sequence up to which attention runs on the CPU attention kernel
-/// rather than on matmuls.
-const ATTENTION_KERNEL_MAX_QUERIES: usize = 16;
-
 /// Hyper-parameters, read once from the file's metadata.
 #[derive(Debug, Clone)]
 pub struct LlamaConfig {
@@ -357,18 +353,25 @@ impl Llama {
             let v = split(v_all, c.kv_heads)?.contiguous()?;
             let (k, v) = step.cache.append(i, k, v)?;
             debug_assert_eq!(k.dim(2)?, span.past + t);
-            // Decode steps and short chunks on the attention kernel; long prefills on
-            // matmuls, which reuse each key across many queries.
-            let kernel = if t <= ATTENTION_KERNEL_MAX_QUERIES {
-                cpu_attention(&q, &k, &v, c.sliding_window, scale)?
-            } else {
-                None
-            };
-            let a = match kernel {
+            // On CPU every query runs through the attention kernel, which computes each
+            // one the same way however the prompt was chunked or batched: a request
+            // gets the same tokens under load as alone. Elsewhere, matmuls.
+            let a = match cpu_attention(&q, &k, &v, c.sliding_window, scale)? {
                 Some(a) => a,
-                None => grouped_attention(&q, &k, &v, span.mask.as_ref(), scale)?
-                    .transpose(1, 2)?
-                    .reshape((1, t, c.heads * c.head_dim))?,
+                None => {
+                    let built;
+                    let mask = match &span.mask {
+                        Some(m) => Some(m),
+                        None if t > 1 || c.sliding_window.is_some_and(|w| span.past + t > w) => {
+                            built = self.mask(t, span.past)?;
+                            Some(&built)
+                        }
+                        None => None,
+                    };
+                    grouped_attention(&q, &k, &v, mask, scale)?
+                        .transpose(1, 2)?
+                        .reshape((1, t, c.heads * c.head_dim))?
+                }
             };
             outs.push(a);
         }
@@ -410,6 +413,11 @@ impl Model for Llama {
 }
 
 impl Llama {
+    /// The causal mask of `t` new positions after `past` cached ones, in the model's dtype.
+    fn mask(&self, t: usize, past: usize) -> candle_core::Result<Tensor> {
+        causal_mask(t, past, self.cfg.sliding_window, &self.device)?.to_dtype(self.dtype)
+    }
+
     /// The forward pass of [`Model::forward_batch`].
     fn forward_steps(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError> {
         let mut spans = Vec::with_capacity(steps.len());
@@ -428,17 +436,16 @@ impl Llama {
             }
             let past = step.cache.held();
             let window = self.cfg.sliding_window;
+            // The CPU attention kernel masks as it goes; matmuls need the mask.
             let need_mask = t > 1 || window.is_some_and(|w| past + t > w);
+            let kernel = self.device.is_cpu() && self.dtype == DType::F32;
             spans.push(Span {
                 offset: ids.len(),
                 len: t,
                 pos: step.pos,
                 past,
-                mask: need_mask
-                    .then(|| {
-                        causal_mask(t, past, window, &self.device)
-                            .and_then(|m| m.to_dtype(self.dtype))
-                    })
+                mask: (need_mask && !kernel)
+                    .then(|| self.mask(t, past))
                     .transpose()?,
             });
             ids.extend_from_slice(step.tokens);
