@@ -7,6 +7,8 @@
 //! cache where it lies (heads may be a buffer apart) and writing token-major output,
 //! ready for the output projection.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 /// Shapes of one attention call.
@@ -82,17 +84,78 @@ pub fn attention(
 /// Query head `h` into `o` (`queries` x `head_dim`).
 fn head(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape, h: usize, o: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::x86::available() {
-        crate::x86::attention_head(q, k, v, s, h, o);
+    if let Some(ops) = crate::x86::attention_ops() {
+        head_with(&ops, q, k, v, s, h, o);
         return;
     }
-    head_with::<false>(q, k, v, s, h, o);
+    head_with(&Portable, q, k, v, s, h, o);
 }
 
-/// The body, inlined into a copy compiled with FMA where the CPU has it (`FMA`: use
-/// fused multiply-adds, which are only fast there).
-#[inline(always)]
-pub(crate) fn head_with<const FMA: bool>(
+/// The three loops over a query's keys, written once portably and once per instruction
+/// set. Each query goes through the same calls whatever else is in the batch, which is
+/// what makes a chunked prompt give the same numbers as one pass.
+pub(crate) trait HeadOps {
+    /// `scores[j] = scale * q . k_j` for `j` in `keys` (row `j` of `k` at `j * q.len()`);
+    /// returns their maximum.
+    fn scores(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        keys: Range<usize>,
+        scale: f32,
+        scores: &mut [f32],
+    ) -> f32;
+    /// `x = exp(x - max)` for every `x` of `scores`; returns their sum.
+    fn exp(&self, scores: &mut [f32], max: f32) -> f32;
+    /// `o = sum of p[j] * v_j` for `j` in `keys` (row `j` of `v` at `j * o.len()`).
+    fn weighted_sum(&self, p: &[f32], v: &[f32], keys: Range<usize>, o: &mut [f32]);
+}
+
+/// Plain Rust, for CPUs without a SIMD version.
+pub(crate) struct Portable;
+
+impl HeadOps for Portable {
+    fn scores(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        keys: Range<usize>,
+        scale: f32,
+        scores: &mut [f32],
+    ) -> f32 {
+        let d = q.len();
+        let mut max = f32::NEG_INFINITY;
+        for j in keys {
+            let x = dot(q, &k[j * d..][..d]) * scale;
+            scores[j] = x;
+            max = max.max(x);
+        }
+        max
+    }
+
+    fn exp(&self, scores: &mut [f32], max: f32) -> f32 {
+        let mut sum = 0f32;
+        for x in scores {
+            *x = (*x - max).exp();
+            sum += *x;
+        }
+        sum
+    }
+
+    fn weighted_sum(&self, p: &[f32], v: &[f32], keys: Range<usize>, o: &mut [f32]) {
+        let d = o.len();
+        o.fill(0.0);
+        for j in keys {
+            for (y, &x) in o.iter_mut().zip(&v[j * d..][..d]) {
+                *y += p[j] * x;
+            }
+        }
+    }
+}
+
+/// Query head `h` into `o` with the loops of `ops`.
+pub(crate) fn head_with(
+    ops: &impl HeadOps,
     q: &[f32],
     k: &[f32],
     v: &[f32],
@@ -108,30 +171,21 @@ pub(crate) fn head_with<const FMA: bool>(
     let mut scores = vec![0f32; s.keys];
     for i in 0..s.queries {
         let me = past + i;
-        let first = s.window.map_or(0, |w| (me + 1).saturating_sub(w));
+        let seen = s.window.map_or(0, |w| (me + 1).saturating_sub(w))..me + 1;
         let qi = &q[(h * s.queries + i) * d..][..d];
-        let mut max = f32::NEG_INFINITY;
-        for j in first..=me {
-            let x = dot::<FMA>(qi, &kh[j * d..][..d]) * s.scale;
-            scores[j] = x;
-            max = max.max(x);
-        }
-        let mut sum = 0f32;
-        for x in &mut scores[first..=me] {
-            *x = (*x - max).exp();
-            sum += *x;
-        }
+        let max = ops.scores(qi, kh, seen.clone(), s.scale, &mut scores);
+        let sum = ops.exp(&mut scores[seen.clone()], max);
         let oi = &mut o[i * d..][..d];
-        oi.fill(0.0);
-        for j in first..=me {
-            axpy::<FMA>(scores[j] / sum, &vh[j * d..][..d], oi);
+        ops.weighted_sum(&scores, vh, seen, oi);
+        let inv = 1.0 / sum;
+        for x in oi {
+            *x *= inv;
         }
     }
 }
 
 /// Dot product in eight lanes (vectorizes without reassociating a float sum).
-#[inline(always)]
-fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca
@@ -142,22 +196,10 @@ fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
         .sum();
     for (x, y) in ca.zip(cb) {
         for l in 0..8 {
-            acc[l] = if FMA {
-                x[l].mul_add(y[l], acc[l])
-            } else {
-                x[l] * y[l] + acc[l]
-            };
+            acc[l] += x[l] * y[l];
         }
     }
     acc.iter().sum::<f32>() + tail
-}
-
-/// `y += a * x`.
-#[inline(always)]
-fn axpy<const FMA: bool>(a: f32, x: &[f32], y: &mut [f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y = if FMA { x.mul_add(a, *y) } else { x * a + *y };
-    }
 }
 
 #[cfg(test)]
@@ -222,6 +264,9 @@ mod tests {
             (4, 2, 16, 7, 12, 0, None),
             (4, 1, 20, 5, 30, 3, Some(6)),
             (8, 8, 64, 16, 200, 0, None),
+            (2, 1, 128, 3, 77, 5, None),
+            (3, 3, 96, 9, 33, 0, Some(20)),
+            (2, 2, 8, 4, 19, 0, None),
         ] {
             let stride = (keys + spare) * d;
             let s = AttentionShape {
@@ -245,7 +290,7 @@ mod tests {
             }
             // The portable body gives the same.
             let mut o = vec![0f32; queries * d];
-            head_with::<false>(&q, &k, &v, s, heads - 1, &mut o);
+            head_with(&Portable, &q, &k, &v, s, heads - 1, &mut o);
             for i in 0..queries {
                 for x in 0..d {
                     let a = o[i * d + x];

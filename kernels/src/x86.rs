@@ -221,30 +221,208 @@ unsafe fn quantize_block(x: *const f32, q: *mut i8) -> (f32, i32) {
     (scale, sum)
 }
 
-/// One query head of [`crate::attention`], compiled with AVX2 and FMA.
-pub(crate) fn attention_head(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    s: crate::AttentionShape,
-    h: usize,
-    o: &mut [f32],
-) {
-    assert!(available(), "x86 kernels on a CPU without AVX2/FMA/F16C");
-    // SAFETY: the CPU has the features (checked above); the body is safe code.
-    unsafe { attention_head_fma(q, k, v, s, h, o) }
+/// The attention loops with AVX2 and FMA; only made where the CPU has them.
+pub(crate) struct AttentionOps(());
+
+/// The AVX2 attention loops, where this CPU runs them.
+pub(crate) fn attention_ops() -> Option<AttentionOps> {
+    available().then_some(AttentionOps(()))
 }
 
+impl crate::attention::HeadOps for AttentionOps {
+    fn scores(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        keys: Range<usize>,
+        scale: f32,
+        scores: &mut [f32],
+    ) -> f32 {
+        let d = q.len();
+        if !d.is_multiple_of(8) {
+            return crate::attention::Portable.scores(q, k, keys, scale, scores);
+        }
+        assert!(keys.start <= keys.end && k.len() >= keys.end * d && scores.len() >= keys.end);
+        // SAFETY: the CPU has AVX2 and FMA (`AttentionOps` exists only then); every row
+        // read and score written lies in the slices (checked above), `d` is a multiple
+        // of 8.
+        unsafe { scores_avx2(q.as_ptr(), k.as_ptr(), d, keys, scale, scores.as_mut_ptr()) }
+    }
+
+    fn exp(&self, scores: &mut [f32], max: f32) -> f32 {
+        // SAFETY: AVX2 and FMA as above; reads and writes stay within `scores`.
+        unsafe { exp_avx2(scores, max) }
+    }
+
+    fn weighted_sum(&self, p: &[f32], v: &[f32], keys: Range<usize>, o: &mut [f32]) {
+        let d = o.len();
+        if !d.is_multiple_of(8) {
+            return crate::attention::Portable.weighted_sum(p, v, keys, o);
+        }
+        assert!(keys.start <= keys.end && v.len() >= keys.end * d && p.len() >= keys.end);
+        // SAFETY: AVX2 and FMA as above; rows of `v`, weights and outputs read or written
+        // lie in the slices (checked above), `d` is a multiple of 8.
+        unsafe { weighted_avx2(p.as_ptr(), v.as_ptr(), d, keys, o.as_mut_ptr()) }
+    }
+}
+
+/// Scores of eight keys at a time (eight independent sums, so the adds overlap), then of
+/// the rest one by one.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn attention_head_fma(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    s: crate::AttentionShape,
-    h: usize,
-    o: &mut [f32],
+unsafe fn scores_avx2(
+    q: *const f32,
+    k: *const f32,
+    d: usize,
+    keys: Range<usize>,
+    scale: f32,
+    out: *mut f32,
+) -> f32 {
+    let vscale = _mm256_set1_ps(scale);
+    let mut vmax = _mm256_set1_ps(f32::NEG_INFINITY);
+    let mut j = keys.start;
+    while j + 8 <= keys.end {
+        let mut acc = [_mm256_setzero_ps(); 8];
+        let mut c = 0;
+        while c < d {
+            let qv = _mm256_loadu_ps(q.add(c));
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k.add((j + r) * d + c)), *a);
+            }
+            c += 8;
+        }
+        let x = _mm256_mul_ps(sum_each(acc), vscale);
+        _mm256_storeu_ps(out.add(j), x);
+        vmax = _mm256_max_ps(vmax, x);
+        j += 8;
+    }
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), vmax);
+    let mut max = lanes.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    while j < keys.end {
+        let mut a = _mm256_setzero_ps();
+        let mut c = 0;
+        while c < d {
+            a = _mm256_fmadd_ps(
+                _mm256_loadu_ps(q.add(c)),
+                _mm256_loadu_ps(k.add(j * d + c)),
+                a,
+            );
+            c += 8;
+        }
+        _mm256_storeu_ps(lanes.as_mut_ptr(), a);
+        let x = lanes.iter().sum::<f32>() * scale;
+        *out.add(j) = x;
+        max = max.max(x);
+        j += 1;
+    }
+    max
+}
+
+/// The lane sums of eight vectors, as one vector in their order.
+#[target_feature(enable = "avx2")]
+unsafe fn sum_each(a: [__m256; 8]) -> __m256 {
+    let h0123 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    let h4567 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    // Each holds its vectors' low-half sums in its low 128 bits, high-half sums above.
+    _mm256_add_ps(
+        _mm256_permute2f128_ps(h0123, h4567, 0x20),
+        _mm256_permute2f128_ps(h0123, h4567, 0x31),
+    )
+}
+
+/// `x = exp(x - max)` eight at a time; returns the sum.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp_avx2(x: &mut [f32], max: f32) -> f32 {
+    let vmax = _mm256_set1_ps(max);
+    let mut sum = _mm256_setzero_ps();
+    let mut chunks = x.chunks_exact_mut(8);
+    for c in &mut chunks {
+        let e = exp8(_mm256_sub_ps(_mm256_loadu_ps(c.as_ptr()), vmax));
+        _mm256_storeu_ps(c.as_mut_ptr(), e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), sum);
+    let mut total: f32 = lanes.iter().sum();
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
+        lanes = [f32::NEG_INFINITY; 8];
+        lanes[..rest.len()].copy_from_slice(rest);
+        _mm256_storeu_ps(
+            lanes.as_mut_ptr(),
+            exp8(_mm256_sub_ps(_mm256_loadu_ps(lanes.as_ptr()), vmax)),
+        );
+        rest.copy_from_slice(&lanes[..rest.len()]);
+        total += rest.iter().sum::<f32>();
+    }
+    total
+}
+
+/// `exp(x)` of eight values at most 0 (softmax arguments), within ~2 ulp: `x = n ln 2 + r`
+/// with `|r| <= ln 2 / 2`, `e^r` by its Taylor polynomial to degree 6 (error below
+/// 2e-7 there), times `2^n` built in the exponent bits. Below -87.3 (where `e^x` leaves
+/// the normal floats) the result is `e^-87.3`, about 1e-38: nothing next to the
+/// softmax's largest term, which is 1.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp8(x: __m256) -> __m256 {
+    let x = _mm256_max_ps(x, _mm256_set1_ps(-87.3));
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(std::f32::consts::LOG2_E),
+    ));
+    // ln 2 in two parts, so that n * LN2_HI is exact.
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_145_75), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428_606_8e-6), r);
+    let mut p = _mm256_set1_ps(1.0 / 720.0);
+    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let pow2 = _mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    ));
+    _mm256_mul_ps(p, _mm256_castsi256_ps(pow2))
+}
+
+/// `o = sum of p[j] * v_j`, with up to 64 outputs held in registers over all the keys.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn weighted_avx2(p: *const f32, v: *const f32, d: usize, keys: Range<usize>, o: *mut f32) {
+    let mut c = 0;
+    while c + 64 <= d {
+        weighted_cols::<8>(p, v, d, keys.clone(), c, o);
+        c += 64;
+    }
+    while c + 32 <= d {
+        weighted_cols::<4>(p, v, d, keys.clone(), c, o);
+        c += 32;
+    }
+    while c < d {
+        weighted_cols::<1>(p, v, d, keys.clone(), c, o);
+        c += 8;
+    }
+}
+
+/// Columns `c..c + 8 * N` of [`weighted_avx2`].
+#[inline(always)]
+unsafe fn weighted_cols<const N: usize>(
+    p: *const f32,
+    v: *const f32,
+    d: usize,
+    keys: Range<usize>,
+    c: usize,
+    o: *mut f32,
 ) {
-    crate::attention::head_with::<true>(q, k, v, s, h, o);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for j in keys {
+        let pj = _mm256_set1_ps(*p.add(j));
+        let row = v.add(j * d + c);
+        for (n, a) in acc.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(pj, _mm256_loadu_ps(row.add(8 * n)), *a);
+        }
+    }
+    for (n, a) in acc.iter().enumerate() {
+        _mm256_storeu_ps(o.add(c + 8 * n), *a);
+    }
 }
 
 /// Eight 32-bit sums of four products of unsigned `x` and signed `y` bytes each.
@@ -430,3 +608,32 @@ macro_rules! kernels {
 
 kernels!(avx2, "avx2,fma,f16c", dot_avx2);
 kernels!(vnni, "avx2,fma,f16c,avx512vnni,avx512vl", dot_vnni);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_is_within_a_few_ulp() {
+        if !available() {
+            return;
+        }
+        let xs: Vec<f32> = (0..=20_000).map(|i| -87.0 * i as f32 / 20_000.0).collect();
+        let mut got = xs.clone();
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        let sum = unsafe { exp_avx2(&mut got, 0.0) };
+        let mut want_sum = 0f64;
+        for (&x, &e) in xs.iter().zip(&got) {
+            let want = f64::from(x).exp();
+            want_sum += want;
+            let rel = (f64::from(e) - want).abs() / want;
+            assert!(rel < 4e-7, "exp({x}) = {e}, not {want}");
+        }
+        assert!((f64::from(sum) - want_sum).abs() / want_sum < 1e-5);
+        // Far below the float range: nothing next to a softmax's largest term, never NaN.
+        let mut tiny = [-1e30f32, -200.0, f32::NEG_INFINITY];
+        // SAFETY: as above.
+        unsafe { exp_avx2(&mut tiny, 0.0) };
+        assert!(tiny.iter().all(|&e| (0.0..1e-37).contains(&e)), "{tiny:?}");
+    }
+}
