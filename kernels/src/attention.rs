@@ -43,6 +43,67 @@ pub fn attention(
     s: AttentionShape,
     out: &mut [f32],
 ) -> Result<(), String> {
+    attention_batch(&[Sequence { q, k, v, shape: s }], &mut [out])
+}
+
+/// One sequence's inputs to [`attention_batch`], as [`attention`] takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct Sequence<'a> {
+    /// Queries, `heads` x `queries` x `head_dim`.
+    pub q: &'a [f32],
+    /// Keys, by kv head a stride apart.
+    pub k: &'a [f32],
+    /// Values, laid out as the keys.
+    pub v: &'a [f32],
+    /// Their shape.
+    pub shape: AttentionShape,
+}
+
+/// [`attention`] of several sequences at once, `outs[n]` for `seqs[n]`: one task per
+/// sequence and query head, so a batch of decode steps keeps every thread busy without
+/// a fork and join per sequence.
+pub fn attention_batch(seqs: &[Sequence<'_>], outs: &mut [&mut [f32]]) -> Result<(), String> {
+    if seqs.len() != outs.len() {
+        return Err(format!("{} sequences, {} outputs", seqs.len(), outs.len()));
+    }
+    for (x, out) in seqs.iter().zip(outs.iter()) {
+        check(x, out.len())?;
+    }
+    // Each task writes its own columns of its sequence's token-major output, gathered
+    // afterwards.
+    let tasks: Vec<(usize, usize)> = seqs
+        .iter()
+        .enumerate()
+        .flat_map(|(n, x)| (0..x.shape.heads).map(move |h| (n, h)))
+        .collect();
+    let work: usize = seqs
+        .iter()
+        .map(|x| x.shape.heads * x.shape.queries * x.shape.keys * x.shape.head_dim)
+        .sum();
+    let run = |&(n, h): &(usize, usize)| -> Vec<f32> {
+        let x = &seqs[n];
+        let mut o = vec![0f32; x.shape.queries * x.shape.head_dim];
+        head(x.q, x.k, x.v, x.shape, h, &mut o);
+        o
+    };
+    let done: Vec<Vec<f32>> = if work < 1 << 16 || rayon::current_num_threads() == 1 {
+        tasks.iter().map(run).collect()
+    } else {
+        tasks.par_iter().map(run).collect()
+    };
+    for (&(n, h), o) in tasks.iter().zip(&done) {
+        let s = seqs[n].shape;
+        let d = s.head_dim;
+        for i in 0..s.queries {
+            outs[n][(i * s.heads + h) * d..][..d].copy_from_slice(&o[i * d..][..d]);
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a shape the inputs or the output (`out` values) do not fit.
+fn check(x: &Sequence<'_>, out: usize) -> Result<(), String> {
+    let s = x.shape;
     let d = s.head_dim;
     if s.heads == 0 || s.kv_heads == 0 || !s.heads.is_multiple_of(s.kv_heads) || d == 0 {
         return Err(format!(
@@ -54,29 +115,11 @@ pub fn attention(
         return Err(format!("{} queries over {} keys", s.queries, s.keys));
     }
     let kv_len = (s.kv_heads - 1) * s.kv_head_stride + s.keys * d;
-    if q.len() < s.heads * s.queries * d || k.len() < kv_len || v.len() < kv_len {
+    if x.q.len() < s.heads * s.queries * d || x.k.len() < kv_len || x.v.len() < kv_len {
         return Err("attention inputs shorter than their shape".into());
     }
-    if out.len() != s.queries * s.heads * d || (s.kv_heads > 1 && s.kv_head_stride < s.keys * d) {
+    if out != s.queries * s.heads * d || (s.kv_heads > 1 && s.kv_head_stride < s.keys * d) {
         return Err("attention output or head stride does not fit the shape".into());
-    }
-    // One task per query head; each writes its own columns of the token-major output,
-    // gathered afterwards.
-    let work = s.heads * s.queries * s.keys * d;
-    let per_head = |h: usize| -> Vec<f32> {
-        let mut o = vec![0f32; s.queries * d];
-        head(q, k, v, s, h, &mut o);
-        o
-    };
-    let heads: Vec<Vec<f32>> = if work < 1 << 16 || rayon::current_num_threads() == 1 {
-        (0..s.heads).map(per_head).collect()
-    } else {
-        (0..s.heads).into_par_iter().map(per_head).collect()
-    };
-    for (h, o) in heads.iter().enumerate() {
-        for i in 0..s.queries {
-            out[(i * s.heads + h) * d..][..d].copy_from_slice(&o[i * d..][..d]);
-        }
     }
     Ok(())
 }
@@ -344,6 +387,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_batch_gives_each_sequence_what_it_gets_alone() {
+        let shapes = [(9, 3, 64, 1, 300), (9, 3, 64, 1, 7), (9, 3, 64, 5, 40)];
+        // Queries, keys, values, shape.
+        type Inputs = (Vec<f32>, Vec<f32>, Vec<f32>, AttentionShape);
+        let data: Vec<Inputs> = shapes
+            .iter()
+            .enumerate()
+            .map(|(n, &(heads, kv, d, queries, keys))| {
+                let s = AttentionShape {
+                    heads,
+                    kv_heads: kv,
+                    head_dim: d,
+                    queries,
+                    keys,
+                    kv_head_stride: keys * d,
+                    window: None,
+                    scale: 0.125,
+                };
+                let n = n as u32 * 3;
+                let q = noise(n + 7, heads * queries * d);
+                (
+                    q,
+                    noise(n + 8, kv * keys * d),
+                    noise(n + 9, kv * keys * d),
+                    s,
+                )
+            })
+            .collect();
+        let seqs: Vec<Sequence<'_>> = data
+            .iter()
+            .map(|(q, k, v, s)| Sequence { q, k, v, shape: *s })
+            .collect();
+        let mut outs: Vec<Vec<f32>> = data
+            .iter()
+            .map(|(.., s)| vec![0f32; s.queries * s.heads * s.head_dim])
+            .collect();
+        let mut views: Vec<&mut [f32]> = outs.iter_mut().map(Vec::as_mut_slice).collect();
+        attention_batch(&seqs, &mut views).expect("runs");
+        for (x, got) in seqs.iter().zip(&outs) {
+            let mut alone = vec![0f32; got.len()];
+            attention(x.q, x.k, x.v, x.shape, &mut alone).expect("runs");
+            assert_eq!(&alone, got);
+        }
+        let mut one = vec![0f32; 9 * 64];
+        assert!(attention_batch(&seqs, &mut [&mut one]).is_err());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub mod attention;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use attention::{attention, AttentionShape};
+pub use attention::{attention, attention_batch, AttentionShape, Sequence};
 
 /// Which code runs the products on this CPU: `avx512-vnni`, `avx2` or `portable`.
 pub fn cpu_path() -> &'static str {

@@ -71,6 +71,10 @@ pub(crate) fn available() -> bool {
 /// by ~15 % and 16-32 KiB or L3 were no better.
 const PREFETCH: usize = 8192;
 
+/// Weights walked by every token of a batch before the next rows are read, in bytes:
+/// well inside L2, so that a batch reads each weight from memory once.
+const ROW_BLOCK_BYTES: usize = 64 * 1024;
+
 /// Raw views of one matrix and one activation set, checked by [`tile`].
 struct Views {
     qs: *const u8,
@@ -443,8 +447,10 @@ macro_rules! kernels {
         mod $name {
             use super::*;
 
-            /// Walks the tile: tokens four at a time over row pairs, then single tokens
-            /// over rows four at a time; remainders one row at a time.
+            /// Walks the tile a block of rows at a time (so that a block's weights stay
+            /// in L2 while every token passes over them): tokens four at a time over row
+            /// pairs, then single tokens over rows four at a time; remainders one row
+            /// at a time.
             #[target_feature(enable = $features)]
             pub(super) unsafe fn drive<const Q4: bool>(
                 v: &Views,
@@ -454,29 +460,36 @@ macro_rules! kernels {
                 stride: usize,
             ) {
                 let at = |r: usize, t: usize| out.add(t * stride + (r - rows.start));
-                let mut t = 0;
-                while t + 4 <= tokens {
-                    let mut r = rows.start;
-                    while r + 2 <= rows.end {
-                        kernel::<2, 4, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                        r += 2;
+                let per_row = v.row_bytes + v.sb * if Q4 { 4 } else { 2 };
+                let block = (ROW_BLOCK_BYTES / per_row).max(4) & !3;
+                let mut start = rows.start;
+                while start < rows.end {
+                    let end = rows.end.min(start + block);
+                    let mut t = 0;
+                    while t + 4 <= tokens {
+                        let mut r = start;
+                        while r + 2 <= end {
+                            kernel::<2, 4, Q4>(v, r, t, |i, j| at(r + i, t + j));
+                            r += 2;
+                        }
+                        if r < end {
+                            kernel::<1, 4, Q4>(v, r, t, |i, j| at(r + i, t + j));
+                        }
+                        t += 4;
                     }
-                    if r < rows.end {
-                        kernel::<1, 4, Q4>(v, r, t, |i, j| at(r + i, t + j));
+                    while t < tokens {
+                        let mut r = start;
+                        while r + 4 <= end {
+                            kernel::<4, 1, Q4>(v, r, t, |i, j| at(r + i, t + j));
+                            r += 4;
+                        }
+                        while r < end {
+                            kernel::<1, 1, Q4>(v, r, t, |i, j| at(r + i, t + j));
+                            r += 1;
+                        }
+                        t += 1;
                     }
-                    t += 4;
-                }
-                while t < tokens {
-                    let mut r = rows.start;
-                    while r + 4 <= rows.end {
-                        kernel::<4, 1, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                        r += 4;
-                    }
-                    while r < rows.end {
-                        kernel::<1, 1, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                        r += 1;
-                    }
-                    t += 1;
+                    start = end;
                 }
             }
 

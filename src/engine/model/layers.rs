@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use candle_core::quantized::QMatMul;
 use candle_core::{CpuStorage, DType, Device, Module, Storage, Tensor};
-use loglens_kernels::{attention, AttentionShape};
+use loglens_kernels::{attention_batch, AttentionShape, Sequence};
 
 use crate::engine::quant::{maybe_pack, PackedLinear};
 
@@ -286,64 +286,94 @@ pub fn grouped_attention(
     probs.matmul(&v)?.reshape((b, heads, t, d))
 }
 
-/// Attention of one sequence through loglens's CPU kernel: q (1, heads, t, d) over the
-/// cache's k and v (1, kv, n, d), the last `t` keys being the new ones, causal with an
-/// optional sliding window. Returns (1, t, heads * d), token-major, or `None` where the
-/// kernel does not apply (not CPU f32, or a layout it does not read), for the caller to
-/// use [`grouped_attention`].
+/// Attention of each sequence of a batch through loglens's CPU kernel, all of them in
+/// one parallel call: for each, q (1, heads, t, d) over the cache's k and v (1, kv, n,
+/// d), the last `t` keys being the new ones, causal with an optional sliding window.
+/// Returns the sequences' outputs one after another, (1, sum of t, heads * d),
+/// token-major, or `None` where the kernel does not apply (not CPU f32, a layout it does
+/// not read, or sequences with different head counts), for the caller to use
+/// [`grouped_attention`].
 pub fn cpu_attention(
-    q: &Tensor,
-    k: &Tensor,
-    v: &Tensor,
+    seqs: &[(Tensor, Tensor, Tensor)],
     window: Option<usize>,
     scale: f64,
 ) -> candle_core::Result<Option<Tensor>> {
-    let f32_cpu = |x: &Tensor| x.device().is_cpu() && x.dtype() == DType::F32;
-    if !(f32_cpu(q) && f32_cpu(k) && f32_cpu(v)) {
+    let mut shapes = Vec::with_capacity(seqs.len());
+    let mut queries = Vec::with_capacity(seqs.len());
+    for (q, k, v) in seqs {
+        let f32_cpu = |x: &Tensor| x.device().is_cpu() && x.dtype() == DType::F32;
+        if !(f32_cpu(q) && f32_cpu(k) && f32_cpu(v)) {
+            return Ok(None);
+        }
+        let (b, heads, t, d) = q.dims4()?;
+        let (kb, kv, n, kd) = k.dims4()?;
+        if b != 1 || kb != 1 || kd != d || v.dims() != k.dims() || k.stride() != v.stride() {
+            return Ok(None);
+        }
+        // Rows of each head contiguous; heads may be a buffer apart.
+        let ks = k.stride();
+        if ks[3] != 1 || (n > 1 && ks[2] != d) {
+            return Ok(None);
+        }
+        shapes.push(AttentionShape {
+            heads,
+            kv_heads: kv,
+            head_dim: d,
+            queries: t,
+            keys: n,
+            kv_head_stride: ks[1],
+            window,
+            scale: scale as f32,
+        });
+        queries.push(q.contiguous()?);
+    }
+    let guards: Vec<_> = queries
+        .iter()
+        .zip(seqs)
+        .map(|(q, (_, k, v))| {
+            (
+                q.storage_and_layout(),
+                k.storage_and_layout(),
+                v.storage_and_layout(),
+            )
+        })
+        .collect();
+    let mut inputs = Vec::with_capacity(seqs.len());
+    for (((qs, ql), (kst, kl), (vst, vl)), &shape) in guards.iter().zip(&shapes) {
+        let (
+            Storage::Cpu(CpuStorage::F32(qd)),
+            Storage::Cpu(CpuStorage::F32(kd)),
+            Storage::Cpu(CpuStorage::F32(vd)),
+        ) = (&**qs, &**kst, &**vst)
+        else {
+            return Ok(None);
+        };
+        inputs.push(Sequence {
+            q: &qd[ql.start_offset()..],
+            k: &kd[kl.start_offset()..],
+            v: &vd[vl.start_offset()..],
+            shape,
+        });
+    }
+    let width = shapes.first().map_or(0, |s| s.heads * s.head_dim);
+    if shapes.iter().any(|s| s.heads * s.head_dim != width) {
         return Ok(None);
     }
-    let (b, heads, t, d) = q.dims4()?;
-    let (kb, kv, n, kd) = k.dims4()?;
-    if b != 1 || kb != 1 || kd != d || v.dims() != k.dims() || k.stride() != v.stride() {
-        return Ok(None);
+    let total: usize = shapes.iter().map(|s| s.queries).sum();
+    let mut out = vec![0f32; total * width];
+    let mut views = Vec::with_capacity(shapes.len());
+    let mut rest = out.as_mut_slice();
+    for s in &shapes {
+        let (mine, after) = rest.split_at_mut(s.queries * width);
+        views.push(mine);
+        rest = after;
     }
-    // Rows of each head contiguous; heads may be a buffer apart.
-    let ks = k.stride();
-    if ks[3] != 1 || (n > 1 && ks[2] != d) {
-        return Ok(None);
-    }
-    let q = q.contiguous()?;
-    let (qs, ql) = q.storage_and_layout();
-    let (kst, kl) = k.storage_and_layout();
-    let (vst, vl) = v.storage_and_layout();
-    let (
-        Storage::Cpu(CpuStorage::F32(qd)),
-        Storage::Cpu(CpuStorage::F32(kd)),
-        Storage::Cpu(CpuStorage::F32(vd)),
-    ) = (&*qs, &*kst, &*vst)
-    else {
-        return Ok(None);
-    };
-    let shape = AttentionShape {
-        heads,
-        kv_heads: kv,
-        head_dim: d,
-        queries: t,
-        keys: n,
-        kv_head_stride: ks[1],
-        window,
-        scale: scale as f32,
-    };
-    let mut out = vec![0f32; t * heads * d];
-    attention(
-        &qd[ql.start_offset()..],
-        &kd[kl.start_offset()..],
-        &vd[vl.start_offset()..],
-        shape,
-        &mut out,
-    )
-    .map_err(candle_core::Error::Msg)?;
-    Ok(Some(Tensor::from_vec(out, (1, t, heads * d), q.device())?))
+    attention_batch(&inputs, &mut views).map_err(candle_core::Error::Msg)?;
+    drop(views);
+    let device = seqs
+        .first()
+        .map_or(Device::Cpu, |(q, ..)| q.device().clone());
+    Ok(Some(Tensor::from_vec(out, (1, total, width), &device)?))
 }
 
 /// `x` (b, h, n, d) as is when its last two dimensions are laid out row-major (any

@@ -340,7 +340,7 @@ impl Llama {
             candle_core::bail!("attention has {} input projections, not 3", qkv.len());
         };
         let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let mut outs = Vec::with_capacity(spans.len());
+        let mut seqs = Vec::with_capacity(spans.len());
         for (span, step) in spans.iter().zip(steps.iter_mut()) {
             let t = span.len;
             let split = |y: &Tensor, n: usize| -> candle_core::Result<Tensor> {
@@ -353,12 +353,18 @@ impl Llama {
             let v = split(v_all, c.kv_heads)?.contiguous()?;
             let (k, v) = step.cache.append(i, k, v)?;
             debug_assert_eq!(k.dim(2)?, span.past + t);
-            // On CPU every query runs through the attention kernel, which computes each
-            // one the same way however the prompt was chunked or batched: a request
-            // gets the same tokens under load as alone. Elsewhere, matmuls.
-            let a = match cpu_attention(&q, &k, &v, c.sliding_window, scale)? {
-                Some(a) => a,
-                None => {
+            seqs.push((q, k, v));
+        }
+        // On CPU every query of every sequence runs through the attention kernel, in one
+        // call, computing each query the same way however the prompt was chunked or
+        // batched: a request gets the same tokens under load as alone. Elsewhere,
+        // matmuls per sequence.
+        let a = match cpu_attention(&seqs, c.sliding_window, scale)? {
+            Some(a) => a,
+            None => {
+                let mut outs = Vec::with_capacity(spans.len());
+                for (span, (q, k, v)) in spans.iter().zip(&seqs) {
+                    let t = span.len;
                     let built;
                     let mask = match &span.mask {
                         Some(m) => Some(m),
@@ -368,16 +374,17 @@ impl Llama {
                         }
                         None => None,
                     };
-                    grouped_attention(&q, &k, &v, mask, scale)?
-                        .transpose(1, 2)?
-                        .reshape((1, t, c.heads * c.head_dim))?
+                    outs.push(
+                        grouped_attention(q, k, v, mask, scale)?
+                            .transpose(1, 2)?
+                            .reshape((1, t, c.heads * c.head_dim))?,
+                    );
                 }
-            };
-            outs.push(a);
-        }
-        let a = match outs.as_slice() {
-            [single] => single.clone(),
-            _ => Tensor::cat(&outs, 1)?,
+                match outs.as_slice() {
+                    [single] => single.clone(),
+                    _ => Tensor::cat(&outs, 1)?,
+                }
+            }
         };
         let x = (x + b.o.forward(&a)?)?;
         let h = b.ffn_norm.forward(&x)?;
