@@ -248,6 +248,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::noise;
 
     /// The textbook formula with an explicit mask.
     fn reference(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape) -> Vec<f32> {
@@ -283,18 +284,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn noise(seed: u32, n: usize) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-            })
-            .collect()
     }
 
     #[test]
@@ -408,7 +397,7 @@ mod tests {
                     window: None,
                     scale: 0.125,
                 };
-                let n = n as u32 * 3;
+                let n = n as u64 * 3;
                 let q = noise(n + 7, heads * queries * d);
                 (
                     q,

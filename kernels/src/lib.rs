@@ -467,22 +467,23 @@ impl Activations {
     }
 }
 
+/// A deterministic pseudo-random sequence (xorshift) in [-1, 1), for the tests.
+#[cfg(test)]
+pub(crate) fn noise(seed: u64, n: usize) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A deterministic pseudo-random sequence (xorshift) in [-1, 1).
-    fn noise(seed: u64, n: usize) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-            })
-            .collect()
-    }
 
     /// GGUF blocks of random values and scales for `format`.
     fn blocks(format: Format, rows: usize, cols: usize, seed: u64) -> Vec<u8> {
