@@ -368,7 +368,7 @@ impl Llama {
                     let built;
                     let mask = match &span.mask {
                         Some(m) => Some(m),
-                        None if t > 1 || c.sliding_window.is_some_and(|w| span.past + t > w) => {
+                        None if self.needs_mask(t, span.past) => {
                             built = self.mask(t, span.past)?;
                             Some(&built)
                         }
@@ -420,6 +420,12 @@ impl Model for Llama {
 }
 
 impl Llama {
+    /// Whether `t` new positions after `past` cached ones attend through a mask (more than
+    /// one query, or keys beyond the sliding window).
+    fn needs_mask(&self, t: usize, past: usize) -> bool {
+        t > 1 || self.cfg.sliding_window.is_some_and(|w| past + t > w)
+    }
+
     /// The causal mask of `t` new positions after `past` cached ones, in the model's dtype.
     fn mask(&self, t: usize, past: usize) -> candle_core::Result<Tensor> {
         causal_mask(t, past, self.cfg.sliding_window, &self.device)?.to_dtype(self.dtype)
@@ -442,16 +448,14 @@ impl Llama {
                 });
             }
             let past = step.cache.held();
-            let window = self.cfg.sliding_window;
             // The CPU attention kernel masks as it goes; matmuls need the mask.
-            let need_mask = t > 1 || window.is_some_and(|w| past + t > w);
             let kernel = self.device.is_cpu() && self.dtype == DType::F32;
             spans.push(Span {
                 offset: ids.len(),
                 len: t,
                 pos: step.pos,
                 past,
-                mask: (need_mask && !kernel)
+                mask: (self.needs_mask(t, past) && !kernel)
                     .then(|| self.mask(t, past))
                     .transpose()?,
             });
