@@ -25,7 +25,7 @@ def build(rng: Rng, size: str, layout: str, needs: set[str], flavour: str | None
     fqdn = layout == "k8s" and rng.chance(0.35)
 
     def add(svc: Svc, replicas: int) -> Svc:
-        svc.ns = ns
+        svc.ns = svc.ns or ns
         if not svc.host:
             svc.host = f"{svc.name}.{ns}.svc.cluster.local" if fqdn and svc.role not in ("external",) else svc.name
         _instances(rng, topo, svc, replicas)
@@ -230,7 +230,6 @@ def _k8s_infra(rng: Rng, topo: Topology, add) -> None:
     cni = Svc(cni_kind, "cni", "calico" if cni_kind == "calico-node" else "cilium",
               "calico" if cni_kind == "calico-node" else "logrus", instrumented=False, ns="kube-system")
     topo.services.append(cni)
-    cni.ns = "kube-system"
     kubelet = Svc("kubelet", "node", "kubelet", rng.pick(["klog", "journald-json"]), instrumented=False, ns="")
     topo.services.append(kubelet)
     for node, zone in sorted(topo.nodes.items()):

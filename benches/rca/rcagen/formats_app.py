@@ -347,7 +347,7 @@ class Pino(Fmt):
             first = r.exc[0]
             typ, _, message = first.partition(": ")
             d["err"] = {"type": typ, "message": message, "stack": "\n".join(r.exc)}
-        d["msg"] = r.msg
+        d["msg"] = r.msg or ("request completed" if a else "")
         return [json.dumps(d, separators=(",", ":"))]
 
     def head(self, line):

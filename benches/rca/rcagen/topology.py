@@ -98,7 +98,7 @@ class Svc:
     logs_trace: bool = False
     old_semconv: bool = False
     port: int = 8080
-    ns: str = "prod"
+    ns: str = ""
     version: str = "1.0.0"
     host: str = ""           # the name callers dial
     db_name: str = ""
