@@ -23,6 +23,11 @@ HEX32, HEX16 = re.compile(r"^[0-9a-f]{32}$"), re.compile(r"^[0-9a-f]{16}$")
 TRUTH_KEYS = ("root_cause_service", "category", "fault_type", "propagation_path", "onset", "traps", "description")
 
 
+def load_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 class Problems(list):
     def add(self, where: str, what: str) -> None:
         if len(self) < 200:
@@ -246,7 +251,8 @@ def check_traces(d: str, tfiles: list[dict], probs: Problems) -> tuple[int, set[
                         continue
                     n += check_request(req, f"{t['path']}:{i}", probs, names)
             continue
-        data = open(path, "rb").read()
+        with open(path, "rb") as f:
+            data = f.read()
         msgs = []
         if enc == "otlp-proto-length-prefixed":
             i = 0
@@ -266,8 +272,8 @@ def check_traces(d: str, tfiles: list[dict], probs: Problems) -> tuple[int, set[
 
 def check_scenario(d: str) -> Problems:
     probs = Problems()
-    man = json.load(open(os.path.join(d, "manifest.json")))
-    truth = json.load(open(os.path.join(d, "truth.json")))
+    man = load_json(os.path.join(d, "manifest.json"))
+    truth = load_json(os.path.join(d, "truth.json"))
     Klog.year = Syslog.year = man["year"]
     texts: set[str] = set()
     services_in_logs: set[str] = set()

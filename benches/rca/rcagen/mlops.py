@@ -26,7 +26,9 @@ def _ts_airflow(s: str) -> float:
 
 def read_compose(path: str) -> dict[str, list[tuple[float, str]]]:
     out: dict[str, list[tuple[float, str]]] = {}
-    for line in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for line in lines:
         m = PREFIX.match(line.rstrip("\n"))
         if not m:
             continue
@@ -138,7 +140,9 @@ def build(example: str) -> list[dict]:
 
 
 def _feature_api(b: Builder, path: str) -> None:
-    for line in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for line in lines:
         m = re.match(r"^(\S+ \S+) - feature_api - (\w+) - (.*)$", line.rstrip("\n"))
         if not m:
             continue
