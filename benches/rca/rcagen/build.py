@@ -8,7 +8,9 @@ from .topology import (
 )
 from .util import Rng
 
-SIZES = {"small": (3, 5), "medium": (6, 9), "large": (10, 16)}
+SIZES = {"small": (3, 5), "medium": (6, 9), "large": (10, 14), "xlarge": (16, 24)}
+EXTRA_NOUNS = ["notifications", "audit", "feature-flags", "identity", "sessions", "rates", "exporter", "search-indexer",
+               "preferences", "quota", "ledger-sync", "media", "geo", "consent"]
 STATEFUL = ("db", "cache", "broker", "objstore")
 
 
@@ -17,7 +19,8 @@ def build(rng: Rng, size: str, layout: str, needs: set[str], flavour: str | None
     namer = Namer(rng)
     lo, hi = SIZES[size]
     n_api = rng.randint(lo, hi)
-    nouns = rng.sample(FLAVOURS[flavour], min(n_api, len(FLAVOURS[flavour])))
+    pool = FLAVOURS[flavour] + [n for n in EXTRA_NOUNS if n not in FLAVOURS[flavour]]
+    nouns = rng.sample(pool, min(n_api, len(pool)))
     zones = rng.pick(ZONESETS)
     ns = rng.pick(["prod", "default", "apps", flavour, f"{flavour}-prod"])
     nodes = _nodes(rng, zones, layout, size)
@@ -84,7 +87,7 @@ def build(rng: Rng, size: str, layout: str, needs: set[str], flavour: str | None
     # wiring
     for i, api in enumerate(apis):
         for other in apis[i + 1:]:
-            if rng.chance(0.28 if size != "large" else 0.16):
+            if rng.chance({"small": 0.3, "medium": 0.28, "large": 0.16, "xlarge": 0.1}[size]):
                 api.deps.append(Dep(other, "grpc" if api.lang in ("go", "java") and rng.chance(0.3) else "http",
                                     timeout=rng.choice([2.0, 3.0, 5.0, 10.0]), retries=rng.choice([0, 0, 1, 2])))
     for i, db in enumerate(dbs):
@@ -123,6 +126,13 @@ def build(rng: Rng, size: str, layout: str, needs: set[str], flavour: str | None
         _endpoints(rng, s)
     if layout == "k8s":
         _k8s_infra(rng, topo, add)
+    else:
+        host = rng.pick(["app-host-1", "docker-01", "prod-vm-3", f"ip-10-0-{rng.randint(1, 60)}-{rng.randint(2, 250)}"])
+        node = Svc(host, "node", "syslog", rng.pick(["syslog", "journald-json"]), {"bsd": rng.chance(0.5)},
+                   instrumented=False, ns="")
+        node.insts.append(Inst(node, host, host, zones[0], sorted(nodes)[0], rng.ip("10.0"), 1, rng.uuid(),
+                               "", boot=rng.hexid(16)))
+        topo.services.append(node)
     return topo
 
 
@@ -179,12 +189,15 @@ def _endpoints(rng: Rng, s: Svc) -> None:
                                         base_ms=rng.choice([3.0, 6.0, 12.0, 25.0])))
         if produce and not any(e.publish for e in s.endpoints):
             s.endpoints[0].publish = produce[0]
+        for d in s.deps:  # every dependency is used by at least one endpoint
+            if d.kind not in ("kafka", "amqp") and not any(d in e.calls for e in s.endpoints):
+                rng.pick(s.endpoints).calls.append(d)
     elif s.role in ("worker", "cron"):
         s.endpoints.append(Endpoint(s, "PROCESS", s.consumes or s.name, [d for d in s.deps], base_ms=30.0))
 
 
 def _nodes(rng: Rng, zones: list[str], layout: str, size: str) -> dict[str, str]:
-    per = {"small": 1, "medium": 2, "large": 3}[size] if layout == "k8s" else 1
+    per = {"small": 1, "medium": 2, "large": 3, "xlarge": 3}[size] if layout == "k8s" else 1
     style = rng.choice(["aws", "gke", "plain"])
     out = {}
     for zi, z in enumerate(zones):

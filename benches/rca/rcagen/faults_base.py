@@ -55,7 +55,7 @@ def restart(sim: Sim, tpl: Template, inst: Inst, t_down: float, t_up: float, rea
 
 def startup(sim: Sim, inst: Inst, t0: float, t_ready: float, version: str = "") -> None:
     s = inst.svc
-    v = version or s.version
+    v = version or inst.version or s.version
     rng = sim.rng
     app = "".join(p.capitalize() for p in (s.noun or s.name).split("-")) + "Application"
     steps: list[tuple[str, str, str]] = []
@@ -96,10 +96,11 @@ def startup(sim: Sim, inst: Inst, t0: float, t_ready: float, version: str = "") 
 
 
 def kubelet_inst(topo: Topology, inst: Inst) -> Inst | None:
+    """The node-level log (kubelet/journal under k8s, the host's syslog otherwise)."""
     for s in topo.services:
         if s.role == "node":
             for k in s.insts:
-                if k.node == inst.node:
+                if k.node == inst.node or topo.layout != "k8s":
                     return k
     return None
 
@@ -109,7 +110,9 @@ def kubelet_log(sim: Sim, inst: Inst, t: float, level: str, msg: str, fields: di
     k = kubelet_inst(sim.topo, inst)
     if k is None:
         return
-    if ident != "kubelet" and k.svc.fmt != "journald-json":
+    if ident != "kubelet" and k.svc.fmt not in ("journald-json", "syslog"):
+        return
+    if ident == "kubelet" and k.svc.lang != "kubelet":
         return
     r = Rec(t, level, msg, logger=logger, fields=dict(fields or {}), native={"ident": ident})
     if k.svc.fmt == "journald-json" and ident == "kubelet":

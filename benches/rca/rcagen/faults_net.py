@@ -31,8 +31,8 @@ class CoreDnsFailure(Template):
         return True
 
     def edge_effect(self, sim, inst, dep, callee, t):
-        if t < self.onset or dep.target.role == "external" and False:
-            return None
+        if t < self.onset or inst.svc.role == "gateway":
+            return None  # ingress controllers and Envoy route to endpoint IPs, not names
         # JVMs cache successful lookups for 30 s: fewer of their calls resolve
         p = self.p * (0.35 if inst.svc.lang == "java" else 1.0)
         if self.rng.random() >= p:
@@ -323,7 +323,7 @@ class QuotaHogJob(Template):
                 if d.target is self.ext:
                     d.optional = False
         base = self.rng.pick(["catalog", "bulk", "backfill", "reindex", "partner"])
-        name = f"{base}-{self.rng.pick(['sync', 'import', 'backfill', 'export'])}-job"
+        name = f"{base}-{self.rng.pick([w for w in ['sync', 'import', 'backfill', 'export'] if w != base])}-job"
         from .build import _app, _instances
         job = _app(self.rng, name, "cron", topo.layout, None, noun=base)
         job.schedule = ""

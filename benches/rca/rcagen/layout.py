@@ -86,6 +86,13 @@ def write(out: str, topo: Topology, recs: dict[Inst, list[Rec]], rng: Rng) -> li
                 for ts, lines, _ in rendered:
                     for ln in lines:
                         put(path, ts, ln, s.fmt, "", s.name, inst.name)
+            elif s.role == "node":
+                path = "logs/node-syslog.log" if topo.layout == "compose" else f"logs/syslog-{inst.host}.log"
+                if s.fmt == "journald-json":
+                    path = path.replace("syslog", "journal").replace(".log", ".json")
+                for ts, lines, _ in rendered:
+                    for ln in lines:
+                        put(path, ts, ln, s.fmt, "", s.name, inst.name)
             elif topo.layout == "k8s":
                 base = f"logs/pods/{s.ns}_{inst.name}_{inst.uid}/{inst.container or s.name}"
                 for ts, lines, stream in rendered:

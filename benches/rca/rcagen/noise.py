@@ -142,6 +142,20 @@ def _kubelet_noise(rng, inst, t):
                fields={"podUID": rng.uuid()}, native={"ident": "kubelet"})
 
 
+def _host_noise(rng, inst, t):
+    k = rng.randint(0, 3)
+    if k == 0:
+        return Rec(t, "INFO", f"Started Session {rng.randint(100, 9999)} of User deploy.", native={"ident": "systemd", "pid": 1})
+    if k == 1:
+        return Rec(t, "INFO", "(root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
+                   native={"ident": "CRON", "pid": rng.randint(1000, 90000)})
+    if k == 2:
+        return Rec(t, "INFO", f"Accepted publickey for ops from 10.0.{rng.randint(0, 9)}.{rng.randint(2, 250)} port "
+                   f"{rng.randint(30000, 60999)} ssh2: ED25519 SHA256:{rng.hexid(16)}", native={"ident": "sshd", "pid": rng.randint(1000, 90000)})
+    return Rec(t, "INFO", f"{rng.pick(['docker0', 'veth' + rng.hexid(3)])}: port 1(veth{rng.hexid(3)}) entered forwarding state",
+               native={"ident": "kernel"})
+
+
 def _gw_probe(sim, inst):
     def gen(rng, inst, t):
         a = {"method": "GET", "path": rng.pick(["/healthz", "/nginx_status", "/ready"]) if inst.svc.lang == "nginx" else "/ready",
@@ -212,7 +226,7 @@ def _emit_inst(sim, rng: Rng, s: Svc, inst: Inst) -> None:
         periodic(sim, inst, 300, lambda r, i, t: Rec(t, "INFO", "checkpoint starting: time", native={"pid": 27}))
         periodic(sim, inst, 300, _pg_checkpoint)
         poisson(sim, inst, rng.uniform(2, 10), _pg_vacuum)
-        poisson(sim, inst, rng.uniform(0, 6), _pg_dup)
+        poisson(sim, inst, rng.uniform(0, 4), _pg_dup)
     elif s.lang == "mysql":
         poisson(sim, inst, rng.uniform(5, 30), _mysql_noise)
     elif s.lang == "redis":
@@ -225,13 +239,15 @@ def _emit_inst(sim, rng: Rng, s: Svc, inst: Inst) -> None:
         poisson(sim, inst, rng.uniform(60, 400), _coredns_noise(sim))
     elif s.role == "cni":
         periodic(sim, inst, 60 if s.lang == "calico" else 300, _calico_noise)
-    elif s.role == "node":
+    elif s.role == "node" and s.lang == "kubelet":
         poisson(sim, inst, rng.uniform(2, 12), _kubelet_noise)
+    elif s.role == "node":
+        poisson(sim, inst, rng.uniform(6, 30), _host_noise)
     elif s.role == "gateway":
         periodic(sim, inst, 10, _gw_probe(sim, inst), jitter=0.02)
         poisson(sim, inst, rng.uniform(5, 60), _gw_scanner)
     elif s.role in ("api", "frontend", "worker"):
         poisson(sim, inst, rng.uniform(0.5, 6), _app_benign)
         periodic(sim, inst, rng.choice([120, 300, 600]), _app_periodic)
-        if rng.chance(0.25):
-            poisson(sim, inst, rng.uniform(1, 6), _app_chronic_error)
+        if rng.chance(0.2):
+            poisson(sim, inst, rng.uniform(0.5, 3), _app_chronic_error)

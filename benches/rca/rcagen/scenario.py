@@ -32,21 +32,21 @@ CATEGORIES = ["database", "network", "dns", "tls", "resource_exhaustion", "stora
 
 
 def plan_window(rng: Rng, want: set[str]) -> tuple[float, float, float]:
+    """(start, onset, end): 15-45 minutes of baseline, 12-40 after the onset, 30-90 in all.
+    With an hourly or nightly job in play the window opens just before the hour (02:00 for
+    the nightly one), so that job's failure is among the first records."""
     day = calendar.timegm((2025, rng.randint(1, 12), rng.randint(1, 28), 0, 0, 0))
-    if "chronic_nightly_failure" in want:
-        hour = 2
-    else:
-        hour = rng.randint(0, 23)
+    hour = 2 if "chronic_nightly_failure" in want else rng.randint(0, 23)
     mark = day + hour * 3600
-    onset = mark + rng.uniform(4, 40) * 60
     if "hourly_job_first_error" in want or "chronic_nightly_failure" in want:
-        baseline = rng.uniform(max(15.0, (onset - mark) / 60 + 3), max(20.0, (onset - mark) / 60 + 25)) * 60
+        t0 = mark - rng.uniform(0.3, 1.5) * 60
+        onset = t0 + rng.uniform(15, 42) * 60
     else:
-        baseline = rng.uniform(15, 45) * 60
-    after = rng.uniform(12, 40) * 60
-    total = min(90 * 60, max(30 * 60, baseline + after))
-    t0 = round(onset - baseline, 3)
-    return t0, round(onset, 3), round(t0 + total if t0 + total > onset + 600 else onset + 600, 3)
+        onset = mark + rng.uniform(4, 40) * 60
+        t0 = onset - rng.uniform(15, 45) * 60
+    t1 = min(onset + rng.uniform(12, 40) * 60, t0 + 90 * 60)
+    t1 = max(t1, t0 + 30 * 60)
+    return round(t0, 3), round(onset, 3), round(t1, 3)
 
 
 def generate(out: str, seed: int, index: int) -> dict:
@@ -55,7 +55,7 @@ def generate(out: str, seed: int, index: int) -> dict:
     for attempt in range(40):
         tpl = cls(rng)
         layout = rng.pick(list(tpl.layouts))
-        size = rng.pick(["small", "medium", "medium", "large"])
+        size = rng.pick(["small", "medium", "medium", "large", "large", "xlarge"])
         needs = set(tpl.needs)
         topo = build(rng, size, layout, needs)
         want = traps.choose(rng)
@@ -89,7 +89,7 @@ def generate(out: str, seed: int, index: int) -> dict:
     return truth
 
 
-MAX_SPANS = 8000
+MAX_SPANS = 5000
 
 
 def cap_spans(sim: Sim, rng: Rng, cap: int) -> None:
@@ -137,10 +137,13 @@ def write_traces(d: str, sim: Sim, topo, rng: Rng, mode: str) -> list[dict]:
                     f.write(struct.pack(">I", len(b)) + b)
             files.append({"path": "traces/otelcol-traces.binpb", "encoding": "otlp-proto-length-prefixed"})
         else:
-            for k, r in enumerate(reqs):
-                fname = f"traces/export-{k:05d}.pb"
+            # one captured OTLP/HTTP body per minute or so: batches merged
+            per = rng.randint(4, 12)
+            for k in range(0, len(reqs), per):
+                merged = {"resourceSpans": [rs for r in reqs[k:k + per] for rs in r["resourceSpans"]]}
+                fname = f"traces/export-{k // per:04d}.pb"
                 with open(os.path.join(d, fname), "wb") as f:
-                    f.write(otlp.pb_request(r))
+                    f.write(otlp.pb_request(merged))
                 files.append({"path": fname, "encoding": "otlp-proto"})
     return files
 

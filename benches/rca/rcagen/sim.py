@@ -127,13 +127,13 @@ class Sim:
             self.spans.append(sp)
         return sid
 
-    def target(self, caller: Inst, dep: Dep, callee: Inst | None) -> Target:
+    def target(self, caller: Inst, dep: Dep, callee: Inst | None, ep: Endpoint | None = None) -> Target:
         s = dep.target
         ip = callee.ip if callee else self.rng.ip("10.96")
         ep_path = "/"
         method = "GET"
         if s.endpoints and dep.kind in ("http", "grpc"):
-            ep = self.rng.pick(s.endpoints)
+            ep = ep or self.rng.pick(s.endpoints)
             ep_path, method = ep.route.replace("{id}", str(self.rng.randrange(1000, 99999))), ep.method
         if dep.kind == "ext":
             ep_path, method = f"/v{self.rng.randint(1, 3)}/{s.noun or 'api'}", self.rng.pick(["GET", "POST"])
@@ -143,6 +143,9 @@ class Sim:
 
     # ---- the run -----------------------------------------------------------------------
     def run(self) -> None:
+        # the fault's own records and its schedule (restarts, outages) come first: the
+        # requests below consult that schedule
+        self.fault.emit(self)
         gw = self.topo.entry()
         t = self.t0
         while True:
@@ -157,7 +160,6 @@ class Sim:
             self.outcome(r)
         for s in self.topo.role("cron"):
             self.cron(s)
-        self.fault.emit(self)
 
     def outcome(self, r: Result) -> None:
         """Count the path of a top-level outcome the fault shaped (failed, or only slow)."""
@@ -244,19 +246,21 @@ class Sim:
     # ---- one outgoing call (with retries) ----------------------------------------------
     def call(self, inst: Inst, dep: Dep, t: float, ctx: Ctx, parent: str) -> Result:
         r = Result(True, t)
+        # a retry repeats the same request (same endpoint), possibly on another replica
+        ep = self.rng.pick(dep.target.endpoints) if dep.target.endpoints else None
         for attempt in range(dep.retries + 1):
-            r = self._attempt(inst, dep, t, ctx, parent)
+            r = self._attempt(inst, dep, t, ctx, parent, ep)
             if r.ok or r.kind not in RETRYABLE or attempt == dep.retries:
                 break
             applog.retrying(self, inst, dep, r, attempt + 1, ctx, parent)
             t = r.t_end + min(0.1 * (2 ** attempt), 2.0) * self.rng.uniform(0.5, 1.5)
         return r
 
-    def _attempt(self, inst: Inst, dep: Dep, t: float, ctx: Ctx, parent: str) -> Result:
+    def _attempt(self, inst: Inst, dep: Dep, t: float, ctx: Ctx, parent: str, ep: Endpoint | None) -> Result:
         s = dep.target
         callee = self.rng.pick(s.insts) if s.insts and s.role not in ("db", "cache", "objstore", "external") else \
             (s.insts[0] if s.insts else None)
-        tgt = self.target(inst, dep, callee)
+        tgt = self.target(inst, dep, callee, ep)
         csid = self.rng.hexid(8)
         edge = self.fault.edge_effect(self, inst, dep, callee, t)
         net = self.rng.uniform(0.0004, 0.002)
@@ -270,8 +274,7 @@ class Sim:
                 r = Result(False, t + net, 0, "refused", "", down)
             else:
                 child = Ctx(ctx.trace_id, ctx.sampled) if inst.svc.instrumented else Ctx(self.rng.hexid(16), ctx.sampled)
-                ep = self.rng.pick(s.endpoints)
-                inner = self.handle(callee, ep, t + net, child, csid if inst.svc.instrumented else "",
+                inner = self.handle(callee, ep or self.rng.pick(s.endpoints), t + net, child, csid if inst.svc.instrumented else "",
                                     client=inst.ip)
                 r = Result(inner.ok, inner.t_end + net, inner.status, "" if inner.ok else "http", inner.detail, inner.path)
                 if inner.t_end - t > dep.timeout:

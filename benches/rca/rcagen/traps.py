@@ -46,7 +46,8 @@ def arrange(rng: Rng, topo: Topology, tpl, want: set[str]) -> dict:
             v = rng.pick(cands)
             v.loud = True
             for d in v.deps:
-                d.retries = max(d.retries, rng.randint(2, 3))
+                if d.kind in ("http", "grpc", "ext"):
+                    d.retries = max(d.retries, rng.randint(2, 3))
             st["loud"] = v.name
         else:
             st["want"].discard("loud_victim")
