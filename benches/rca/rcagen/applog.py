@@ -98,6 +98,10 @@ def served(sim, inst: Inst, ep: Endpoint, t0: float, t1: float, status: int, cli
         if svc.role == "gateway" and cause and svc.lang == "nginx":
             _nginx_upstream_error(sim, inst, ep, cause, t1, client, path)
         return
+    if svc.fmt == "spark":
+        if status < 500:
+            _spark_served(sim, inst, t1, ctx, sid)
+        return
     if status >= 500 or sim.rng.random() >= svc.info_rate:
         return
     noun = (svc.noun or svc.name).split("-")[0]
@@ -112,6 +116,17 @@ def served(sim, inst: Inst, ep: Endpoint, t0: float, t1: float, status: int, cli
     else:
         _rec(sim, inst, t1, "INFO", f"{ep.method} {path} -> {status} in {int(dur * 1000)}ms", ctx, sid,
              logger=f"{noun}.api" if svc.lang == "python" else "", native={"app": True})
+
+
+def _spark_served(sim, inst: Inst, t: float, ctx, sid) -> None:
+    if inst.svc.name == "spark-master":
+        from .util import strf
+        _rec(sim, inst, t, "INFO", f"Registering app feature-build with ID app-{strf(t, '%Y%m%d%H%M%S')}-"
+             f"{sim.rng.randint(0, 9999):04d}", ctx, sid, logger="Master")
+    else:
+        tid = sim.rng.randint(0, 400)
+        _rec(sim, inst, t, "INFO", f"Finished task {tid % 50}.0 in stage {tid // 50}.0 (TID {tid}). "
+             f"{sim.rng.randint(1000, 9000)} bytes result sent to driver", ctx, sid, logger="Executor")
 
 
 def _gateway_path(sim, ep: Endpoint) -> str:
@@ -181,7 +196,20 @@ def failed(sim, inst: Inst, ep: Endpoint, dep: Dep, r: "Result", t: float, ctx, 
     tname = tgt.host if tgt else dep.target.name
     route = ep.route
     rec = None
-    if svc.lang == "java":
+    if svc.fmt == "spark":
+        rec = _rec(sim, inst, t, "ERROR", f"Job aborted due to stage failure: Task {sim.rng.randint(0, 40)} in stage "
+                   f"{sim.rng.randint(1, 6)}.0 failed 4 times, most recent failure: Lost task in stage (executor "
+                   f"{sim.rng.randint(0, 3)}): java.lang.OutOfMemoryError: Java heap space", ctx, sid, logger="DAGScheduler")
+    elif svc.fmt == "airflow":
+        rec = _rec(sim, inst, t, "ERROR", "Task failed with exception", ctx, sid, logger=f"taskinstance.py:{2905}",
+                   exc=["Traceback (most recent call last):",
+                        '  File "/home/airflow/.local/lib/python3.11/site-packages/airflow/models/taskinstance.py", line 465, in _execute_task',
+                        "    result = _execute_callable(context=context, **execute_callable_kwargs)",
+                        '  File "/home/airflow/.local/lib/python3.11/site-packages/airflow/providers/apache/spark/hooks/spark_submit.py", line 560, in submit',
+                        "    raise AirflowException(",
+                        f"airflow.exceptions.AirflowException: Cannot execute: spark-submit --master spark://{tname}:7077 "
+                        "--name feature-build --deploy-mode client /opt/jobs/build_features.py. Error code is: 1."])
+    elif svc.lang == "java":
         if sim.rng.chance(0.5):
             root = [ln for ln in err.lines if ln.startswith("Caused by: ")]
             rc = root[-1][len("Caused by: "):] if root else err.lines[0]
@@ -320,12 +348,32 @@ def schedule_times(s: Svc, t0: float, t1: float, rng) -> list[float]:
 
 def job_start(sim, inst: Inst, t: float) -> None:
     svc = inst.svc
+    if svc.fmt == "airflow":
+        run = strf_run(t)
+        _rec(sim, inst, t, "INFO", f"Running <TaskInstance: {svc.noun}.build_features scheduled__{run} [running]> on host "
+             f"{inst.host}", logger="task_command.py:426")
+        return
     _rec(sim, inst, t, "INFO", f"Starting scheduled job {svc.name}", logger=java_logger(svc, "job") if svc.lang == "java" else "",
          thread="scheduling-1", native={"app": True})
 
 
-def job_end(sim, inst: Inst, r: "Result") -> None:
+def strf_run(t: float) -> str:
+    from .util import rfc3339
+    return rfc3339(int(t // 60) * 60, 0).replace("Z", "+00:00")
+
+
+def job_end(sim, inst: Inst, r: "Result", t_start: float) -> None:
     svc = inst.svc
+    if svc.fmt == "airflow":
+        from .util import strf
+        ex = strf(t_start, "%Y%m%dT%H%M00")
+        if r.ok:
+            _rec(sim, inst, r.t_end, "INFO", f"Marking task as SUCCESS. dag_id={svc.noun}, task_id=build_features, "
+                 f"execution_date={ex}", logger="taskinstance.py:1157")
+        else:
+            _rec(sim, inst, r.t_end + 0.3, "WARN", f"Marking task as UP_FOR_RETRY. dag_id={svc.noun}, task_id=build_features, "
+                 f"execution_date={ex}", logger="taskinstance.py:1400").abnormal = bool(r.path)
+        return
     if r.ok:
         _rec(sim, inst, r.t_end, "INFO", f"Job {svc.name} finished in {sim.rng.uniform(0.3, 9):.1f}s",
              logger=java_logger(svc, "job") if svc.lang == "java" else "", thread="scheduling-1", native={"app": True})

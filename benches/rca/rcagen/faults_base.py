@@ -59,7 +59,7 @@ def startup(sim: Sim, inst: Inst, t0: float, t_ready: float, version: str = "") 
     rng = sim.rng
     app = "".join(p.capitalize() for p in (s.noun or s.name).split("-")) + "Application"
     steps: list[tuple[str, str, str]] = []
-    if s.lang == "java":
+    if s.lang == "java" and s.fmt != "spark":
         steps = [("INFO", f"{s.pkg}.{app}", f"Starting {app} v{v} using Java 17.0.{rng.randint(8, 12)} with PID {inst.pid} "
                   f"(/app/app.jar started by app in /app)"),
                  ("INFO", f"{s.pkg}.{app}", 'The following 1 profile is active: "prod"'),
@@ -69,6 +69,8 @@ def startup(sim: Sim, inst: Inst, t0: float, t_ready: float, version: str = "") 
                  ("INFO", "org.springframework.boot.web.embedded.tomcat.TomcatWebServer",
                   f"Tomcat started on port {s.port} (http) with context path ''"),
                  ("INFO", f"{s.pkg}.{app}", f"Started {app} in {t_ready - t0:.3f} seconds (process running for {t_ready - t0 + 1.1:.3f})")]
+    elif s.fmt in ("spark", "airflow"):
+        steps = [("INFO", "Worker" if "worker" in s.name else "Master", f"Started daemon with process name: {inst.pid}@{inst.host}")]
     elif s.fmt == "gunicorn":
         steps = [("INFO", "", "Starting gunicorn 22.0.0"), ("INFO", "", f"Listening at: http://0.0.0.0:{s.port} ({inst.pid})"),
                  ("INFO", "", "Using worker: sync"), ("INFO", "", f"Booting worker with pid: {inst.pid + 6}")]

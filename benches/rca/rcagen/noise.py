@@ -142,6 +142,22 @@ def _kubelet_noise(rng, inst, t):
                fields={"podUID": rng.uuid()}, native={"ident": "kubelet"})
 
 
+def _spark_noise(rng, inst, t):
+    if rng.chance(0.3):
+        return Rec(t, "WARN", "Unable to load native-hadoop library for your platform... using builtin-java classes where applicable",
+                   logger="NativeCodeLoader")
+    return Rec(t, "INFO", f"Removed broadcast_{rng.randint(1, 90)}_piece0 on {inst.ip}:{rng.randint(30000, 45000)} in memory "
+               f"(size: {rng.uniform(2, 30):.1f} KiB, free: {rng.uniform(1500, 2100):.1f} MiB)", logger="BlockManagerInfo")
+
+
+def _airflow_sched(rng, inst, t):
+    run = f"{int(t // 60) * 60}"
+    from .util import rfc3339
+    return Rec(t, "INFO", f"Sending TaskInstanceKey(dag_id='feature_pipeline', task_id='build_features', run_id='scheduled__"
+               f"{rfc3339(int(run), 0).replace('Z', '+00:00')}', try_number=1, map_index=-1) to executor with priority 1 and "
+               "queue default", logger="scheduler_job_runner.py:698")
+
+
 def _host_noise(rng, inst, t):
     k = rng.randint(0, 3)
     if k == 0:
@@ -246,6 +262,10 @@ def _emit_inst(sim, rng: Rng, s: Svc, inst: Inst) -> None:
     elif s.role == "gateway":
         periodic(sim, inst, 10, _gw_probe(sim, inst), jitter=0.02)
         poisson(sim, inst, rng.uniform(5, 60), _gw_scanner)
+    elif s.fmt == "spark":
+        poisson(sim, inst, rng.uniform(10, 40), _spark_noise)
+    elif s.fmt == "airflow" and s.role == "batch":
+        periodic(sim, inst, 60, _airflow_sched, jitter=0.05)
     elif s.role in ("api", "frontend", "worker"):
         poisson(sim, inst, rng.uniform(0.5, 6), _app_benign)
         periodic(sim, inst, rng.choice([120, 300, 600]), _app_periodic)

@@ -19,13 +19,14 @@ from .faults_data import (
 )
 from .faults_net import CoreDnsFailure, DnsUpstream, ExternalRateLimit, QuotaHogJob, TlsClientExpired, TlsServerExpired, ZonePartition
 from .layout import write
+from .pipeline import SparkExecutorOom
 from .sim import Sim
 from .util import LEVEL_RANK, Rng, rfc3339
 
 TEMPLATES = [PgCrash, MysqlCrash, PgSlow, MysqlSlow, CoreDnsFailure, DnsUpstream, TlsServerExpired, TlsClientExpired,
              JvmOom, PythonOom, PgDiskFull, MinioDiskFull, RedisMisconf, NodeDiskPressure, BadConfigEndpoint,
              BadConfigCredentials, PoolLeak, ZonePartition, KafkaBrokerDown, RabbitMemoryAlarm, ExternalRateLimit,
-             QuotaHogJob, BadDeployException, BadDeployMigration]
+             QuotaHogJob, BadDeployException, BadDeployMigration, SparkExecutorOom]
 
 CATEGORIES = ["database", "network", "dns", "tls", "resource_exhaustion", "storage", "configuration",
               "connection_pool", "broker", "rate_limit", "bad_deploy"]
@@ -57,7 +58,8 @@ def generate(out: str, seed: int, index: int) -> dict:
         layout = rng.pick(list(tpl.layouts))
         size = rng.pick(["small", "medium", "medium", "large", "large", "xlarge"])
         needs = set(tpl.needs)
-        topo = build(rng, size, layout, needs)
+        custom = getattr(tpl, "custom_topology", None)
+        topo = custom(rng, layout) if custom else build(rng, size, layout, needs)
         want = traps.choose(rng)
         t0, onset, t1 = plan_window(rng, want)
         if tpl.setup(topo, onset, t1):

@@ -185,7 +185,7 @@ class Sim:
             applog.job_start(self, inst, t)
             r = self.handle(inst, s.endpoints[0], t + 0.2, ctx, "", client="", job=True)
             self.outcome(r)
-            applog.job_end(self, inst, r)
+            applog.job_end(self, inst, r, t)
 
     # ---- one service handling one request ----------------------------------------------
     def handle(self, inst: Inst, ep: Endpoint, t: float, ctx: Ctx, parent: str, client: str,
