@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .faults_base import Template, eff, kubelet_log, on_user_path, users_of
 from .sim import Effect
-from .topology import Dep, Endpoint, Svc
+from .topology import Dep, Endpoint
 from .util import Rec, rfc3339
 
 
