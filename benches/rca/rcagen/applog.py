@@ -61,6 +61,18 @@ def java_logger(svc: Svc, kind: str) -> str:
             "listener": f"{base}.messaging.{noun}EventListener", "job": f"{base}.jobs.{noun}Job"}[kind]
 
 
+def logger_for(svc: Svc, cls: str) -> str:
+    """A logger name in the service's idiom: a Java class, a Python module, a Go file:line."""
+    noun = (svc.noun or svc.name).split("-")[0].replace(".", "_")
+    if svc.lang == "java":
+        return f"{svc.pkg}.{cls}"
+    if svc.lang == "python":
+        return f"{noun}.{cls.split('.')[0]}"
+    if svc.lang == "go":
+        return f"{cls.split('.')[0]}/{noun}.go:{40 + len(cls) * 3}"
+    return ""
+
+
 def thread_for(sim: "Sim", svc: Svc) -> str:
     if svc.lang == "java":
         return f"http-nio-{svc.port}-exec-{sim.rng.randint(1, 200)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .faults_base import (
     Template, crashloop_kubelet, kubelet_log, on_user_path, restart, startup, users_of,
 )
+from .applog import logger_for
 from .faults_data import pg
 from .sim import Effect
 from .util import Rec, rfc3339
@@ -233,7 +234,7 @@ class BadConfigEndpoint(Template):
         for inst, t in self.t_new.items():
             restart(sim, self, inst, t - 8, t)
             sim.recs[inst].append(Rec(t + 0.001, "INFO", f"Loaded configuration revision {sim.rng.randint(100, 999)} "
-                                      f"({self.dep.target.name} settings changed)", logger=f"{self.svc.pkg}.config.AppConfig",
+                                      f"({self.dep.target.name} settings changed)", logger=logger_for(self.svc, "config.AppConfig"),
                                       thread="main", native={"app": True}))
 
 

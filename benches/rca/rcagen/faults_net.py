@@ -4,6 +4,7 @@ third-party API rate limiting, and a batch job burning a shared API quota."""
 
 from __future__ import annotations
 
+from .applog import logger_for
 from .faults_base import Template, eff, kubelet_log, on_user_path, users_of
 from .sim import Effect
 from .topology import Dep, Endpoint
@@ -352,7 +353,7 @@ class QuotaHogJob(Template):
         rng, inst = sim.rng, self.job.insts[0]
         from .sim import Ctx
         sim.log(inst, Rec(self.onset, "INFO", f"Starting {self.job.name}: {rng.randint(20000, 90000)} records to enrich",
-                          native={"app": True}, logger=f"{self.job.pkg}.jobs.SyncJob", thread="main"))
+                          native={"app": True}, logger=logger_for(self.job, "jobs.SyncJob"), thread="main"))
         t, page = self.onset + 1, 0
         while t < self.t1:
             page += 1
@@ -360,5 +361,5 @@ class QuotaHogJob(Template):
             if page % 10 == 0 or not r.ok:
                 lvl = "INFO" if r.ok else "WARN"
                 msg = f"enriched page {page} ({page * 100} records)" if r.ok else f"rate limited by {self.ext.host}, backing off 2s"
-                sim.log(inst, Rec(r.t_end, lvl, msg, native={"app": True}, logger=f"{self.job.pkg}.jobs.SyncJob", thread="main"))
+                sim.log(inst, Rec(r.t_end, lvl, msg, native={"app": True}, logger=logger_for(self.job, "jobs.SyncJob"), thread="main"))
             t = r.t_end + (2.0 if not r.ok else rng.uniform(0.02, 0.15))

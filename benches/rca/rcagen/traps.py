@@ -6,6 +6,7 @@ on the generated data afterwards (see scenario.measured_traps)."""
 
 from __future__ import annotations
 
+from .applog import logger_for
 from .build import _app, _instances
 from .faults_base import startup
 from .topology import Endpoint, Svc, Topology
@@ -131,7 +132,7 @@ def _job_lines(sim, job: Svc, t: float, error: bool, chronic: bool) -> None:
     rng = sim.rng
     inst = job.insts[0]
     ident = {"ident": job.name, "unit": f"{job.name}.service"}
-    recs = [Rec(t, "INFO", f"Starting {job.name}", native=dict(ident, app=True), logger=f"{job.pkg}.jobs.Runner", thread="main")]
+    recs = [Rec(t, "INFO", f"Starting {job.name}", native=dict(ident, app=True), logger=logger_for(job, "jobs.Runner"), thread="main")]
     if error:
         target = {"report-exporter": "sftp.reports.example.org", "invoice-export": "sftp.billing.example.org",
                   "partner-feed-upload": "feeds.partner.example.com", "usage-rollup": "warehouse.internal",
@@ -140,7 +141,7 @@ def _job_lines(sim, job: Svc, t: float, error: bool, chronic: bool) -> None:
             target = "legacy-billing.internal"
         msg = (f"{job.name} failed: could not connect to {target}:22: [Errno 110] Connection timed out" if not chronic else
                f"{job.name} failed: 3 records rejected by {target}: duplicate settlement reference")
-        e = Rec(t + rng.uniform(5, 40), "ERROR", msg, native=dict(ident, app=True), logger=f"{job.pkg}.jobs.Runner", thread="main")
+        e = Rec(t + rng.uniform(5, 40), "ERROR", msg, native=dict(ident, app=True), logger=logger_for(job, "jobs.Runner"), thread="main")
         if job.lang == "java":
             e.exc = ["java.io.IOException: " + msg.split(": ", 1)[1], f"\tat {job.pkg}.jobs.Runner.run(Runner.java:{rng.randint(40, 99)})",
                      "\tat java.base/java.lang.Thread.run(Thread.java:1583)"]
