@@ -14,7 +14,11 @@
 
 pub mod bench;
 pub mod cli;
+pub mod detect;
 pub mod engine;
 pub mod logs;
 pub mod metrics;
+pub mod report;
 pub mod server;
+pub mod store;
+pub mod triage;
