@@ -12,6 +12,7 @@
 //! The inference engine (`engine`) and the HTTP server (`server`) are described in
 //! `src/engine/README.md` and `src/server/README.md`; they arrive with their own work.
 
+pub mod analysis;
 pub mod bench;
 pub mod cli;
 pub mod detect;

@@ -7,11 +7,12 @@ use globset::Glob;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
+use crate::analysis::analyze;
 use crate::logs::formats::FormatSpec;
-use crate::logs::pipeline::{analyze, FormatOverride, PipelineConfig};
-use crate::report::{write_reports, OutputFormat};
+use crate::logs::pipeline::{FormatOverride, PipelineConfig};
+use crate::report::{write_reports, OutputFormat, Report};
 use crate::store::{default_state_dir, Store};
-use crate::triage::{triage, TriageConfig};
+use crate::triage::{triage, TriageConfig, VerdictCache};
 
 fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
     let mut overrides = Vec::new();
@@ -33,7 +34,7 @@ fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
         .session_key
         .as_deref()
         .map(|k| {
-            let pattern = crate::detect::session::preset_key(k).unwrap_or(k);
+            let pattern = crate::logs::session::preset_key(k).unwrap_or(k);
             regex::Regex::new(pattern).with_context(|| format!("invalid --session-key {k:?}"))
         })
         .transpose()?;
@@ -82,11 +83,12 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             b.set_position(bytes);
         }
     };
-    let mut report = analyze(&config, &progress).context("analysis failed")?;
+    let analysis = analyze(&config, &progress).context("analysis failed")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if !args.no_llm && !report.anomalies.is_empty() {
+    let mut triaged = None;
+    if !args.no_llm && !analysis.anomalies.is_empty() {
         let engine = super::generate::load(&args.model).context(
             "LLM triage needs the model (fetch it with models/fetch-default.sh, or pass --no-llm)",
         )?;
@@ -120,8 +122,11 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             (None, true) => Some(&engine),
             (None, false) => None,
         };
-        triage(&mut report, &engine, screen, &cfg, store.as_ref()).context("LLM triage failed")?;
+        let cache = store.as_ref().map(|s| s as &dyn VerdictCache);
+        triaged =
+            Some(triage(&analysis, &engine, screen, &cfg, cache).context("LLM triage failed")?);
     }
+    let report = Report::assemble(analysis, triaged);
     let written = write_reports(&report, &args.output_dir, &formats)?;
     if !args.quiet {
         let a = &report.accounting;

@@ -1,16 +1,19 @@
-//! Sessions: records grouped by a session key (an HDFS block id, a request or trace id)
-//! into event sequences, scored by a next-event model fitted on normal sessions only, in
-//! the style of DeepLog with counts instead of a network: an event is a surprise when its
-//! history (the `order` events before it, backing off to shorter histories that were seen
-//! often enough) was never followed by it in the normal data. A session's score is its
-//! number of surprises.
+//! The session detector: sessions (records grouped by a session key while the pipeline
+//! reads them, [`crate::logs::session`]) scored by a next-event model fitted on normal
+//! sessions only, in the style of DeepLog with counts instead of a network: an event is a
+//! surprise when its history (the `order` events before it, backing off to shorter
+//! histories that were seen often enough) was never followed by it in the normal data. A
+//! session's score is its number of surprises.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-/// Events of a session, as template ids.
-pub type Event = u32;
+use super::{Anomaly, Detector};
+use crate::logs::miner::Miner;
+use crate::logs::session::{Event, SessionCollector, SessionEvents};
+use crate::logs::LogsError;
 
 /// The next-event model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,8 +62,8 @@ pub const MIN_SUPPORT: u32 = 3;
 
 impl NextEventModel {
     /// Saves the model (JSON) to `path`, replacing the file whole.
-    pub fn save(&self, path: &std::path::Path) -> Result<(), crate::logs::LogsError> {
-        let json = serde_json::to_vec(self).map_err(|e| crate::logs::LogsError::State {
+    pub fn save(&self, path: &Path) -> Result<(), LogsError> {
+        let json = serde_json::to_vec(self).map_err(|e| LogsError::State {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
@@ -68,9 +71,9 @@ impl NextEventModel {
     }
 
     /// Loads a model written by [`NextEventModel::save`].
-    pub fn load(path: &std::path::Path) -> Result<Self, crate::logs::LogsError> {
-        let bytes = std::fs::read(path).map_err(|e| crate::logs::LogsError::io(path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| crate::logs::LogsError::State {
+    pub fn load(path: &Path) -> Result<Self, LogsError> {
+        let bytes = std::fs::read(path).map_err(|e| LogsError::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| LogsError::State {
             path: path.to_path_buf(),
             reason: format!("not a session model: {e}"),
         })
@@ -149,155 +152,9 @@ fn history(seq: &[Event], i: usize, k: usize) -> Vec<Event> {
     h
 }
 
-/// Most events kept per session (a session longer than this is judged on its start).
-pub const MAX_SESSION_EVENTS: usize = 4096;
-/// Most sessions followed in one run (more are counted, not kept).
-pub const MAX_SESSIONS: usize = 1_000_000;
-
-/// An event as collected: (component index, level, template cluster).
-type RawEvent = (
-    u32,
-    crate::logs::level::Level,
-    crate::logs::miner::ClusterId,
-);
-
-/// Collects each session's events in arrival order while the pipeline reads records: the
-/// session is what `key` matches in a record's text (its first capture group if it has
-/// one), the event is the record's (component, level, template).
-#[derive(Debug)]
-pub struct SessionCollector {
-    key: regex::Regex,
-    index: HashMap<String, usize>,
-    sessions: Vec<(String, Vec<RawEvent>)>,
-    components: Vec<String>,
-    component_ids: HashMap<String, u32>,
-    /// Sessions not kept because of [`MAX_SESSIONS`].
-    pub dropped_sessions: usize,
-}
-
-/// A session's events resolved to stable ids, and what each id stands for.
-#[derive(Debug, Default)]
-pub struct SessionEvents {
-    /// (session key, events).
-    pub sessions: Vec<(String, Vec<Event>)>,
-    /// Event id -> (component, level, template id).
-    pub meaning: HashMap<Event, (String, crate::logs::level::Level, String)>,
-}
-
-impl SessionCollector {
-    /// Follows sessions named by what `key` matches.
-    pub fn new(key: regex::Regex) -> Self {
-        Self {
-            key,
-            index: HashMap::new(),
-            sessions: Vec::new(),
-            components: Vec::new(),
-            component_ids: HashMap::new(),
-            dropped_sessions: 0,
-        }
-    }
-
-    /// Adds a record (every session key it holds gets the event).
-    pub fn add(
-        &mut self,
-        text: &str,
-        component: &str,
-        level: crate::logs::level::Level,
-        cluster: crate::logs::miner::ClusterId,
-    ) {
-        let comp = match self.component_ids.get(component) {
-            Some(&c) => c,
-            None => {
-                let c = self.components.len() as u32;
-                self.components.push(component.to_string());
-                self.component_ids.insert(component.to_string(), c);
-                c
-            }
-        };
-        // A key written twice in one record is one event.
-        let mut seen_here: Vec<&str> = Vec::new();
-        for caps in self.key.captures_iter(text) {
-            let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
-                continue;
-            };
-            let k = m.as_str();
-            if k.is_empty() || seen_here.contains(&k) {
-                continue;
-            }
-            seen_here.push(k);
-            let i = match self.index.get(k) {
-                Some(&i) => i,
-                None if self.sessions.len() >= MAX_SESSIONS => {
-                    self.dropped_sessions += 1;
-                    continue;
-                }
-                None => {
-                    self.index.insert(k.to_string(), self.sessions.len());
-                    self.sessions.push((k.to_string(), Vec::new()));
-                    self.sessions.len() - 1
-                }
-            };
-            let events = &mut self.sessions[i].1;
-            if events.len() < MAX_SESSION_EVENTS {
-                events.push((comp, level, cluster));
-            }
-        }
-    }
-
-    /// Sessions seen.
-    pub fn len(&self) -> usize {
-        self.sessions.len()
-    }
-
-    /// True when no record had a session key.
-    pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty()
-    }
-
-    /// Resolves the events to ids that stay the same across runs: a hash of (component,
-    /// level, final template id).
-    pub fn finish(
-        self,
-        template_id: &dyn Fn(crate::logs::miner::ClusterId) -> String,
-    ) -> SessionEvents {
-        let mut out = SessionEvents::default();
-        let mut ids: HashMap<(u32, crate::logs::level::Level, u32), Event> = HashMap::new();
-        for (key, events) in self.sessions {
-            let seq = events
-                .into_iter()
-                .map(|(comp, level, cluster)| {
-                    *ids.entry((comp, level, cluster.0)).or_insert_with(|| {
-                        let component = &self.components[comp as usize];
-                        let tid = template_id(cluster);
-                        let h = crate::logs::miner::template_id(&format!(
-                            "{component}\x1f{level}\x1f{tid}"
-                        ));
-                        // Below the start and end markers.
-                        let id = u32::from_str_radix(&h[..8], 16).unwrap_or(0) % (u32::MAX - 2);
-                        out.meaning.insert(id, (component.clone(), level, tid));
-                        id
-                    })
-                })
-                .collect();
-            out.sessions.push((key, seq));
-        }
-        out
-    }
-}
-
-/// Session keys by name, for `--session-key`: HDFS block ids, trace ids, request ids.
-pub fn preset_key(name: &str) -> Option<&'static str> {
-    match name {
-        "hdfs" | "block" => Some(r"(blk_-?\d+)"),
-        "trace" => Some(r#"(?i)trace[_-]?id["']?\s*[=:]\s*["']?([0-9a-f-]{8,})"#),
-        "request" => Some(r#"(?i)req(?:uest)?[_-]?id["']?\s*[=:]\s*["']?([\w-]{6,})"#),
-        _ => None,
-    }
-}
-
 /// Scores sessions against a model fitted on normal ones. Surprises are grouped by the
 /// event where each session first went astray (the last event before an unusual end),
-/// one [`Anomaly`](super::Anomaly) per such event with the number of sessions and a few
+/// one [`Anomaly`] per such event with the number of sessions and a few
 /// of their keys. `finished` judges the ends too (only for complete sessions: a log
 /// that stops mid-session would make every open session look cut short). Returns the
 /// anomalies and the keys of the sessions flagged.
@@ -305,7 +162,7 @@ pub fn detect(
     model: &NextEventModel,
     events: &SessionEvents,
     finished: bool,
-) -> (Vec<super::Anomaly>, Vec<String>) {
+) -> (Vec<Anomaly>, Vec<String>) {
     let mut by_event: HashMap<Event, (usize, Vec<String>, bool)> = HashMap::new();
     let mut flagged = Vec::new();
     for (key, seq) in &events.sessions {
@@ -325,7 +182,7 @@ pub fn detect(
             e.1.push(key.clone());
         }
     }
-    let mut out: Vec<super::Anomaly> = by_event
+    let mut out: Vec<Anomaly> = by_event
         .into_iter()
         .filter_map(|(ev, (n, keys, ended))| {
             let (component, level, tid) = events.meaning.get(&ev)?;
@@ -334,8 +191,8 @@ pub fn detect(
             } else {
                 "reached this event after a history no normal session had"
             };
-            Some(super::Anomaly {
-                detector: "session",
+            Some(Anomaly {
+                detector: Detector::Session,
                 score: n as f64,
                 component: component.clone(),
                 template_id: Some(tid.clone()),
@@ -345,8 +202,98 @@ pub fn detect(
             })
         })
         .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // Ties in a stable order, so the same logs give the same report.
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| (&a.component, &a.template_id).cmp(&(&b.component, &b.template_id)))
+            .then_with(|| a.level.cmp(&b.level))
+    });
     (out, flagged)
+}
+
+/// What the session detector saw in one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SessionSummary {
+    /// The session key pattern.
+    pub key: String,
+    /// Sessions followed.
+    pub sessions: usize,
+    /// Sessions past the limit, counted but not followed.
+    pub dropped: usize,
+    /// Whether they were scored (a saved session model was there).
+    pub scored: bool,
+    /// Sessions flagged.
+    pub flagged: usize,
+    /// Sessions added to the saved model (those not flagged), when one is kept.
+    pub fitted: usize,
+}
+
+impl SessionSummary {
+    /// One line for the reports.
+    pub fn line(&self) -> String {
+        let mut out = format!(
+            "Sessions keyed by `{}`: {} followed",
+            self.key, self.sessions
+        );
+        if self.dropped > 0 {
+            out.push_str(&format!(" ({} more past the limit)", self.dropped));
+        }
+        if self.scored {
+            out.push_str(&format!(
+                ", {} flagged against the saved session model",
+                self.flagged
+            ));
+        } else {
+            out.push_str(", not scored (no saved session model yet)");
+        }
+        if self.fitted > 0 {
+            out.push_str(&format!("; {} added to the model", self.fitted));
+        }
+        out.push('.');
+        out
+    }
+}
+
+/// Scores a run's sessions against the saved session model at `state` (when there is
+/// one), then adds the unflagged sessions to it and saves it. Ends of sessions are not
+/// judged: a log window cuts sessions off at its edges.
+pub fn score(
+    collector: SessionCollector,
+    miner: &Miner,
+    key: &str,
+    state: Option<&Path>,
+) -> Result<(Vec<Anomaly>, SessionSummary), LogsError> {
+    let dropped = collector.dropped_sessions;
+    let events = collector.finish(&|c| miner.cluster(c).template_id());
+    let saved = match state {
+        Some(p) if p.exists() => Some(NextEventModel::load(p)?),
+        _ => None,
+    };
+    let (found, flagged) = match &saved {
+        Some(m) => detect(m, &events, false),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut summary = SessionSummary {
+        key: key.to_string(),
+        sessions: events.sessions.len(),
+        dropped,
+        scored: saved.is_some(),
+        flagged: flagged.len(),
+        fitted: 0,
+    };
+    if let Some(p) = state {
+        let flagged: HashSet<&String> = flagged.iter().collect();
+        let mut model = saved.unwrap_or_else(|| NextEventModel::new(ORDER, MIN_SUPPORT));
+        for (key, seq) in &events.sessions {
+            if !flagged.contains(key) {
+                model.fit(seq);
+                summary.fitted += 1;
+            }
+        }
+        model.save(p)?;
+    }
+    Ok((found, summary))
 }
 
 #[cfg(test)]
@@ -372,43 +319,5 @@ mod tests {
         let json = serde_json::to_string(&m).expect("serializes");
         let back: NextEventModel = serde_json::from_str(&json).expect("loads");
         assert_eq!(back.surprises(&[1, 2, 4], false), vec![2]);
-    }
-
-    #[test]
-    fn collector_keys_records_by_capture_group_and_keeps_order() {
-        use crate::logs::level::Level;
-        use crate::logs::miner::ClusterId;
-        let key = regex::Regex::new(r"req=(\w+)").expect("regex");
-        let mut c = SessionCollector::new(key);
-        c.add("start req=a", "api", Level::Info, ClusterId(1));
-        c.add("start req=b", "api", Level::Info, ClusterId(1));
-        c.add(
-            "forward req=a req=b req=a",
-            "proxy",
-            Level::Info,
-            ClusterId(2),
-        );
-        c.add("no key here", "api", Level::Info, ClusterId(3));
-        c.add("done req=a", "api", Level::Warn, ClusterId(1));
-        assert_eq!(c.len(), 2);
-        let ev = c.finish(&|id| format!("t{}", id.0));
-        let a = &ev.sessions[0];
-        assert_eq!(a.0, "a");
-        assert_eq!(
-            a.1.len(),
-            3,
-            "one event per record, even with the key twice"
-        );
-        assert_eq!(ev.sessions[1].1.len(), 2);
-        // Same template at another level is another event.
-        assert_ne!(a.1[0], a.1[2]);
-        assert_eq!(a.1[0], ev.sessions[1].1[0]);
-        assert_eq!(ev.meaning[&a.1[1]].0, "proxy");
-        assert!(preset_key("hdfs").is_some() && preset_key("nope").is_none());
-        let trace = regex::Regex::new(preset_key("trace").expect("preset")).expect("regex");
-        let caps = trace
-            .captures("x trace_id=4bf92f3577b34da6a3ce929d0e0e4736 y")
-            .expect("match");
-        assert_eq!(&caps[1], "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 }

@@ -2,14 +2,12 @@
 
 use std::io::Write;
 
+use loglens::analysis::{analyze, Analysis};
+use loglens::logs::accounting::FileStatus;
 use loglens::logs::level::Level;
-use loglens::logs::pipeline::{analyze, PipelineConfig};
-use loglens::report::FileStatus;
+use loglens::logs::pipeline::PipelineConfig;
 
-fn run(
-    inputs: Vec<std::path::PathBuf>,
-    tweak: impl FnOnce(&mut PipelineConfig),
-) -> loglens::report::Report {
+fn run(inputs: Vec<std::path::PathBuf>, tweak: impl FnOnce(&mut PipelineConfig)) -> Analysis {
     let mut config = PipelineConfig {
         inputs,
         min_level: Level::Trace,
