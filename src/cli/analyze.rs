@@ -93,8 +93,8 @@ fn summary(report: &Report, written: &[std::path::PathBuf]) {
     let a = &report.accounting;
     eprintln!(
         "loglens: {} records ({} lines, {} files, {} failed) -> {} templates, {} groups listed",
-        a.records,
-        a.lines,
+        a.counts.records,
+        a.counts.lines,
         a.files_read,
         a.files_failed,
         report.templates,

@@ -18,18 +18,10 @@ pub enum FileStatus {
     Error,
 }
 
-/// Accounting for one input. Invariant: `lines = records + continuation_lines +
-/// blank_lines` (`unparsed_records` is a subset of `records`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FileReport {
-    /// The input's name.
-    pub path: String,
-    /// Format used (detected or overridden).
-    pub format: String,
-    /// How reading ended.
-    pub status: FileStatus,
-    /// Error text when `status` is `error`.
-    pub error: Option<String>,
+/// Where the lines of one input (or of all) went. Invariant: `lines = records +
+/// continuation_lines + blank_lines` (`unparsed_records` is a subset of `records`).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct LineCounts {
     /// Physical lines read.
     pub lines: u64,
     /// Bytes read.
@@ -50,25 +42,56 @@ pub struct FileReport {
     pub truncated_lines: u64,
 }
 
+impl LineCounts {
+    /// Whether every line is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.lines == self.records + self.continuation_lines + self.blank_lines
+    }
+}
+
+impl std::ops::AddAssign for LineCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.lines += o.lines;
+        self.bytes += o.bytes;
+        self.records += o.records;
+        self.unparsed_records += o.unparsed_records;
+        self.continuation_lines += o.continuation_lines;
+        self.continuation_dropped += o.continuation_dropped;
+        self.blank_lines += o.blank_lines;
+        self.invalid_utf8_lines += o.invalid_utf8_lines;
+        self.truncated_lines += o.truncated_lines;
+    }
+}
+
+/// Accounting for one input.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileReport {
+    /// The input's name.
+    pub path: String,
+    /// Format used (detected or overridden).
+    pub format: String,
+    /// How reading ended.
+    pub status: FileStatus,
+    /// Error text when `status` is `error`.
+    pub error: Option<String>,
+    /// Where its lines went.
+    #[serde(flatten)]
+    pub counts: LineCounts,
+}
+
 impl FileReport {
+    /// An input about to be read.
     pub(crate) fn new(path: String) -> Self {
         Self {
             path,
             format: String::new(),
             status: FileStatus::Ok,
             error: None,
-            lines: 0,
-            bytes: 0,
-            records: 0,
-            unparsed_records: 0,
-            continuation_lines: 0,
-            continuation_dropped: 0,
-            blank_lines: 0,
-            invalid_utf8_lines: 0,
-            truncated_lines: 0,
+            counts: LineCounts::default(),
         }
     }
 
+    /// An input that could not be read.
     pub(crate) fn failed(path: String, error: String) -> Self {
         Self {
             status: FileStatus::Error,
@@ -77,6 +100,7 @@ impl FileReport {
         }
     }
 
+    /// An input skipped (binary).
     pub(crate) fn skipped(path: String, status: FileStatus) -> Self {
         Self {
             status,
@@ -86,26 +110,28 @@ impl FileReport {
 
     /// Counts one line by what the multi-line joiner made of it.
     pub(crate) fn count(&mut self, kind: LineKind) {
+        let c = &mut self.counts;
         match kind {
-            LineKind::Record => self.records += 1,
+            LineKind::Record => c.records += 1,
             LineKind::Unparsed => {
-                self.records += 1;
-                self.unparsed_records += 1;
+                c.records += 1;
+                c.unparsed_records += 1;
             }
-            LineKind::Continuation => self.continuation_lines += 1,
+            LineKind::Continuation => c.continuation_lines += 1,
             LineKind::Dropped => {
-                self.continuation_lines += 1;
-                self.continuation_dropped += 1;
+                c.continuation_lines += 1;
+                c.continuation_dropped += 1;
             }
-            LineKind::Blank => self.blank_lines += 1,
+            LineKind::Blank => c.blank_lines += 1,
         }
     }
 
+    /// Takes the reader's totals, and the failure if reading stopped.
     pub(crate) fn finish(&mut self, stats: LineStats, error: Option<String>) {
-        self.lines = stats.lines;
-        self.bytes = stats.bytes;
-        self.invalid_utf8_lines = stats.invalid_utf8;
-        self.truncated_lines = stats.truncated;
+        self.counts.lines = stats.lines;
+        self.counts.bytes = stats.bytes;
+        self.counts.invalid_utf8_lines = stats.invalid_utf8;
+        self.counts.truncated_lines = stats.truncated;
         if let Some(e) = error {
             self.status = FileStatus::Error;
             self.error = Some(e);
@@ -122,27 +148,13 @@ pub struct Accounting {
     pub files_binary: u64,
     /// Inputs that failed (missing, unreadable, read error).
     pub files_failed: u64,
-    /// Physical lines read.
-    pub lines: u64,
-    /// Bytes read.
-    pub bytes: u64,
-    /// Records.
-    pub records: u64,
-    /// Records without a recognised header.
-    pub unparsed_records: u64,
-    /// Continuation lines.
-    pub continuation_lines: u64,
-    /// Continuation lines counted but not kept.
-    pub continuation_dropped: u64,
-    /// Empty lines.
-    pub blank_lines: u64,
-    /// Lines with invalid UTF-8.
-    pub invalid_utf8_lines: u64,
-    /// Lines cut at the length limit.
-    pub truncated_lines: u64,
+    /// Where their lines went, summed.
+    #[serde(flatten)]
+    pub counts: LineCounts,
 }
 
 impl Accounting {
+    /// The totals of `files`.
     pub(crate) fn from_files(files: &[FileReport]) -> Self {
         let mut a = Accounting::default();
         for f in files {
@@ -151,21 +163,8 @@ impl Accounting {
                 FileStatus::Binary => a.files_binary += 1,
                 FileStatus::Error => a.files_failed += 1,
             }
-            a.lines += f.lines;
-            a.bytes += f.bytes;
-            a.records += f.records;
-            a.unparsed_records += f.unparsed_records;
-            a.continuation_lines += f.continuation_lines;
-            a.continuation_dropped += f.continuation_dropped;
-            a.blank_lines += f.blank_lines;
-            a.invalid_utf8_lines += f.invalid_utf8_lines;
-            a.truncated_lines += f.truncated_lines;
+            a.counts += f.counts;
         }
         a
-    }
-
-    /// Whether every line is accounted for.
-    pub fn balanced(&self) -> bool {
-        self.lines == self.records + self.continuation_lines + self.blank_lines
     }
 }

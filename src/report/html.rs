@@ -72,8 +72,8 @@ fn cards(r: &Report, s: &mut String) {
     let level = |l: Level| r.levels.get(&l).copied().unwrap_or(0).to_string();
     let _ = write!(s, "<h1>loglens report</h1><div class=\"cards\">");
     for (label, value) in [
-        ("records", a.records.to_string()),
-        ("lines", a.lines.to_string()),
+        ("records", a.counts.records.to_string()),
+        ("lines", a.counts.lines.to_string()),
         ("templates", r.templates.to_string()),
         ("critical", level(Level::Critical)),
         ("errors", level(Level::Error)),
@@ -180,11 +180,19 @@ fn accounting(r: &Report, s: &mut String) {
     for f in &r.files {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{:?}{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&f.path), esc(&f.format), f.status,
-            f.error.as_deref().map(|e| format!(": {}", esc(e))).unwrap_or_default(),
-            f.lines, f.records, f.continuation_lines, f.blank_lines, f.invalid_utf8_lines, f.truncated_lines
+            "<tr><td>{}</td><td>{}</td><td>{:?}{}</td>",
+            esc(&f.path),
+            esc(&f.format),
+            f.status,
+            f.error
+                .as_deref()
+                .map(|e| format!(": {}", esc(e)))
+                .unwrap_or_default(),
         );
+        for n in super::counted(&f.counts) {
+            let _ = write!(s, "<td class=\"n\">{n}</td>");
+        }
+        let _ = write!(s, "</tr>");
     }
     let _ = write!(s, "</table>");
 }

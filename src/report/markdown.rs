@@ -38,8 +38,8 @@ fn summary(r: &Report, s: &mut String) {
     let _ = writeln!(
         s,
         "{} records from {} lines in {} input(s), {} templates, analysed in {} ms.",
-        a.records,
-        a.lines,
+        a.counts.records,
+        a.counts.lines,
         r.files.len(),
         r.templates,
         r.run.duration_ms
@@ -248,28 +248,27 @@ fn accounting(r: &Report, s: &mut String) {
             Some(e) => format!("{:?}: {}", f.status, cell(e)),
             None => format!("{:?}", f.status),
         };
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} |",
             cell(&f.path),
             cell(&f.format),
-            status,
-            f.lines,
-            f.records,
-            f.continuation_lines,
-            f.blank_lines,
-            f.invalid_utf8_lines,
-            f.truncated_lines
+            status
         );
+        for n in super::counted(&f.counts) {
+            let _ = write!(s, " {n} |");
+        }
+        let _ = writeln!(s);
     }
+    let c = &a.counts;
     let _ = writeln!(
         s,
         "\nEvery line is accounted for: {} lines = {} records + {} continuation + {} blank{}.",
-        a.lines,
-        a.records,
-        a.continuation_lines,
-        a.blank_lines,
-        if a.balanced() { "" } else { " (MISMATCH)" }
+        c.lines,
+        c.records,
+        c.continuation_lines,
+        c.blank_lines,
+        if c.balanced() { "" } else { " (MISMATCH)" }
     );
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, Finding, ListedGroup, SummaryRow};
 use crate::detect::session::SessionSummary;
-use crate::logs::accounting::{Accounting, FileReport};
+use crate::logs::accounting::{Accounting, FileReport, LineCounts};
 use crate::logs::level::Level;
 use crate::logs::time::rfc3339;
 use crate::logs::LogsError;
@@ -141,6 +141,19 @@ impl Report {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
+}
+
+/// The counts of an input that the Markdown and HTML tables show, in their column order:
+/// lines, records, continuation, blank, invalid UTF-8, truncated.
+fn counted(c: &LineCounts) -> [u64; 6] {
+    [
+        c.lines,
+        c.records,
+        c.continuation_lines,
+        c.blank_lines,
+        c.invalid_utf8_lines,
+        c.truncated_lines,
+    ]
 }
 
 /// Report output formats.
