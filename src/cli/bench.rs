@@ -60,7 +60,7 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
 }
 
 pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
-    let engine = super::generate::load(&args.model)?;
+    let engine = args.model.choose()?.load()?;
     let r = crate::bench::tokens::run(
         &engine,
         args.prompt_tokens.max(1),
@@ -108,8 +108,9 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
     let (url, model_id) = match &args.url {
         Some(u) => (u.clone(), args.model_id.clone()),
         None => {
-            let engine = super::generate::load(&args.model)?;
-            let id = crate::server::model_id_for(&super::generate::model_path(&args.model));
+            let model = args.model.choose()?;
+            let engine = model.load()?;
+            let id = crate::server::model_id_for(&model.named);
             let cfg = crate::server::ServeConfig {
                 addr: ([127, 0, 0, 1], 0).into(),
                 api_key: args.api_key.clone(),
@@ -188,14 +189,15 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
 pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
     use crate::bench::detect;
     let dir = args.data.unwrap_or_else(|| data_dir().join("anomaly"));
+    let model = args.llm.then(|| args.model.choose()).transpose()?;
     let mut scores = vec![detect::hdfs(&dir.join("HDFS_100k"))
         .with_context(|| format!("HDFS_100k under {}", dir.display()))?];
     scores.extend(
         detect::bgl(&dir.join("BGL_2k"))
             .with_context(|| format!("BGL_2k under {}", dir.display()))?,
     );
-    if args.llm {
-        let engine = super::generate::load(&args.model)?;
+    if let Some(model) = model {
+        let engine = model.load()?;
         let started = std::time::Instant::now();
         scores.extend(detect::with_llm(&dir, &engine, args.llm_items)?);
         if !args.json {

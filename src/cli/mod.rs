@@ -1,5 +1,6 @@
-//! Command-line interface: clap definitions and dispatch. Nothing below this module
-//! sees a clap type; arguments are validated here into the library's configs.
+//! Command-line interface in two stages: clap definitions (this file: raw arguments)
+//! and their validation into typed settings (`settings`) before any work starts, then
+//! dispatch. Nothing below this module sees a clap type.
 
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ mod bench;
 mod chat;
 mod generate;
 mod serve;
+mod settings;
 
 /// loglens: find what is abnormal in your logs, on your own machine.
 #[derive(Debug, Parser)]
@@ -56,15 +58,19 @@ pub enum Command {
 /// Model selection shared by the commands that load one.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// A .gguf file (default: $LOGLENS_MODEL, else the default model in
-    /// $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh).
+    /// A .gguf file, an HF model directory, or an HF repository id (org/name or
+    /// org/name@revision) found in the local HF cache ($HF_HUB_CACHE, $HF_HOME/hub or
+    /// ~/.cache/huggingface/hub; nothing is downloaded). Default: the default model
+    /// in $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh.
     #[arg(long, env = "LOGLENS_MODEL")]
     pub model: Option<PathBuf>,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", env = "LOGLENS_DEVICE")]
     pub device: String,
-    /// Weight format in memory: native, q8_0 or f32 (default: f32 on CPU for models up
-    /// to 2 GiB in f32, q8_0 for larger ones, native on GPU).
+    /// Weight format in memory: native (as stored), q8_0 (re-quantized at load) or
+    /// f32. Default on CPU: native for GGUF files in Q4_0, Q4_1 or Q8_0 (loglens's own
+    /// kernels run them as stored); otherwise f32 when the f32 weights fit in 2 GiB,
+    /// q8_0 above. On GPU: native.
     #[arg(long)]
     pub weight_format: Option<String>,
     /// CPU threads for the tensor kernels (default: all cores).

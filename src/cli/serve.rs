@@ -4,7 +4,6 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
 
-use super::generate::{load, model_path};
 use super::{ServeArgs, EXIT_OK};
 use crate::engine::SchedulerConfig;
 use crate::server::{serve, ServeConfig};
@@ -17,13 +16,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<i32> {
     if args.max_batch == 0 || args.max_queue == 0 {
         anyhow::bail!("--max-batch and --max-queue must be at least 1");
     }
-    let path = model_path(&args.model);
-    if !path.exists() {
-        anyhow::bail!(
-            "model not found: {} (fetch the default model with models/fetch-default.sh)",
-            path.display()
-        );
-    }
+    let model = args.model.choose()?;
     let cfg = ServeConfig {
         addr: SocketAddr::new(ip, args.port),
         api_key: args.api_key.clone(),
@@ -41,7 +34,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<i32> {
         .thread_name("loglens-http")
         .build()
         .context("starting the async runtime")?;
-    let model = args.model;
-    rt.block_on(serve(cfg, path, move || load(&model)))?;
+    let named = model.named.clone();
+    rt.block_on(serve(cfg, named, move || model.load()))?;
     Ok(EXIT_OK)
 }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod gguf;
 pub mod hf;
 pub mod kv;
+pub mod locate;
 pub mod model;
 pub mod quant;
 pub mod sampling;

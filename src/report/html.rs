@@ -8,6 +8,7 @@ use chrono::DateTime;
 
 use super::Report;
 use crate::logs::level::Level;
+use crate::triage::Tier;
 
 /// Escapes text for HTML.
 pub(crate) fn esc(s: &str) -> String {
@@ -39,40 +40,11 @@ span.lv{padding:1px 6px;border-radius:3px;font-size:12px}\
 
 pub(super) fn render(r: &Report) -> String {
     let mut s = String::new();
-    let a = &r.accounting;
     let _ = write!(
         s,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>loglens report</title><style>{STYLE}</style></head><body>"
     );
-    let _ = write!(s, "<h1>loglens report</h1><div class=\"cards\">");
-    for (label, value) in [
-        ("records", a.records.to_string()),
-        ("lines", a.lines.to_string()),
-        ("templates", r.templates.to_string()),
-        (
-            "critical",
-            r.levels
-                .get(&Level::Critical)
-                .copied()
-                .unwrap_or(0)
-                .to_string(),
-        ),
-        (
-            "errors",
-            r.levels
-                .get(&Level::Error)
-                .copied()
-                .unwrap_or(0)
-                .to_string(),
-        ),
-        (
-            "warnings",
-            r.levels.get(&Level::Warn).copied().unwrap_or(0).to_string(),
-        ),
-    ] {
-        let _ = write!(s, "<div class=\"card\"><b>{value}</b>{label}</div>");
-    }
-    let _ = write!(s, "</div>");
+    cards(r, &mut s);
     if let Some((from, to)) = &r.time_range {
         let _ = write!(s, "<p>Time range: {} to {}</p>", esc(from), esc(to));
     }
@@ -80,25 +52,65 @@ pub(super) fn render(r: &Report) -> String {
     if let Some(sessions) = &r.sessions {
         let _ = write!(s, "<p>{}</p>", esc(&sessions.line()));
     }
-    if !r.anomalies.is_empty() {
-        let _ = write!(s, "<h2>Anomalies</h2><table><tr><th>detector</th><th>score</th><th>component</th><th>group</th><th>window</th><th>what</th></tr>");
-        for a in r.anomalies.iter().take(super::markdown::MAX_ANOMALIES) {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td class=\"num\">{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                a.anomaly.detector,
-                a.anomaly.score,
-                esc(&a.anomaly.component),
-                a.group_rank.map_or_else(|| "-".into(), |r| format!("#{r}")),
-                esc(a.anomaly.window_start.as_deref().unwrap_or("-")),
-                esc(&a.anomaly.summary)
-            );
-        }
-        let _ = write!(s, "</table>");
+    anomalies(r, &mut s);
+    groups(r, &mut s);
+    summarized(r, &mut s);
+    accounting(r, &mut s);
+    let _ = write!(
+        s,
+        "<p><small>loglens {} · report schema {} · started {}</small></p></body></html>",
+        esc(&r.run.version),
+        r.schema_version,
+        esc(&r.run.started_at)
+    );
+    s
+}
+
+/// The title and the headline counts.
+fn cards(r: &Report, s: &mut String) {
+    let a = &r.accounting;
+    let level = |l: Level| r.levels.get(&l).copied().unwrap_or(0).to_string();
+    let _ = write!(s, "<h1>loglens report</h1><div class=\"cards\">");
+    for (label, value) in [
+        ("records", a.counts.records.to_string()),
+        ("lines", a.counts.lines.to_string()),
+        ("templates", r.templates.to_string()),
+        ("critical", level(Level::Critical)),
+        ("errors", level(Level::Error)),
+        ("warnings", level(Level::Warn)),
+    ] {
+        let _ = write!(s, "<div class=\"card\"><b>{value}</b>{label}</div>");
     }
+    let _ = write!(s, "</div>");
+}
+
+/// The detectors' findings, the most telling first.
+fn anomalies(r: &Report, s: &mut String) {
+    if r.anomalies.is_empty() {
+        return;
+    }
+    let _ = write!(s, "<h2>Anomalies</h2><table><tr><th>detector</th><th>score</th><th>component</th><th>group</th><th>window</th><th>what</th></tr>");
+    for a in r.anomalies.iter().take(super::markdown::MAX_ANOMALIES) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=\"num\">{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            a.anomaly.detector,
+            a.anomaly.score,
+            esc(&a.anomaly.component),
+            a.group_rank.map_or_else(|| "-".into(), |r| format!("#{r}")),
+            esc(a.anomaly.window_start.as_deref().unwrap_or("-")),
+            esc(&a.anomaly.summary)
+        );
+    }
+    let _ = write!(s, "</table>");
+}
+
+/// The listed groups with their samples and verdicts.
+fn groups(r: &Report, s: &mut String) {
     let _ = write!(s, "<h2>Groups (level {} and above)</h2>", r.run.min_level);
     let _ = write!(s, "<table><tr><th>#</th><th>level</th><th>component</th><th>count</th><th>first seen</th><th>last seen</th><th>template and samples</th></tr>");
-    for g in &r.groups {
+    for gr in &r.groups {
+        let g = &gr.group;
         let _ = write!(
             s,
             "<tr><td class=\"n\">{}</td><td><span class=\"lv {lv}\">{lv}</span></td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td><code>{}</code><details><summary>{} sample(s)</summary>",
@@ -121,10 +133,10 @@ pub(super) fn render(r: &Report) -> String {
             );
         }
         let _ = write!(s, "</details>");
-        if let Some(v) = &g.verdict {
-            let how = if v["meta"]["fallback"] == serde_json::json!(true) {
+        if let Some(v) = &gr.verdict {
+            let how = if v.meta.fallback {
                 "detector verdict (the model's answer was unusable)"
-            } else if v["meta"]["tier"] == serde_json::json!("screen") {
+            } else if v.meta.tier == Tier::Screen {
                 "screening verdict (no detailed verdict asked)"
             } else {
                 "model verdict"
@@ -132,54 +144,64 @@ pub(super) fn render(r: &Report) -> String {
             let _ = write!(
                 s,
                 "<p><b>{}</b> / {} — {}: {}</p>",
-                esc(v["severity"].as_str().unwrap_or("?")),
-                esc(v["category"].as_str().unwrap_or("?")),
+                esc(v.verdict.severity.as_str()),
+                esc(v.verdict.category.as_str()),
                 how,
-                esc(v["summary"].as_str().unwrap_or(""))
+                esc(&v.verdict.summary)
             );
         }
         let _ = write!(s, "</td></tr>");
     }
     let _ = write!(s, "</table>");
-    if !r.summarized.is_empty() {
-        let _ = write!(s, "<h2>Below {} (summarised)</h2><table><tr><th>component</th><th>level</th><th>templates</th><th>records</th></tr>", r.run.min_level);
-        for row in &r.summarized {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&row.component),
-                row.level,
-                row.templates,
-                row.count
-            );
-        }
-        let _ = write!(s, "</table>");
+}
+
+/// Groups below the listing level, per (component, level).
+fn summarized(r: &Report, s: &mut String) {
+    if r.summarized.is_empty() {
+        return;
     }
+    let _ = write!(s, "<h2>Below {} (summarised)</h2><table><tr><th>component</th><th>level</th><th>templates</th><th>records</th></tr>", r.run.min_level);
+    for row in &r.summarized {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&row.component),
+            row.level,
+            row.templates,
+            row.count
+        );
+    }
+    let _ = write!(s, "</table>");
+}
+
+/// Where every line of every input went.
+fn accounting(r: &Report, s: &mut String) {
     let _ = write!(s, "<h2>Input accounting</h2><table><tr><th>file</th><th>format</th><th>status</th><th>lines</th><th>records</th><th>continuation</th><th>blank</th><th>invalid UTF-8</th><th>truncated</th></tr>");
     for f in &r.files {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{:?}{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&f.path), esc(&f.format), f.status,
-            f.error.as_deref().map(|e| format!(": {}", esc(e))).unwrap_or_default(),
-            f.lines, f.records, f.continuation_lines, f.blank_lines, f.invalid_utf8_lines, f.truncated_lines
+            "<tr><td>{}</td><td>{}</td><td>{:?}{}</td>",
+            esc(&f.path),
+            esc(&f.format),
+            f.status,
+            f.error
+                .as_deref()
+                .map(|e| format!(": {}", esc(e)))
+                .unwrap_or_default(),
         );
+        for n in super::counted(&f.counts) {
+            let _ = write!(s, "<td class=\"n\">{n}</td>");
+        }
+        let _ = write!(s, "</tr>");
     }
-    let _ = write!(
-        s,
-        "</table><p><small>loglens {} · report schema {} · started {}</small></p></body></html>",
-        esc(&r.run.version),
-        r.schema_version,
-        esc(&r.run.started_at)
-    );
-    s
+    let _ = write!(s, "</table>");
 }
 
 /// An SVG strip per component: errors (red, up) and warnings (amber, down) per time bucket.
 fn timeline(r: &Report, s: &mut String) {
     let mut per: BTreeMap<&str, BTreeMap<i64, (u64, u64)>> = BTreeMap::new();
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for g in &r.groups {
+    for g in r.groups.iter().map(|g| &g.group) {
         if g.level < Level::Warn {
             continue;
         }

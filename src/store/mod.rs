@@ -1,13 +1,36 @@
 //! The local store: an embedded SQLite database under `--state-dir` holding LLM verdicts
 //! keyed by what they were asked about, so re-running `analyze` on the same logs does not
-//! ask the model again.
+//! ask the model again. It is triage's [`VerdictCache`].
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::LogsError;
+use crate::triage::{GroupVerdict, VerdictCache};
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The state directory cannot be created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database cannot be opened, read or written.
+    #[error("{path}: {source}")]
+    Db {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
 
 /// The store of one state directory.
 #[derive(Debug)]
@@ -18,12 +41,15 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) `dir/loglens.db`.
-    pub fn open(dir: &Path) -> Result<Self, LogsError> {
-        std::fs::create_dir_all(dir).map_err(|e| LogsError::io(dir, e))?;
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join("loglens.db");
-        let bad = |e: rusqlite::Error| LogsError::Data {
+        let bad = |source: rusqlite::Error| StoreError::Db {
             path: path.clone(),
-            reason: e.to_string(),
+            source,
         };
         let conn = Connection::open(&path).map_err(bad)?;
         conn.execute_batch(
@@ -42,15 +68,15 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, e: rusqlite::Error) -> LogsError {
-        LogsError::Data {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Db {
             path: self.path.clone(),
-            reason: e.to_string(),
+            source,
         }
     }
 
     /// The verdict stored under `key`, if any (an unreadable one counts as absent).
-    pub fn verdict(&self, key: &str) -> Result<Option<Value>, LogsError> {
+    pub fn verdict(&self, key: &str) -> Result<Option<Value>, StoreError> {
         let text: Option<String> = self
             .conn
             .query_row(
@@ -64,7 +90,7 @@ impl Store {
     }
 
     /// Stores a verdict under `key`, replacing any before it.
-    pub fn put_verdict(&self, key: &str, verdict: &Value) -> Result<(), LogsError> {
+    pub fn put_verdict(&self, key: &str, verdict: &Value) -> Result<(), StoreError> {
         let now = chrono::Utc::now().timestamp();
         self.conn
             .execute(
@@ -73,6 +99,23 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+}
+
+impl VerdictCache for Store {
+    fn get(&self, key: &str) -> Option<GroupVerdict> {
+        // An entry that cannot be read (or was written by another version) is a miss.
+        let v = self.verdict(key).ok().flatten()?;
+        serde_json::from_value(v).ok()
+    }
+
+    fn put(
+        &self,
+        key: &str,
+        verdict: &GroupVerdict,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let v = serde_json::to_value(verdict)?;
+        Ok(self.put_verdict(key, &v)?)
     }
 }
 
