@@ -16,6 +16,7 @@ use crate::logs::time::rfc3339;
 use crate::logs::LogsError;
 use crate::triage::{GroupVerdict, Triage, TriageStats};
 
+mod escape;
 mod html;
 mod markdown;
 
@@ -78,6 +79,10 @@ pub struct Report {
     pub anomalies: Vec<Finding>,
     /// What LLM triage cost and did; null with `--no-llm`.
     pub triage: Option<TriageStats>,
+    /// Why LLM triage did not run to the end (the model could not be loaded, ...), when
+    /// it failed: the rest of the report is complete without its verdicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage_error: Option<String>,
     /// Session detection, when a session key was given.
     pub sessions: Option<SessionSummary>,
 }
@@ -117,6 +122,7 @@ impl Report {
             time_range: analysis.time_range,
             anomalies: analysis.anomalies,
             triage: stats,
+            triage_error: None,
             sessions: analysis.sessions,
         }
     }

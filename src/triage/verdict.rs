@@ -195,6 +195,10 @@ pub struct VerdictMeta {
     pub tier: Tier,
     /// The screening answer, when triage was tiered.
     pub screen: Option<ScreenVerdict>,
+    /// Why the model gave no answer (its request failed, or the evidence did not fit
+    /// its context), when it gave none: the verdict is then the detectors'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl VerdictMeta {
@@ -445,6 +449,7 @@ mod tests {
                 consistent_with_detectors: true,
                 tier: Tier::Detail,
                 screen: None,
+                error: None,
             },
         };
         let json = serde_json::to_value(&gv).expect("serializes");

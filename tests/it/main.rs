@@ -8,6 +8,7 @@ mod engine;
 mod formats;
 mod hf;
 mod miner;
+mod reliability;
 mod report;
 mod server;
 mod sessions;
