@@ -70,7 +70,10 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
 /// above its level, or an input that could not be read), then a triage that failed.
 fn exit_status(report: &Report, settings: &AnalyzeSettings) -> i32 {
     if let Some(threshold) = settings.fail_on {
-        if report.accounting.files_failed > 0 {
+        // An input that could not be read (or changed under the reader) may hold
+        // exactly what the threshold is for.
+        let a = &report.accounting;
+        if a.files_failed + a.files_changed > 0 {
             return EXIT_FAIL_ON;
         }
         if report.worst_level().is_some_and(|w| w >= threshold) {
@@ -138,6 +141,12 @@ fn summary(report: &Report, written: &[std::path::PathBuf]) {
     }
     if let Some(e) = &report.triage_error {
         eprintln!("loglens: LLM triage failed ({e}); the report has the statistics only");
+    }
+    if a.files_skipped + a.files_changed > 0 {
+        eprintln!(
+            "loglens: {} input(s) changed while read, {} walked entries not read (see the input accounting)",
+            a.files_changed, a.files_skipped
+        );
     }
     for p in written {
         eprintln!("  wrote {}", p.display());

@@ -284,17 +284,22 @@ impl Miner {
 
     /// Writes the miner's state (config and templates) as JSON.
     pub fn save(&self, path: &Path) -> Result<(), LogsError> {
+        let json = self.to_json().map_err(|reason| LogsError::State {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        super::write_state(path, &json)
+    }
+
+    /// The miner's state (config and templates) as the JSON [`Miner::from_json`] reads.
+    pub fn to_json(&self) -> Result<Vec<u8>, String> {
         let state = SavedState {
             version: STATE_VERSION,
             config: self.config,
             clusters: self.clusters.clone(),
             overflow: self.overflow,
         };
-        let json = serde_json::to_vec(&state).map_err(|e| LogsError::State {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        super::write_state(path, &json)
+        serde_json::to_vec(&state).map_err(|e| e.to_string())
     }
 
     /// Loads a state written by [`Miner::save`].

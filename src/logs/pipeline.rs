@@ -183,12 +183,17 @@ pub fn read(
     progress: Progress<'_>,
 ) -> Result<Reading, LogsError> {
     let filters = Filters::new(&config.include, &config.exclude)?;
-    let (sources, missing) = ingest::expand(&config.inputs, &filters);
+    let expanded = ingest::expand_inputs(&config.inputs, &filters);
+    let sources = expanded.sources;
     let mut digest = Digest::new(miner, config.samples, config.session_key.clone());
     let mut files = Vec::new();
-    for (path, reason) in missing {
+    for (path, reason) in expanded.failed {
         warn!(path = %path.display(), %reason, "input skipped");
         files.push(FileReport::failed(path.display().to_string(), reason));
+    }
+    for (path, why) in expanded.skipped {
+        warn!(path = %path.display(), reason = %why, "not read");
+        files.push(FileReport::passed_over(path.display().to_string(), why));
     }
     let mut read_total = 0u64;
     for source in &sources {

@@ -291,3 +291,125 @@ fn corrupt_miner_state_is_a_clear_error_not_a_panic() {
     assert!(err.contains("overflow cluster 5 is out of range"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn fail_on_fails_when_an_input_is_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("ok.log");
+    std::fs::write(&good, "2025-11-03 20:36:40,000 INFO api: fine\n").expect("write");
+    let run = |fail_on: bool| {
+        let mut c = loglens();
+        c.args(["analyze", "-q", "--no-llm", "--format", "json", "-o"])
+            .arg(dir.path().join("out"));
+        if fail_on {
+            c.args(["--fail-on", "error"]);
+        }
+        c.arg(&good).arg(dir.path().join("mistyped.log"));
+        c.output().expect("runs")
+    };
+    // Nothing at error level: only the missing input can fail the run.
+    assert_eq!(run(true).status.code(), Some(3));
+    assert_eq!(run(false).status.code(), Some(0));
+    let report = report_json(&dir.path().join("out"));
+    assert_eq!(report["accounting"]["files_failed"], 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_of_symlinks_is_read_once_per_real_file() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pods = dir.path().join("pods");
+    let containers = dir.path().join("containers");
+    std::fs::create_dir_all(&pods).expect("mkdir");
+    std::fs::create_dir_all(&containers).expect("mkdir");
+    for i in 0..3 {
+        let real = pods.join(format!("{i}.log"));
+        std::fs::write(
+            &real,
+            format!("2025-11-03 20:36:40,000 ERROR api: pod {i} down\n"),
+        )
+        .expect("write");
+        symlink(&real, containers.join(format!("api-{i}.log"))).expect("link");
+    }
+    let out = dir.path().join("out");
+    let o = loglens()
+        .args(["analyze", "-q", "--no-llm", "--format", "json", "-o"])
+        .arg(&out)
+        .arg(&containers)
+        .arg(dir.path())
+        .arg(containers.join("api-0.log"))
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = report_json(&out);
+    assert_eq!(report["accounting"]["files_read"], 3, "{report}");
+    assert_eq!(report["accounting"]["records"], 3);
+}
+
+/// Waits for a child at most `limit`, killing it if it is still running then.
+fn wait_bounded(mut child: std::process::Child, limit: std::time::Duration) -> Output {
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("polls").is_some() {
+            return child.wait_with_output().expect("collects");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collects");
+            panic!(
+                "still running after {limit:?} (blocked?): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_without_a_writer_is_reported_not_waited_on_forever() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe.log");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let good = dir.path().join("ok.log");
+    std::fs::write(&good, "2025-11-03 20:36:40,000 INFO api: fine\n").expect("write");
+    let out = dir.path().join("out");
+    let child = loglens()
+        .args([
+            "analyze",
+            "-q",
+            "--no-llm",
+            "--format",
+            "json",
+            "--fail-on",
+            "error",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&fifo)
+        .arg(&good)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // The pipe's writer wait is 10 s; far more than that means it blocked.
+    let o = wait_bounded(child, std::time::Duration::from_secs(120));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let report = report_json(&out);
+    let files = report["files"].as_array().expect("files");
+    let pipe = files
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("pipe.log")))
+        .expect("the pipe is reported");
+    assert_eq!(pipe["status"], "error");
+    assert!(
+        pipe["error"].as_str().expect("why").contains("no writer"),
+        "{pipe}"
+    );
+    assert_eq!(report["accounting"]["records"], 1);
+}
