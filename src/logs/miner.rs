@@ -8,8 +8,9 @@
 //! (`RUNNING`, `FOLLOWING`), identifiers with digits (`eth0`) and keys (`user:`) are
 //! never generalised, so state-machine messages keep one template per transition.
 //!
-//! Memory is bounded: at most `max_clusters` clusters (past that, unmatched messages go
-//! to one overflow cluster) and an exact-text cache of at most `max_cache` entries.
+//! Memory is bounded: at most `max_clusters` clusters and [`MAX_TEMPLATE_BYTES`] of
+//! template text (past either, unmatched messages go to one overflow cluster) and an
+//! exact-text cache of at most `max_cache` entries and [`MAX_CACHE_BYTES`].
 //! Template ids are a hash of the template text, so they survive restarts; the state
 //! saves to and loads from a JSON file.
 
@@ -104,7 +105,18 @@ pub struct Miner {
     overflowed: u64,
     masked: Masked,
     scratch: Vec<(u32, u32)>,
+    /// Bytes of masked text held by the cache.
+    cache_bytes: usize,
+    /// Bytes of template text held by the clusters.
+    template_bytes: usize,
 }
+
+/// Most bytes of masked text the exact-text cache holds (cleared when full), whatever
+/// the length of the messages.
+pub const MAX_CACHE_BYTES: usize = 64 << 20;
+/// Most bytes of template text the clusters hold; past it, unmatched messages go to the
+/// overflow cluster as past `max_clusters`.
+pub const MAX_TEMPLATE_BYTES: usize = 128 << 20;
 
 #[derive(Serialize, Deserialize)]
 struct SavedState {
@@ -134,6 +146,8 @@ impl Miner {
             overflowed: 0,
             masked: Masked::new(),
             scratch: Vec::new(),
+            cache_bytes: 0,
+            template_bytes: 0,
         }
     }
 
@@ -247,7 +261,9 @@ impl Miner {
                 }
                 c
             }
-            None if self.clusters.len() >= self.config.max_clusters => {
+            None if self.clusters.len() >= self.config.max_clusters
+                || self.template_bytes + text.len() > MAX_TEMPLATE_BYTES =>
+            {
                 self.overflowed += 1;
                 match self.overflow {
                     Some(o) => o,
@@ -265,6 +281,7 @@ impl Miner {
             }
             None => {
                 let c = self.clusters.len() as u32;
+                self.template_bytes += toks.iter().map(|t| t.len() + 1).sum::<usize>();
                 self.clusters.push(Cluster {
                     tokens: toks.iter().map(|t| t.to_string()).collect(),
                     size: 0,
@@ -275,10 +292,15 @@ impl Miner {
             }
         };
         self.clusters[id as usize].size += 1;
-        if self.cache.len() >= self.config.max_cache {
+        let text = self.masked.text();
+        if self.cache.len() >= self.config.max_cache
+            || self.cache_bytes + text.len() > MAX_CACHE_BYTES
+        {
             self.cache.clear();
+            self.cache_bytes = 0;
         }
-        self.cache.insert(self.masked.text().to_string(), id);
+        self.cache_bytes += text.len();
+        self.cache.insert(text.to_string(), id);
         ClusterId(id)
     }
 
@@ -334,6 +356,12 @@ impl Miner {
             tree.entry(key).or_default().push(i as u32);
         }
         miner.tree = tree;
+        miner.template_bytes = state
+            .clusters
+            .iter()
+            .flat_map(|c| &c.tokens)
+            .map(|t| t.len() + 1)
+            .sum();
         miner.clusters = state.clusters;
         Ok(miner)
     }

@@ -413,3 +413,79 @@ fn a_fifo_without_a_writer_is_reported_not_waited_on_forever() {
     );
     assert_eq!(report["accounting"]["records"], 1);
 }
+
+/// Runs `cmd` to its end and returns its exit status and peak resident memory in KiB,
+/// as the kernel accounted it for that child alone (`wait4`).
+#[cfg(target_os = "linux")]
+fn peak_rss_kib(cmd: &mut Command) -> (i32, u64) {
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills; `pid` is our own child, which
+    // nothing else waits for (the `Child` handle is dropped without waiting).
+    #[allow(unsafe_code)]
+    let (rc, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let rc = libc::wait4(pid, &mut status, 0, &mut usage);
+        (rc, usage)
+    };
+    drop(child);
+    assert_eq!(rc, pid, "wait4 failed");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    // ru_maxrss is in KiB on Linux.
+    (code, usage.ru_maxrss as u64)
+}
+
+/// The figure README states for this input: reading 100,000 records that each name a
+/// new component (and a new message) stays under it.
+const NEW_COMPONENT_PEAK_MIB: u64 = 48;
+
+#[cfg(target_os = "linux")]
+#[test]
+fn memory_stays_bounded_when_every_line_has_a_new_component() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("adversarial.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log).expect("create"));
+    // A compose log whose every line is a new service: each one would keep a record
+    // pending until the end of the file if pending records were not bounded.
+    for i in 0..100_000u64 {
+        writeln!(
+            f,
+            "svc-{i}  | 2025-11-03 20:{:02}:{:02},000 - worker - INFO - job {i:x}{} finished with {} rows {}",
+            (i / 60) % 60,
+            i % 60,
+            i * 7919,
+            i % 1000,
+            "x".repeat((i % 200) as usize)
+        )
+        .expect("write");
+    }
+    drop(f);
+    let (code, kib) = peak_rss_kib(
+        loglens()
+            .args(["analyze", "-q", "--no-llm", "--format", "json", "-o"])
+            .arg(dir.path().join("out"))
+            .arg(&log),
+    );
+    assert_eq!(code, 0);
+    let report = report_json(&dir.path().join("out"));
+    assert_eq!(report["accounting"]["records"], 100_000);
+    eprintln!(
+        "peak RSS of analyze on 100,000 new components: {} MiB",
+        kib / 1024
+    );
+    assert!(
+        kib < NEW_COMPONENT_PEAK_MIB * 1024,
+        "peak RSS {} MiB over {NEW_COMPONENT_PEAK_MIB} MiB",
+        kib / 1024
+    );
+}
