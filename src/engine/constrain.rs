@@ -246,6 +246,15 @@ fn only_ref(schema: &Value) -> Option<&str> {
     None
 }
 
+/// llguidance's message without the marker it leaves where parser state would be.
+fn plain(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.trim_end()
+        .trim_end_matches("<non-verbose/>")
+        .trim_end()
+        .to_string()
+}
+
 fn with_compact_whitespace(mut schema: Value) -> Value {
     if let Value::Object(map) = &mut schema {
         map.entry("x-guidance").or_insert_with(|| {
@@ -348,16 +357,16 @@ impl Grammars {
         let parser = self
             .factory
             .create_parser(grammar)
-            .map_err(|e| EngineError::InvalidConstraint(e.to_string()))?;
+            .map_err(|e| EngineError::InvalidConstraint(plain(&e)))?;
         let mut m = Matcher::new(Ok(parser));
         // The first mask, computed once here: a grammar that cannot produce anything
         // (a `$ref` cycle) or that is too wide for the parser (thousands of optional
         // properties) fails now, as the request's error, not after it was queued.
         if let Err(e) = m.compute_mask_or_eos() {
-            return Err(EngineError::InvalidConstraint(e.to_string()));
+            return Err(EngineError::InvalidConstraint(plain(&e)));
         }
         if let Some(e) = m.get_error() {
-            return Err(EngineError::InvalidConstraint(e));
+            return Err(EngineError::InvalidConstraint(plain(&e)));
         }
         Ok(GrammarState {
             m,
@@ -384,7 +393,7 @@ impl std::fmt::Debug for GrammarState {
 impl GrammarState {
     fn check(&self) -> Result<(), EngineError> {
         match self.m.get_error() {
-            Some(e) => Err(EngineError::Constraint(e)),
+            Some(e) => Err(EngineError::Constraint(plain(&e))),
             None => Ok(()),
         }
     }
@@ -394,7 +403,7 @@ impl GrammarState {
         let n = self
             .m
             .validate_tokens(&[token])
-            .map_err(|e| EngineError::Constraint(e.to_string()))?;
+            .map_err(|e| EngineError::Constraint(plain(&e)))?;
         Ok(n == 1)
     }
 
@@ -404,7 +413,7 @@ impl GrammarState {
         let mask = self
             .m
             .compute_mask_or_eos()
-            .map_err(|e| EngineError::Constraint(e.to_string()))?;
+            .map_err(|e| EngineError::Constraint(plain(&e)))?;
         self.check()?;
         for (i, l) in logits.iter_mut().enumerate() {
             if i >= mask.len() || !mask.is_allowed(i as u32) {
@@ -419,7 +428,7 @@ impl GrammarState {
     pub fn consume(&mut self, token: u32) -> Result<(), EngineError> {
         self.m
             .consume_token(token)
-            .map_err(|e| EngineError::Constraint(e.to_string()))?;
+            .map_err(|e| EngineError::Constraint(plain(&e)))?;
         self.check()
     }
 

@@ -77,6 +77,39 @@ async fn schema_with_5000_properties_does_not_overflow_the_stack() {
     assert_eq!(s, StatusCode::OK);
 }
 
+#[test]
+fn generate_with_a_5000_property_schema_answers_or_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (required, ok) in [(true, true), (false, false)] {
+        let path = dir.path().join("schema.json");
+        std::fs::write(&path, properties(5000, required).to_string()).expect("writes");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_loglens"))
+            .args([
+                "generate",
+                "--prompt",
+                "Give JSON",
+                "--max-tokens",
+                "8",
+                "--model",
+            ])
+            .arg(super::model_path())
+            .arg("--schema")
+            .arg(&path)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(if ok { 0 } else { 1 }), "{stderr}");
+        if ok {
+            assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"field_0000\":"));
+        } else {
+            assert!(
+                stderr.contains("constraint") && !stderr.contains("<"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn recursive_and_cyclic_refs_are_422_without_parser_state() {
     let app = app(None);
