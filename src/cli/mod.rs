@@ -182,9 +182,28 @@ pub struct ServeArgs {
     /// Port (0 picks a free one; the address is printed on stdout).
     #[arg(long, default_value_t = 8080, env = "LOGLENS_PORT")]
     pub port: u16,
-    /// Require `Authorization: Bearer KEY` on /v1/*.
+    /// Require `Authorization: Bearer KEY` on /v1/*. A key given on the command line is
+    /// visible to every user of the machine in `ps`: prefer the LOGLENS_API_KEY variable
+    /// or --api-key-file.
     #[arg(long, env = "LOGLENS_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Read the API key from this file (its first line; the file should be readable by
+    /// the server's user only).
+    #[arg(long, env = "LOGLENS_API_KEY_FILE", conflicts_with = "api_key")]
+    pub api_key_file: Option<PathBuf>,
+    /// Without an API key, answer requests whose Host header is this name too
+    /// (repeatable; localhost, 127.0.0.1, ::1 and the --host address always are; `*`
+    /// answers any, which lets web pages reach the API through DNS rebinding).
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, then its body; idle
+    /// keep-alive connections and clients that read nothing of a response for this
+    /// long are closed.
+    #[arg(long, default_value_t = 30)]
+    pub read_timeout_secs: u64,
     /// Allow browser requests from this origin (repeatable); no CORS headers otherwise.
     #[arg(long = "cors-origin")]
     pub cors_origins: Vec<String>,
@@ -349,6 +368,15 @@ pub struct BenchServeArgs {
     /// Run every level a second time with a JSON-schema response_format.
     #[arg(long)]
     pub constrained: bool,
+    /// Sequences decoding together in the in-process server (no --url).
+    #[arg(long, default_value_t = 16)]
+    pub max_batch: usize,
+    /// Requests waiting for a slot in the in-process server (no --url); beyond it, 429.
+    #[arg(long, default_value_t = 64)]
+    pub max_queue: usize,
+    /// Times a client retries a request answered 429, after its Retry-After.
+    #[arg(long, default_value_t = 20)]
+    pub retries: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

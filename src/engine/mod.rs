@@ -45,7 +45,7 @@ pub use batch::{Prepared, Sink};
 pub use chat::Message;
 pub use constrain::Constraint;
 pub use device::DeviceSpec;
-pub use error::EngineError;
+pub use error::{EngineError, ErrorKind};
 pub use gguf::WeightFormat;
 pub use sampling::SamplingParams;
 pub use scheduler::{Scheduler, SchedulerConfig};
@@ -286,6 +286,8 @@ pub enum Event {
     Error {
         /// What went wrong.
         message: String,
+        /// Whose fault it is (what a client should do).
+        kind: ErrorKind,
     },
     /// The end.
     Done {

@@ -489,7 +489,7 @@ fn prompts_prefilled_in_small_chunks_match_one_pass() {
         match ev {
             Event::Text { text: t, .. } => texts[i].push_str(&t),
             Event::Done { .. } => done += 1,
-            Event::Error { message } => panic!("{message}"),
+            Event::Error { message, .. } => panic!("{message}"),
             Event::Token { .. } => {}
         }
     }
