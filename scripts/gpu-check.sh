@@ -64,7 +64,7 @@ summary="$out/summary.txt"
 : >"$summary"
 : >"$out/devices.jsonl"
 started=$(date +%s)
-export LOGLENS_LOG_FORMAT=text RUST_LOG="${RUST_LOG:-warn}"
+export LOGLENS_LOG_FORMAT=text RUST_LOG="${RUST_LOG:-warn,loglens::engine=info}"
 
 # step NAME LIMIT_S COMMAND...: runs a step with a time limit, logs its output, records
 # its status and seconds; a failed step does not stop the others.

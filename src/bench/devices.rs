@@ -21,6 +21,9 @@ const PROMPTS: [&str; 3] = [
     "A disk that is almost full causes",
 ];
 
+/// A prompt's text, its token ids and the reference's greedy continuation, if any.
+type Case = (String, Vec<u32>, Option<Vec<u32>>);
+
 /// What to compare.
 #[derive(Debug, Clone)]
 pub struct DevicesBench {
@@ -91,10 +94,7 @@ pub struct DevicesReport {
 
 /// Prompt token ids and reference continuations: from the reference file, else the
 /// built-in prompts encoded by the model's tokenizer.
-fn cases(
-    engine: &Engine,
-    cfg: &DevicesBench,
-) -> Result<Vec<(String, Vec<u32>, Option<Vec<u32>>)>, EngineError> {
+fn cases(engine: &Engine, cfg: &DevicesBench) -> Result<Vec<Case>, EngineError> {
     let ids = |v: &Value| -> Vec<u32> {
         v.as_array()
             .map(|a| {
@@ -222,11 +222,7 @@ pub fn run(
 
 /// Every prompt decoded greedily in one batch on `engine` (end tokens suppressed so each
 /// runs `n` tokens): the token ids of each.
-fn batched(
-    engine: &Engine,
-    cases: &[(String, Vec<u32>, Option<Vec<u32>>)],
-    n: usize,
-) -> Result<Vec<Vec<u32>>, EngineError> {
+fn batched(engine: &Engine, cases: &[Case], n: usize) -> Result<Vec<Vec<u32>>, EngineError> {
     let no_stop: Vec<(u32, f32)> = engine
         .tokenizer()
         .stop_ids

@@ -1,7 +1,7 @@
 //! The KV cache. The engine, not the model, owns it: one per sequence, handed to the
 //! model on every step, so a scheduler can run many sequences over one set of weights.
 
-use candle_core::Tensor;
+use candle_core::{DType, Device, Tensor};
 
 /// Keys and values of one sequence, per layer: (1, kv_heads, positions, head_dim).
 #[derive(Debug, Clone)]
@@ -54,15 +54,37 @@ impl KvCache {
         v: Tensor,
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let t = k.dim(2)?;
-        let held = self.held[layer];
+        let (_, h, _, d) = k.dims4()?;
+        let (kb, vb, held) = self.reserve(layer, t, (h, d), k.dtype(), k.device())?;
+        kb.slice_set(&k.contiguous()?, 2, held)?;
+        vb.slice_set(&v.contiguous()?, 2, held)?;
+        self.commit(layer, t);
+        Ok((kb.narrow(2, 0, held + t)?, vb.narrow(2, 0, held + t)?))
+    }
+
+    /// Makes room for `t` more positions in `layer` and returns its key and value
+    /// storage, (1, kv_heads, capacity, head_dim), with the positions held before them:
+    /// for kernels that write new keys and values in place. [`KvCache::commit`] then
+    /// records them.
+    pub fn reserve(
+        &mut self,
+        layer: usize,
+        t: usize,
+        (heads, head_dim): (usize, usize),
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<(Tensor, Tensor, usize)> {
+        let held = *self
+            .held
+            .get(layer)
+            .ok_or_else(|| candle_core::Error::Msg(format!("no layer {layer} in the cache")))?;
         let need = held + t;
         let (kb, vb) = match self.layers[layer].take() {
             Some((kb, vb)) if kb.dim(2)? >= need => (kb, vb),
             old => {
                 let cap = need.div_ceil(GROW) * GROW;
-                let (b, h, _, d) = k.dims4()?;
-                let kb = Tensor::zeros((b, h, cap, d), k.dtype(), k.device())?;
-                let vb = Tensor::zeros((b, h, cap, d), v.dtype(), v.device())?;
+                let kb = Tensor::zeros((1, heads, cap, head_dim), dtype, device)?;
+                let vb = Tensor::zeros((1, heads, cap, head_dim), dtype, device)?;
                 if let Some((ok, ov)) = old {
                     // A partly filled buffer narrowed is not contiguous.
                     kb.slice_set(&ok.narrow(2, 0, held)?.contiguous()?, 2, 0)?;
@@ -71,12 +93,15 @@ impl KvCache {
                 (kb, vb)
             }
         };
-        kb.slice_set(&k.contiguous()?, 2, held)?;
-        vb.slice_set(&v.contiguous()?, 2, held)?;
-        let out = (kb.narrow(2, 0, need)?, vb.narrow(2, 0, need)?);
-        self.layers[layer] = Some((kb, vb));
-        self.held[layer] = need;
-        Ok(out)
+        self.layers[layer] = Some((kb.clone(), vb.clone()));
+        Ok((kb, vb, held))
+    }
+
+    /// Records `t` positions written into `layer`'s storage after [`KvCache::reserve`].
+    pub fn commit(&mut self, layer: usize, t: usize) {
+        if let Some(h) = self.held.get_mut(layer) {
+            *h += t;
+        }
     }
 
     /// Records that `n` positions were added (after all layers appended), dropping

@@ -245,7 +245,7 @@ pub fn write_random(
     dtype: RandomDtype,
 ) -> Result<Written, EngineError> {
     if shape.vocab_size < 256 + SPECIALS.len() + 2
-        || shape.hidden_size % shape.num_attention_heads != 0
+        || !shape.hidden_size.is_multiple_of(shape.num_attention_heads)
     {
         return Err(EngineError::InvalidRequest(format!(
             "shape {name} cannot be written (vocabulary of at least {} tokens and a hidden size divisible by the heads needed)",
@@ -343,12 +343,11 @@ fn plan_shards(specs: &[Spec], dtype: RandomDtype) -> Vec<Vec<usize>> {
     shards
 }
 
+/// A safetensors header and each tensor's data range in the file's data.
+type Header = (Vec<u8>, Vec<(u64, u64)>);
+
 /// A safetensors header for `members` (padded to 8 bytes) and each tensor's data range.
-fn header(
-    specs: &[Spec],
-    members: &[usize],
-    dtype: RandomDtype,
-) -> Result<(Vec<u8>, Vec<(u64, u64)>), EngineError> {
+fn header(specs: &[Spec], members: &[usize], dtype: RandomDtype) -> Result<Header, EngineError> {
     let mut map = serde_json::Map::new();
     map.insert("__metadata__".into(), json!({"format": "pt"}));
     let mut at = 0u64;

@@ -3,10 +3,11 @@
 //! KV cache, optional sliding window, gated MLP, tied or separate output head.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::engine::device::on_cpu_pool;
+use crate::engine::device::{decode_attention, on_cpu_pool, DecodeSeq};
 
 use super::layers::{
     causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, Projections, RmsNorm, Rotary,
@@ -148,6 +149,8 @@ pub struct Llama {
     /// Activation dtype (f32, or the checkpoint's half type when run natively).
     dtype: DType,
     info: ModelInfo,
+    /// State of the device's decode attention kernel (`KERNEL_*`).
+    kernel: AtomicU8,
 }
 
 impl Llama {
@@ -315,6 +318,7 @@ impl Llama {
             device: device.clone(),
             dtype,
             info,
+            kernel: AtomicU8::new(KERNEL_UNCHECKED),
         })
     }
 
@@ -340,17 +344,21 @@ impl Llama {
             candle_core::bail!("attention has {} input projections, not 3", qkv.len());
         };
         let scale = 1.0 / (c.head_dim as f64).sqrt();
+        if let Some(a) = self.decode_kernel(i, (q_all, k_all, v_all), spans, steps)? {
+            let x = (x + b.o.forward(&a)?)?;
+            let h = b.ffn_norm.forward(&x)?;
+            return x + b.mlp.forward(&h)?;
+        }
         let mut seqs = Vec::with_capacity(spans.len());
         for (span, step) in spans.iter().zip(steps.iter_mut()) {
             let t = span.len;
-            let split = |y: &Tensor, n: usize| -> candle_core::Result<Tensor> {
-                y.narrow(1, span.offset, t)?
-                    .reshape((1, t, n, c.head_dim))?
-                    .transpose(1, 2)
-            };
-            let q = self.rotary.apply(&split(q_all, c.heads)?, span.pos)?;
-            let k = self.rotary.apply(&split(k_all, c.kv_heads)?, span.pos)?;
-            let v = split(v_all, c.kv_heads)?.contiguous()?;
+            let q = self
+                .rotary
+                .apply(&split(q_all, span, c.heads, c.head_dim)?, span.pos)?;
+            let k = self
+                .rotary
+                .apply(&split(k_all, span, c.kv_heads, c.head_dim)?, span.pos)?;
+            let v = split(v_all, span, c.kv_heads, c.head_dim)?.contiguous()?;
             let (k, v) = step.cache.append(i, k, v)?;
             debug_assert_eq!(k.dim(2)?, span.past + t);
             seqs.push((q, k, v));
@@ -392,6 +400,28 @@ impl Llama {
     }
 }
 
+/// One sequence's rows of a batched projection `y` (1, total tokens, n * head_dim), as
+/// (1, n, t, head_dim).
+fn split(y: &Tensor, span: &Span, n: usize, head_dim: usize) -> candle_core::Result<Tensor> {
+    y.narrow(1, span.offset, span.len)?
+        .reshape((1, span.len, n, head_dim))?
+        .transpose(1, 2)
+}
+
+/// Largest difference between `a` and `b`, relative to the largest magnitude in `b`.
+fn rel_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
+    let (a, b) = (a.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
+    let diff = (a - &b)?.abs()?.max_all()?.to_scalar::<f32>()?;
+    let scale = b.abs()?.max_all()?.to_scalar::<f32>()?;
+    Ok(diff / scale.max(f32::MIN_POSITIVE))
+}
+
+/// Whether the device's decode attention kernel may run: not yet checked, checked
+/// against tensor ops and equal, or found different (then never used again).
+const KERNEL_UNCHECKED: u8 = 0;
+const KERNEL_VERIFIED: u8 = 1;
+const KERNEL_DISABLED: u8 = 2;
+
 /// Where one sequence sits in a ragged batch.
 struct Span {
     offset: usize,
@@ -429,6 +459,111 @@ impl Llama {
     /// The causal mask of `t` new positions after `past` cached ones, in the model's dtype.
     fn mask(&self, t: usize, past: usize) -> candle_core::Result<Tensor> {
         causal_mask(t, past, self.cfg.sliding_window, &self.device)?.to_dtype(self.dtype)
+    }
+
+    /// Attention of a layer through the device's kernel when every sequence of the batch
+    /// decodes one token: the new keys and values go straight into the caches, and all
+    /// sequences attend in one launch. `None` where the kernel does not apply (CPU, a
+    /// prompt chunk in the batch, a shape it does not take), or was found to differ from
+    /// the tensor ops on its first use.
+    fn decode_kernel(
+        &self,
+        layer: usize,
+        (q, k, v): (&Tensor, &Tensor, &Tensor),
+        spans: &[Span],
+        steps: &mut [Step<'_>],
+    ) -> candle_core::Result<Option<Tensor>> {
+        let c = &self.cfg;
+        let Some((cos, sin)) = self.rotary.f32_tables() else {
+            return Ok(None);
+        };
+        if self.kernel.load(Ordering::Relaxed) == KERNEL_DISABLED
+            || spans.iter().any(|s| s.len != 1)
+        {
+            return Ok(None);
+        }
+        let mut bufs = Vec::with_capacity(spans.len());
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            let (kb, vb, held) =
+                step.cache
+                    .reserve(layer, 1, (c.kv_heads, c.head_dim), self.dtype, &self.device)?;
+            let len = held + 1;
+            let start = c.sliding_window.map_or(0, |w| len.saturating_sub(w));
+            bufs.push((kb, vb, span.pos, len, start));
+        }
+        let seqs: Vec<DecodeSeq<'_>> = bufs
+            .iter()
+            .map(|(kb, vb, pos, len, start)| DecodeSeq {
+                k_cache: kb,
+                v_cache: vb,
+                pos: *pos,
+                len: *len,
+                start: *start,
+            })
+            .collect();
+        let scale = 1.0 / (c.head_dim as f32).sqrt();
+        let shape = (c.heads, c.kv_heads, c.head_dim);
+        let Some(out) = decode_attention(q, k, v, &seqs, cos, sin, shape, scale)? else {
+            return Ok(None);
+        };
+        if self.kernel.load(Ordering::Relaxed) == KERNEL_UNCHECKED {
+            let worst = self.check_kernel(&out, (q, k, v), spans, &seqs)?;
+            // bf16 rounding of the rotated keys and of the output stays near 1e-2.
+            let limit = if self.dtype == DType::F32 { 1e-3 } else { 5e-2 };
+            if worst > limit {
+                self.kernel.store(KERNEL_DISABLED, Ordering::Relaxed);
+                tracing::error!(
+                    worst,
+                    limit,
+                    "the device's decode attention kernel differs from tensor ops; using tensor ops"
+                );
+                // The caches were not committed: the tensor ops overwrite what it wrote.
+                return Ok(None);
+            }
+            self.kernel.store(KERNEL_VERIFIED, Ordering::Relaxed);
+            tracing::info!(worst, "decode attention kernel checked against tensor ops");
+        }
+        for step in steps.iter_mut() {
+            step.cache.commit(layer, 1);
+        }
+        Ok(Some(out))
+    }
+
+    /// The kernel's output and the keys it wrote against tensor ops over the same
+    /// caches: the largest relative difference.
+    fn check_kernel(
+        &self,
+        out: &Tensor,
+        (q, k, v): (&Tensor, &Tensor, &Tensor),
+        spans: &[Span],
+        seqs: &[DecodeSeq<'_>],
+    ) -> candle_core::Result<f32> {
+        let c = &self.cfg;
+        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let mut worst = 0f32;
+        for (j, (span, s)) in spans.iter().zip(seqs).enumerate() {
+            let k_new = self
+                .rotary
+                .apply(&split(k, span, c.kv_heads, c.head_dim)?, span.pos)?;
+            let v_new = split(v, span, c.kv_heads, c.head_dim)?;
+            let q_rot = self
+                .rotary
+                .apply(&split(q, span, c.heads, c.head_dim)?, span.pos)?;
+            let written_k = s.k_cache.narrow(2, s.len - 1, 1)?;
+            let written_v = s.v_cache.narrow(2, s.len - 1, 1)?;
+            // The reference in f32, so that only the kernel's own rounding shows.
+            let f32 = |t: Tensor| t.to_dtype(DType::F32);
+            let keys = f32(s.k_cache.narrow(2, s.start, s.len - s.start)?)?;
+            let values = f32(s.v_cache.narrow(2, s.start, s.len - s.start)?)?;
+            let want = grouped_attention(&f32(q_rot)?, &keys, &values, None, scale)?
+                .transpose(1, 2)?
+                .reshape((1, 1, c.heads * c.head_dim))?;
+            worst = worst
+                .max(rel_diff(&written_k, &k_new)?)
+                .max(rel_diff(&written_v, &v_new)?)
+                .max(rel_diff(&out.narrow(1, j, 1)?, &want)?);
+        }
+        Ok(worst)
     }
 
     /// The forward pass of [`Model::forward_batch`].
@@ -469,18 +604,27 @@ impl Llama {
         for i in 0..self.blocks.len() {
             x = self.block_forward(i, &x, &spans, steps)?;
         }
-        // The last position of every sequence, through the head together.
+        // The last position of every sequence, through the head together (when every
+        // sequence ran one token, that is every row).
         let mut lasts = Vec::with_capacity(spans.len());
         for (span, step) in spans.iter().zip(steps.iter_mut()) {
             step.cache.advance(span.len)?;
             lasts.push(x.narrow(1, span.offset + span.len - 1, 1)?);
         }
-        let last = Tensor::cat(&lasts, 1)?;
-        let logits = self
+        let last = if spans.iter().all(|s| s.len == 1) {
+            x
+        } else {
+            Tensor::cat(&lasts, 1)?
+        };
+        let mut logits = self
             .head
             .forward(&self.norm.forward(&last)?)?
             .squeeze(0)?
             .to_dtype(DType::F32)?;
+        if !self.device.is_cpu() {
+            // One copy to the host for the whole batch rather than one per sequence.
+            logits = logits.to_device(&Device::Cpu)?;
+        }
         (0..spans.len()).map(|i| Ok(logits.get(i)?)).collect()
     }
 }
