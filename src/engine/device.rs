@@ -103,15 +103,17 @@ pub struct DecodeSeq<'a> {
     pub len: usize,
     /// First key attended (a sliding window drops the older ones).
     pub start: usize,
+    /// The sequence's row in `q`, `k`, `v` and the output.
+    pub row: usize,
 }
 
 /// Attention of one new token for each of `seqs` in one kernel launch, where the device
-/// has one (CUDA): `q` (1, n, heads * head_dim), `k` and `v` (1, n, kv_heads *
+/// has one (CUDA): `q` (1, rows, heads * head_dim), `k` and `v` (1, rows, kv_heads *
 /// head_dim), rows contiguous, before the rotary embedding, which the kernel applies
 /// with the f32 tables `cos`/`sin` (positions, head_dim / 2, interleaved pairs) before it
-/// writes the new key and value into each cache and attends over it. Returns (1, n,
-/// heads * head_dim), or `None` where no kernel applies and the caller attends with
-/// tensor ops.
+/// writes the new key and value into each cache and attends over it. Returns (1, rows,
+/// heads * head_dim) with the rows of `seqs` written (the others are for the caller to
+/// fill), or `None` where no kernel applies and the caller attends with tensor ops.
 #[allow(clippy::too_many_arguments)]
 pub fn decode_attention(
     q: &Tensor,

@@ -1,9 +1,10 @@
 //! Decode attention on CUDA: one kernel per layer for every sequence of a batch that
-//! decodes one token, instead of a dozen candle ops per sequence. For each sequence and
-//! key/value head, a block rotates the new key and writes it with the new value into the
-//! sequence's cache at its next position, rotates the queries of the heads that share
-//! that key/value head, and runs attention over the cached keys in chunks with an online
-//! softmax. The kernel is compiled with NVRTC on first use.
+//! decodes one token, instead of a dozen candle ops per sequence. It rotates each new
+//! key and writes it with the new value into the sequence's cache at its next position,
+//! rotates the queries, and attends over the cached keys: each (sequence, key/value
+//! head) is split over several blocks when the batch is too small to fill the chip, each
+//! warp keeps an online softmax over its share of the keys, and a second small kernel
+//! merges the splits. The kernels are compiled with NVRTC on first use.
 
 use std::sync::OnceLock;
 
@@ -17,14 +18,21 @@ use candle_core::{DType, Device, Storage, Tensor};
 
 use super::DecodeSeq;
 
-/// Threads per block.
-const THREADS: u32 = 256;
-/// Query heads per key/value head the kernel handles.
+/// Warps per block (`NWARPS` in the source).
+const WARPS: usize = 8;
+/// Query heads per key/value head the kernel handles (`MAX_REP`).
 const MAX_REP: usize = 8;
-/// Outputs each thread accumulates: `n_rep * head_dim <= MAX_OUT * THREADS`.
-const MAX_OUT: usize = 8;
-/// Keys per chunk of the online softmax.
-const CHUNK: usize = 256;
+/// Largest `n_rep * head_dim`: the warps' partial outputs fit the default 48 KiB of
+/// shared memory.
+const MAX_REP_DIMS: usize = 1024;
+/// Blocks wanted in flight: two per multiprocessor of an H100/H200.
+const TARGET_BLOCKS: usize = 264;
+/// Fewest keys one block of a split attends.
+const KEYS_PER_SPLIT: usize = 64;
+/// Most splits of one sequence's keys.
+const MAX_SPLITS: usize = 64;
+/// The module name the kernels are loaded under.
+const MODULE: &str = "loglens_decode_attention";
 
 const SOURCE: &str = r#"
 struct bf16 { unsigned short x; };
@@ -43,139 +51,175 @@ __device__ __forceinline__ void put(f16* p, float v) {
 }
 
 #define MAX_REP 8
-#define MAX_OUT 8
-#define CHUNK 256
+#define NWARPS 8
 #define NEG_INF __int_as_float(0xff800000)
 
-// grid (kv_heads, sequences), THREADS threads. caches: n key-cache pointers, n
-// value-cache pointers, then per sequence four ints: position, keys after this token,
-// first key attended (sliding window), elements between heads in its cache.
-template <typename T>
-__device__ void decode_attention(
+// The cache table: n key-cache pointers, n value-cache pointers, then six ints per
+// sequence: position, keys once the new one is written, first key attended, elements
+// between heads in its cache, its row in q/k/v/out, unused.
+//
+// grid (kv_heads, sequences, splits), NWARPS warps. Block (g, i, s) attends the queries
+// of heads g*n_rep .. (g+1)*n_rep of sequence i over split s of its keys; each warp
+// keeps an online softmax over every NWARPS-th key, the warps are merged in shared
+// memory, and the block writes the output (one split) or its partial (m, l, acc) for
+// `combine`. The block whose split holds the new key first writes it (rotated) and the
+// new value; no other block reads that row.
+template <typename T, int DPL>
+__device__ void attend(
     const T* __restrict__ q, const T* __restrict__ k_new, const T* __restrict__ v_new,
     long long q_row, long long k_row, long long v_row,
     const float* __restrict__ cos_t, const float* __restrict__ sin_t,
-    const unsigned long long* __restrict__ caches, T* __restrict__ out,
-    int n_seqs, int heads, int kv_heads, int d, float scale)
+    const unsigned long long* __restrict__ table, T* __restrict__ out,
+    float* __restrict__ partial, int n_seqs, int heads, int kv_heads, float scale)
 {
   extern __shared__ float smem[];
-  const int g = blockIdx.x, i = blockIdx.y;
+  const int d = DPL * 32, half = DPL * 16;
+  const int g = blockIdx.x, i = blockIdx.y, split = blockIdx.z, splits = gridDim.z;
   const int n_rep = heads / kv_heads;
-  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, nwarps = blockDim.x >> 5;
-  const int* meta = (const int*)(caches + 2 * n_seqs) + 4 * i;
-  const int pos = meta[0], len = meta[1], start = meta[2], hs = meta[3];
-  T* kc = (T*)caches[i] + (long long)g * hs;
-  T* vc = (T*)caches[n_seqs + i] + (long long)g * hs;
-  float* qs = smem;
-  float* sc = qs + n_rep * d;
-  float* m_run = sc + n_rep * CHUNK;
-  float* l_run = m_run + MAX_REP;
-  float* corr = l_run + MAX_REP;
-  const int half = d / 2;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int* meta = (const int*)(table + 2 * n_seqs) + 6 * i;
+  const int pos = meta[0], len = meta[1], start = meta[2], hs = meta[3], row = meta[4];
+  T* kc = (T*)table[i] + (long long)g * hs;
+  T* vc = (T*)table[n_seqs + i] + (long long)g * hs;
   const float* cr = cos_t + (long long)pos * half;
   const float* sr = sin_t + (long long)pos * half;
+  float* qs = smem;                        // n_rep * d
+  float* wacc = qs + n_rep * d;            // NWARPS * n_rep * d
+  float* wm = wacc + NWARPS * n_rep * d;   // NWARPS * MAX_REP
+  float* wl = wm + NWARPS * MAX_REP;       // NWARPS * MAX_REP
 
-  const T* kn = k_new + i * k_row + g * d;
-  const T* vn = v_new + i * v_row + g * d;
-  T* kdst = kc + (long long)(len - 1) * d;
-  T* vdst = vc + (long long)(len - 1) * d;
-  for (int x = tid; x < half; x += blockDim.x) {
-    float a = to_f(kn[2 * x]), b = to_f(kn[2 * x + 1]);
-    put(&kdst[2 * x], a * cr[x] - b * sr[x]);
-    put(&kdst[2 * x + 1], a * sr[x] + b * cr[x]);
+  const int total = len - start;
+  const int per = (total + splits - 1) / splits;
+  const int j0 = start + split * per;
+  const int j1 = min(len, j0 + per);
+
+  if (j0 <= len - 1 && len - 1 < j1) {
+    const T* kn = k_new + row * k_row + g * d;
+    const T* vn = v_new + row * v_row + g * d;
+    T* kdst = kc + (long long)(len - 1) * d;
+    T* vdst = vc + (long long)(len - 1) * d;
+    for (int x = tid; x < half; x += blockDim.x) {
+      float a = to_f(kn[2 * x]), b = to_f(kn[2 * x + 1]);
+      put(&kdst[2 * x], a * cr[x] - b * sr[x]);
+      put(&kdst[2 * x + 1], a * sr[x] + b * cr[x]);
+    }
+    for (int x = tid; x < d; x += blockDim.x) vdst[x] = vn[x];
   }
-  for (int x = tid; x < d; x += blockDim.x) vdst[x] = vn[x];
   for (int x = tid; x < n_rep * half; x += blockDim.x) {
     int r = x / half, p = x - r * half;
-    const T* qh = q + i * q_row + (g * n_rep + r) * d;
+    const T* qh = q + row * q_row + (g * n_rep + r) * d;
     float a = to_f(qh[2 * p]), b = to_f(qh[2 * p + 1]);
     qs[r * d + 2 * p] = (a * cr[p] - b * sr[p]) * scale;
     qs[r * d + 2 * p + 1] = (a * sr[p] + b * cr[p]) * scale;
   }
-  if (tid < MAX_REP) { m_run[tid] = NEG_INF; l_run[tid] = 0.f; corr[tid] = 0.f; }
-  float acc[MAX_OUT];
-#pragma unroll
-  for (int k = 0; k < MAX_OUT; k++) acc[k] = 0.f;
   __syncthreads();
 
-  for (int c0 = start; c0 < len; c0 += CHUNK) {
-    const int n = min(CHUNK, len - c0);
-    for (int j = warp; j < n; j += nwarps) {
-      const T* kr = kc + (long long)(c0 + j) * d;
-      float s[MAX_REP];
+  float qr[MAX_REP][DPL], acc[MAX_REP][DPL], m[MAX_REP], l[MAX_REP];
 #pragma unroll
-      for (int r = 0; r < MAX_REP; r++) s[r] = 0.f;
-      for (int e = lane; e < d; e += 32) {
-        float kv = to_f(kr[e]);
+  for (int r = 0; r < MAX_REP; r++) {
+    m[r] = NEG_INF;
+    l[r] = 0.f;
 #pragma unroll
-        for (int r = 0; r < MAX_REP; r++) if (r < n_rep) s[r] += qs[r * d + e] * kv;
-      }
+    for (int t = 0; t < DPL; t++) {
+      qr[r][t] = r < n_rep ? qs[r * d + lane + 32 * t] : 0.f;
+      acc[r][t] = 0.f;
+    }
+  }
+  for (int j = j0 + warp; j < j1; j += NWARPS) {
+    const T* kr = kc + (long long)j * d;
+    const T* vr = vc + (long long)j * d;
+    float kx[DPL], vx[DPL];
 #pragma unroll
-      for (int r = 0; r < MAX_REP; r++) {
-        if (r < n_rep) {
-          float v = s[r];
-          for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-          if (lane == 0) sc[r * CHUNK + j] = v;
-        }
+    for (int t = 0; t < DPL; t++) { kx[t] = to_f(kr[lane + 32 * t]); vx[t] = to_f(vr[lane + 32 * t]); }
+#pragma unroll
+    for (int r = 0; r < MAX_REP; r++) {
+      if (r < n_rep) {
+        float s = 0.f;
+#pragma unroll
+        for (int t = 0; t < DPL; t++) s += qr[r][t] * kx[t];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        const float mn = fmaxf(m[r], s);
+        const float c = expf(m[r] - mn);
+        const float p = expf(s - mn);
+        l[r] = l[r] * c + p;
+#pragma unroll
+        for (int t = 0; t < DPL; t++) acc[r][t] = acc[r][t] * c + p * vx[t];
+        m[r] = mn;
       }
     }
-    __syncthreads();
-    if (warp < n_rep) {
-      float mx = NEG_INF;
-      for (int j = lane; j < n; j += 32) mx = fmaxf(mx, sc[warp * CHUNK + j]);
-      for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-      const float m_new = fmaxf(m_run[warp], mx);
-      float sum = 0.f;
-      for (int j = lane; j < n; j += 32) {
-        float p = expf(sc[warp * CHUNK + j] - m_new);
-        sc[warp * CHUNK + j] = p;
-        sum += p;
-      }
-      for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-      if (lane == 0) {
-        const float c = expf(m_run[warp] - m_new);
-        corr[warp] = c;
-        l_run[warp] = l_run[warp] * c + sum;
-        m_run[warp] = m_new;
-      }
-    }
-    __syncthreads();
-#pragma unroll
-    for (int k = 0; k < MAX_OUT; k++) {
-      const int o = tid + k * blockDim.x;
-      if (o < n_rep * d) {
-        const int r = o / d, e = o - r * d;
-        float a = acc[k] * corr[r];
-        const float* pr = sc + r * CHUNK;
-        const T* vcol = vc + (long long)c0 * d + e;
-        for (int j = 0; j < n; j++) a += pr[j] * to_f(vcol[(long long)j * d]);
-        acc[k] = a;
-      }
-    }
-    __syncthreads();
   }
 #pragma unroll
-  for (int k = 0; k < MAX_OUT; k++) {
-    const int o = tid + k * blockDim.x;
-    if (o < n_rep * d) {
-      const int r = o / d, e = o - r * d;
-      put(&out[((long long)i * heads + g * n_rep + r) * d + e], acc[k] / l_run[r]);
+  for (int r = 0; r < MAX_REP; r++) {
+    if (r < n_rep) {
+      if (lane == 0) { wm[warp * MAX_REP + r] = m[r]; wl[warp * MAX_REP + r] = l[r]; }
+#pragma unroll
+      for (int t = 0; t < DPL; t++) wacc[(warp * n_rep + r) * d + lane + 32 * t] = acc[r][t];
+    }
+  }
+  __syncthreads();
+  for (int o = tid; o < n_rep * d; o += blockDim.x) {
+    const int r = o / d, e = o - r * d;
+    float mx = NEG_INF;
+    for (int w = 0; w < NWARPS; w++) mx = fmaxf(mx, wm[w * MAX_REP + r]);
+    float ls = 0.f, a = 0.f;
+    if (mx != NEG_INF) {
+      for (int w = 0; w < NWARPS; w++) {
+        const float f = expf(wm[w * MAX_REP + r] - mx);
+        ls += wl[w * MAX_REP + r] * f;
+        a += wacc[(w * n_rep + r) * d + e] * f;
+      }
+    }
+    const int h = g * n_rep + r;
+    if (splits == 1) {
+      put(&out[((long long)row * heads + h) * d + e], a / ls);
+    } else {
+      float* pp = partial + ((long long)(i * heads + h) * splits + split) * (d + 2);
+      pp[2 + e] = a;
+      if (e == 0) { pp[0] = mx; pp[1] = ls; }
     }
   }
 }
 
-#define DECODE_ATTENTION(NAME, T) \
-extern "C" __global__ void NAME( \
+// grid (heads, sequences), d threads: merges the splits' partials of `attend`.
+template <typename T>
+__device__ void combine(const float* __restrict__ partial, const unsigned long long* __restrict__ table,
+                        T* __restrict__ out, int n_seqs, int heads, int d, int splits)
+{
+  const int h = blockIdx.x, i = blockIdx.y, e = threadIdx.x;
+  const int row = ((const int*)(table + 2 * n_seqs) + 6 * i)[4];
+  const float* pp = partial + (long long)(i * heads + h) * splits * (d + 2);
+  float mx = NEG_INF;
+  for (int s = 0; s < splits; s++) mx = fmaxf(mx, pp[s * (d + 2)]);
+  float ls = 0.f, a = 0.f;
+  for (int s = 0; s < splits; s++) {
+    const float ms = pp[s * (d + 2)];
+    if (ms == NEG_INF) continue;
+    const float f = expf(ms - mx);
+    ls += pp[s * (d + 2) + 1] * f;
+    a += pp[s * (d + 2) + 2 + e] * f;
+  }
+  if (e < d) put(&out[((long long)row * heads + h) * d + e], a / ls);
+}
+
+#define ATTEND(T, TN, DPL) \
+extern "C" __global__ void attend_##TN##_##DPL( \
     const T* q, const T* k_new, const T* v_new, long long q_row, long long k_row, \
     long long v_row, const float* cos_t, const float* sin_t, \
-    const unsigned long long* caches, T* out, int n_seqs, int heads, int kv_heads, int d, \
-    float scale) { \
-  decode_attention<T>(q, k_new, v_new, q_row, k_row, v_row, cos_t, sin_t, caches, out, \
-                      n_seqs, heads, kv_heads, d, scale); \
+    const unsigned long long* table, T* out, float* partial, int n_seqs, int heads, \
+    int kv_heads, float scale) { \
+  attend<T, DPL>(q, k_new, v_new, q_row, k_row, v_row, cos_t, sin_t, table, out, partial, \
+                 n_seqs, heads, kv_heads, scale); \
 }
-DECODE_ATTENTION(decode_attention_bf16, bf16)
-DECODE_ATTENTION(decode_attention_f16, f16)
-DECODE_ATTENTION(decode_attention_f32, float)
+#define COMBINE(T, TN) \
+extern "C" __global__ void combine_##TN(const float* partial, const unsigned long long* table, \
+    T* out, int n_seqs, int heads, int d, int splits) { \
+  combine<T>(partial, table, out, n_seqs, heads, d, splits); \
+}
+ATTEND(bf16, bf16, 1) ATTEND(bf16, bf16, 2) ATTEND(bf16, bf16, 4) ATTEND(bf16, bf16, 8)
+ATTEND(f16, f16, 1) ATTEND(f16, f16, 2) ATTEND(f16, f16, 4) ATTEND(f16, f16, 8)
+ATTEND(float, f32, 1) ATTEND(float, f32, 2) ATTEND(float, f32, 4) ATTEND(float, f32, 8)
+COMBINE(bf16, bf16) COMBINE(f16, f16) COMBINE(float, f32)
 "#;
 
 /// The kernel's PTX, compiled once per process (or why it could not be).
@@ -272,13 +316,16 @@ pub(super) fn decode_attention(
     scale: f32,
 ) -> candle_core::Result<Option<Tensor>> {
     let n = seqs.len();
+    let rows = q.dim(1)?;
     let n_rep = heads / kv_heads.max(1);
+    let dpl = head_dim / 32;
     let supported = n > 0
         && matches!(q.device(), Device::Cuda(_))
         && heads % kv_heads.max(1) == 0
         && n_rep <= MAX_REP
-        && n_rep * head_dim <= MAX_OUT * THREADS as usize
-        && head_dim % 2 == 0
+        && head_dim % 32 == 0
+        && matches!(dpl, 1 | 2 | 4 | 8)
+        && n_rep * head_dim <= MAX_REP_DIMS
         && q.dtype() == k.dtype()
         && q.dtype() == v.dtype()
         && matches!(q.dtype(), DType::BF16 | DType::F16 | DType::F32)
@@ -286,7 +333,7 @@ pub(super) fn decode_attention(
         && sin.dtype() == DType::F32
         && cos.is_contiguous()
         && sin.is_contiguous()
-        && q.dim(1)? == n;
+        && seqs.iter().all(|s| s.row < rows);
     if !supported {
         return Ok(None);
     }
@@ -297,14 +344,15 @@ pub(super) fn decode_attention(
     ) else {
         return Ok(None);
     };
-    let name = match q.dtype() {
-        DType::BF16 => "decode_attention_bf16",
-        DType::F16 => "decode_attention_f16",
-        _ => "decode_attention_f32",
+    let tn = match q.dtype() {
+        DType::BF16 => "bf16",
+        DType::F16 => "f16",
+        _ => "f32",
     };
-    // Per sequence: cache pointers, then position, keys, first key, head stride.
-    let mut table = vec![0u64; 4 * n];
-    let mut meta: Vec<i32> = Vec::with_capacity(4 * n);
+    // Per sequence: cache pointers, then position, keys, first key, head stride, row.
+    let mut table = vec![0u64; 5 * n];
+    let mut meta: Vec<i32> = Vec::with_capacity(6 * n);
+    let mut longest = 0;
     for (j, s) in seqs.iter().enumerate() {
         let (_, kv, cap, d) = s.k_cache.dims4()?;
         let ok = s.k_cache.dtype() == q.dtype()
@@ -326,7 +374,15 @@ pub(super) fn decode_attention(
         }
         table[j] = kp;
         table[n + j] = vp;
-        meta.extend([s.pos as i32, s.len as i32, s.start as i32, (cap * d) as i32]);
+        meta.extend([
+            s.pos as i32,
+            s.len as i32,
+            s.start as i32,
+            (cap * d) as i32,
+            s.row as i32,
+            0,
+        ]);
+        longest = longest.max(s.len - s.start);
     }
     for (j, pair) in meta.chunks(2).enumerate() {
         table[2 * n + j] = u64::from(pair[0] as u32) | (u64::from(pair[1] as u32) << 32);
@@ -347,29 +403,49 @@ pub(super) fn decode_attention(
     ) else {
         return Ok(None);
     };
-    let Some(out) = output_like(q, n, heads * head_dim)? else {
+    let Some(out) = output_like(q, rows, heads * head_dim)? else {
         return Ok(None);
     };
     let Some((op, _)) = address(&out)? else {
         return Ok(None);
     };
-    let func = dev.get_or_load_custom_func(name, "loglens_decode_attention", ptx)?;
+    // Enough blocks to fill the chip when the batch is small: each sequence's keys are
+    // split over several blocks (at least KEYS_PER_SPLIT keys each), merged by `combine`.
+    let blocks = kv_heads * n;
+    let splits = TARGET_BLOCKS
+        .div_ceil(blocks)
+        .min(longest.div_ceil(KEYS_PER_SPLIT))
+        .clamp(1, MAX_SPLITS);
     let stream = dev.cuda_stream();
+    let err =
+        |what: &str, e: &dyn std::fmt::Display| candle_core::Error::Msg(format!("{what}: {e}"));
     let table = stream
         .clone_htod(&table)
-        .map_err(|e| candle_core::Error::Msg(format!("uploading the cache table: {e}")))?;
+        .map_err(|e| err("uploading the cache table", &e))?;
+    let partial: Option<CudaSlice<f32>> = if splits > 1 {
+        // SAFETY: `attend` writes every partial before `combine` reads it.
+        Some(unsafe { dev.alloc::<f32>(n * heads * splits * (head_dim + 2))? })
+    } else {
+        None
+    };
     let tp = {
         let (p, _sync) = table.device_ptr(&stream);
         p
     };
-    let shared = (n_rep * head_dim + n_rep * CHUNK + 3 * MAX_REP) * std::mem::size_of::<f32>();
+    let pp = partial.as_ref().map_or(0, |s| {
+        let (p, _sync) = s.device_ptr(&stream);
+        p
+    });
+    let shared =
+        (n_rep * head_dim * (1 + WARPS) + 2 * WARPS * MAX_REP) * std::mem::size_of::<f32>();
     let cfg = LaunchConfig {
-        grid_dim: (kv_heads as u32, n as u32, 1),
-        block_dim: (THREADS, 1, 1),
+        grid_dim: (kv_heads as u32, n as u32, splits as u32),
+        block_dim: (32 * WARPS as u32, 1, 1),
         shared_mem_bytes: shared as u32,
     };
-    let (n_i, heads_i, kv_i, d_i) = (n as i32, heads as i32, kv_heads as i32, head_dim as i32);
-    let mut b = func.builder();
+    let (n_i, heads_i, kv_i) = (n as i32, heads as i32, kv_heads as i32);
+    let attend = dev.get_or_load_custom_func(&format!("attend_{tn}_{dpl}"), MODULE, ptx)?;
+    let mut b = attend.builder();
     b.arg(&qp)
         .arg(&kp)
         .arg(&vp)
@@ -380,16 +456,35 @@ pub(super) fn decode_attention(
         .arg(&sp)
         .arg(&tp)
         .arg(&op)
+        .arg(&pp)
         .arg(&n_i)
         .arg(&heads_i)
         .arg(&kv_i)
-        .arg(&d_i)
         .arg(&scale);
     // SAFETY: the arguments match the kernel's signature; every pointer was checked above
-    // to address a tensor of the expected dtype and extent, and the cache table and the
-    // tensors outlive the launch on this stream (frees are stream-ordered).
-    unsafe { b.launch(cfg) }
-        .map_err(|e| candle_core::Error::Msg(format!("decode attention launch: {e}")))?;
+    // to address a tensor of the expected dtype and extent, and the table, the partials
+    // and the tensors outlive the launches on this stream (frees are stream-ordered).
+    unsafe { b.launch(cfg) }.map_err(|e| err("decode attention launch", &e))?;
+    if splits > 1 {
+        let (d_i, splits_i) = (head_dim as i32, splits as i32);
+        let combine = dev.get_or_load_custom_func(&format!("combine_{tn}"), MODULE, ptx)?;
+        let cfg = LaunchConfig {
+            grid_dim: (heads as u32, n as u32, 1),
+            block_dim: (head_dim as u32, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut b = combine.builder();
+        b.arg(&pp)
+            .arg(&tp)
+            .arg(&op)
+            .arg(&n_i)
+            .arg(&heads_i)
+            .arg(&d_i)
+            .arg(&splits_i);
+        // SAFETY: as above; `partial` holds n * heads * splits * (head_dim + 2) floats.
+        unsafe { b.launch(cfg) }.map_err(|e| err("decode attention combine", &e))?;
+    }
     drop(table);
+    drop(partial);
     Ok(Some(out))
 }

@@ -344,55 +344,20 @@ impl Llama {
             candle_core::bail!("attention has {} input projections, not 3", qkv.len());
         };
         let scale = 1.0 / (c.head_dim as f64).sqrt();
-        if let Some(a) = self.decode_kernel(i, (q_all, k_all, v_all), spans, steps)? {
-            let x = (x + b.o.forward(&a)?)?;
-            let h = b.ffn_norm.forward(&x)?;
-            return x + b.mlp.forward(&h)?;
-        }
-        let mut seqs = Vec::with_capacity(spans.len());
-        for (span, step) in spans.iter().zip(steps.iter_mut()) {
-            let t = span.len;
-            let q = self
-                .rotary
-                .apply(&split(q_all, span, c.heads, c.head_dim)?, span.pos)?;
-            let k = self
-                .rotary
-                .apply(&split(k_all, span, c.kv_heads, c.head_dim)?, span.pos)?;
-            let v = split(v_all, span, c.kv_heads, c.head_dim)?.contiguous()?;
-            let (k, v) = step.cache.append(i, k, v)?;
-            debug_assert_eq!(k.dim(2)?, span.past + t);
-            seqs.push((q, k, v));
-        }
-        // On CPU every query of every sequence runs through the attention kernel, in one
-        // call, computing each query the same way however the prompt was chunked or
-        // batched: a request gets the same tokens under load as alone. Elsewhere,
-        // matmuls per sequence.
-        let a = match cpu_attention(&seqs, c.sliding_window, scale)? {
-            Some(a) => a,
-            None => {
-                let mut outs = Vec::with_capacity(spans.len());
-                for (span, (q, k, v)) in spans.iter().zip(&seqs) {
-                    let t = span.len;
-                    let built;
-                    let mask = match &span.mask {
-                        Some(m) => Some(m),
-                        None if self.needs_mask(t, span.past) => {
-                            built = self.mask(t, span.past)?;
-                            Some(&built)
-                        }
-                        None => None,
-                    };
-                    outs.push(
-                        grouped_attention(q, k, v, mask, scale)?
-                            .transpose(1, 2)?
-                            .reshape((1, t, c.heads * c.head_dim))?,
-                    );
+        let qkv = (q_all, k_all, v_all);
+        let a = match self.decode_kernel(i, qkv, spans, steps)? {
+            // The kernel wrote the rows of the sequences decoding one token; prompt
+            // chunks in the same batch attend through tensor ops into their rows.
+            Some(out) => {
+                for (span, step) in spans.iter().zip(steps.iter_mut()) {
+                    if span.len != 1 {
+                        let q = self.attend_one(i, span, step, qkv, scale)?;
+                        out.slice_set(&q, 1, span.offset)?;
+                    }
                 }
-                match outs.as_slice() {
-                    [single] => single.clone(),
-                    _ => Tensor::cat(&outs, 1)?,
-                }
+                out
             }
+            None => self.attend_all(i, spans, steps, qkv, scale)?,
         };
         let x = (x + b.o.forward(&a)?)?;
         let h = b.ffn_norm.forward(&x)?;
@@ -406,6 +371,14 @@ fn split(y: &Tensor, span: &Span, n: usize, head_dim: usize) -> candle_core::Res
     y.narrow(1, span.offset, span.len)?
         .reshape((1, span.len, n, head_dim))?
         .transpose(1, 2)
+}
+
+/// Sequences' attention outputs, one after another along the rows.
+fn cat_rows(outs: Vec<Tensor>) -> candle_core::Result<Tensor> {
+    match outs.as_slice() {
+        [single] => Ok(single.clone()),
+        _ => Tensor::cat(&outs, 1),
+    }
 }
 
 /// Largest difference between `a` and `b`, relative to the largest magnitude in `b`.
@@ -461,11 +434,107 @@ impl Llama {
         causal_mask(t, past, self.cfg.sliding_window, &self.device)?.to_dtype(self.dtype)
     }
 
-    /// Attention of a layer through the device's kernel when every sequence of the batch
-    /// decodes one token: the new keys and values go straight into the caches, and all
-    /// sequences attend in one launch. `None` where the kernel does not apply (CPU, a
-    /// prompt chunk in the batch, a shape it does not take), or was found to differ from
-    /// the tensor ops on its first use.
+    /// One sequence's rotary, cache append and attention through tensor ops: (1, t,
+    /// heads * head_dim).
+    fn attend_one(
+        &self,
+        layer: usize,
+        span: &Span,
+        step: &mut Step<'_>,
+        (q_all, k_all, v_all): (&Tensor, &Tensor, &Tensor),
+        scale: f64,
+    ) -> candle_core::Result<Tensor> {
+        let c = &self.cfg;
+        let (q, k, v) = self.rotate_and_cache(layer, span, step, (q_all, k_all, v_all))?;
+        let built;
+        let mask = match &span.mask {
+            Some(m) => Some(m),
+            None if self.needs_mask(span.len, span.past) => {
+                built = self.mask(span.len, span.past)?;
+                Some(&built)
+            }
+            None => None,
+        };
+        grouped_attention(&q, &k, &v, mask, scale)?
+            .transpose(1, 2)?
+            .reshape((1, span.len, c.heads * c.head_dim))
+    }
+
+    /// A sequence's queries and keys rotated, its keys and values appended to its cache:
+    /// the queries and every cached key and value.
+    fn rotate_and_cache(
+        &self,
+        layer: usize,
+        span: &Span,
+        step: &mut Step<'_>,
+        (q_all, k_all, v_all): (&Tensor, &Tensor, &Tensor),
+    ) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let c = &self.cfg;
+        let q = self
+            .rotary
+            .apply(&split(q_all, span, c.heads, c.head_dim)?, span.pos)?;
+        let k = self
+            .rotary
+            .apply(&split(k_all, span, c.kv_heads, c.head_dim)?, span.pos)?;
+        let v = split(v_all, span, c.kv_heads, c.head_dim)?.contiguous()?;
+        let (k, v) = step.cache.append(layer, k, v)?;
+        debug_assert_eq!(k.dim(2)?, span.past + span.len);
+        Ok((q, k, v))
+    }
+
+    /// Attention of every sequence of the batch without the device kernel. On CPU every
+    /// query of every sequence runs through the attention kernel, in one call, computing
+    /// each query the same way however the prompt was chunked or batched: a request gets
+    /// the same tokens under load as alone. Elsewhere, matmuls per sequence.
+    fn attend_all(
+        &self,
+        layer: usize,
+        spans: &[Span],
+        steps: &mut [Step<'_>],
+        qkv: (&Tensor, &Tensor, &Tensor),
+        scale: f64,
+    ) -> candle_core::Result<Tensor> {
+        let c = &self.cfg;
+        if self.device.is_cpu() {
+            let mut seqs = Vec::with_capacity(spans.len());
+            for (span, step) in spans.iter().zip(steps.iter_mut()) {
+                seqs.push(self.rotate_and_cache(layer, span, step, qkv)?);
+            }
+            if let Some(a) = cpu_attention(&seqs, c.sliding_window, scale)? {
+                return Ok(a);
+            }
+            let mut outs = Vec::with_capacity(spans.len());
+            for (span, (q, k, v)) in spans.iter().zip(&seqs) {
+                let built;
+                let mask = match &span.mask {
+                    Some(m) => Some(m),
+                    None if self.needs_mask(span.len, span.past) => {
+                        built = self.mask(span.len, span.past)?;
+                        Some(&built)
+                    }
+                    None => None,
+                };
+                outs.push(
+                    grouped_attention(q, k, v, mask, scale)?
+                        .transpose(1, 2)?
+                        .reshape((1, span.len, c.heads * c.head_dim))?,
+                );
+            }
+            return cat_rows(outs);
+        }
+        let mut outs = Vec::with_capacity(spans.len());
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            outs.push(self.attend_one(layer, span, step, qkv, scale)?);
+        }
+        cat_rows(outs)
+    }
+
+    /// Attention of a layer through the device's kernel for the sequences of the batch
+    /// that run one token: their new keys and values go straight into the caches, and
+    /// they all attend in one launch. Returns (1, total tokens, heads * head_dim) with
+    /// their rows written (the caller fills the rows of prompt chunks), or `None` where
+    /// the kernel does not apply (CPU, no sequence with one token, a shape it does not
+    /// take) or was found to differ from the tensor ops on its first use.
     fn decode_kernel(
         &self,
         layer: usize,
@@ -478,27 +547,31 @@ impl Llama {
             return Ok(None);
         };
         if self.kernel.load(Ordering::Relaxed) == KERNEL_DISABLED
-            || spans.iter().any(|s| s.len != 1)
+            || spans.iter().all(|s| s.len != 1)
         {
             return Ok(None);
         }
         let mut bufs = Vec::with_capacity(spans.len());
         for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            if span.len != 1 {
+                continue;
+            }
             let (kb, vb, held) =
                 step.cache
                     .reserve(layer, 1, (c.kv_heads, c.head_dim), self.dtype, &self.device)?;
             let len = held + 1;
             let start = c.sliding_window.map_or(0, |w| len.saturating_sub(w));
-            bufs.push((kb, vb, span.pos, len, start));
+            bufs.push((kb, vb, span.pos, len, start, span.offset));
         }
         let seqs: Vec<DecodeSeq<'_>> = bufs
             .iter()
-            .map(|(kb, vb, pos, len, start)| DecodeSeq {
+            .map(|(kb, vb, pos, len, start, row)| DecodeSeq {
                 k_cache: kb,
                 v_cache: vb,
                 pos: *pos,
                 len: *len,
                 start: *start,
+                row: *row,
             })
             .collect();
         let scale = 1.0 / (c.head_dim as f32).sqrt();
@@ -523,8 +596,10 @@ impl Llama {
             self.kernel.store(KERNEL_VERIFIED, Ordering::Relaxed);
             tracing::info!(worst, "decode attention kernel checked against tensor ops");
         }
-        for step in steps.iter_mut() {
-            step.cache.commit(layer, 1);
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            if span.len == 1 {
+                step.cache.commit(layer, 1);
+            }
         }
         Ok(Some(out))
     }
@@ -541,7 +616,8 @@ impl Llama {
         let c = &self.cfg;
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let mut worst = 0f32;
-        for (j, (span, s)) in spans.iter().zip(seqs).enumerate() {
+        let decoding = spans.iter().filter(|s| s.len == 1);
+        for (span, s) in decoding.zip(seqs) {
             let k_new = self
                 .rotary
                 .apply(&split(k, span, c.kv_heads, c.head_dim)?, span.pos)?;
@@ -561,7 +637,7 @@ impl Llama {
             worst = worst
                 .max(rel_diff(&written_k, &k_new)?)
                 .max(rel_diff(&written_v, &v_new)?)
-                .max(rel_diff(&out.narrow(1, j, 1)?, &want)?);
+                .max(rel_diff(&out.narrow(1, s.row, 1)?, &want)?);
         }
         Ok(worst)
     }
