@@ -131,3 +131,39 @@ impl KvCache {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserve_grows_in_place_and_commit_records_positions() {
+        let dev = Device::Cpu;
+        let mut c = KvCache::new(2, None);
+        let k = Tensor::ones((1, 2, 3, 4), DType::F32, &dev).expect("k");
+        let (kv, vv) = c.append(0, k.clone(), k.clone()).expect("append");
+        assert_eq!(kv.dims(), &[1, 2, 3, 4]);
+        assert_eq!(vv.dims(), &[1, 2, 3, 4]);
+        // Room for one more position in the same storage, written by the caller.
+        let (kb, _, held) = c.reserve(0, 1, (2, 4), DType::F32, &dev).expect("reserve");
+        assert_eq!((held, kb.dim(2).expect("dim")), (3, GROW));
+        c.commit(0, 1);
+        let (kb2, _, held) = c
+            .reserve(0, GROW - 4, (2, 4), DType::F32, &dev)
+            .expect("fits");
+        assert_eq!((held, kb2.dim(2).expect("dim")), (4, GROW));
+        // Past the capacity the storage grows, keeping what was held.
+        let (kb3, _, held) = c.reserve(0, GROW, (2, 4), DType::F32, &dev).expect("grows");
+        assert_eq!((held, kb3.dim(2).expect("dim")), (4, 2 * GROW));
+        let kept = kb3
+            .narrow(2, 0, 3)
+            .and_then(|t| t.sum_all())
+            .and_then(|t| t.to_scalar::<f32>())
+            .expect("sum");
+        assert_eq!(kept, 24.0);
+        // Layer 1 is untouched.
+        let (_, _, held) = c.reserve(1, 1, (2, 4), DType::F32, &dev).expect("layer 1");
+        assert_eq!(held, 0);
+        assert!(c.reserve(2, 1, (2, 4), DType::F32, &dev).is_err());
+    }
+}

@@ -595,6 +595,31 @@ mod tests {
     }
 
     #[test]
+    fn a_written_model_loads_and_generates() {
+        use crate::engine::{Engine, GenerateRequest, Input, Message, ModelSpec};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("tiny");
+        let s = shape("tiny").expect("shape");
+        let w = write_random(&out, "tiny", &s, 3, RandomDtype::F32).expect("writes");
+        assert_eq!(w.shards, 1);
+        let again = dir.path().join("again");
+        write_random(&again, "tiny", &s, 3, RandomDtype::F32).expect("writes");
+        let bytes = |d: &Path| std::fs::read(d.join("model.safetensors")).expect("read");
+        assert_eq!(bytes(&out), bytes(&again), "same seed, same weights");
+        let e = Engine::load(&ModelSpec::cpu(&out)).expect("loads");
+        assert_eq!(e.info().vocab_size, s.vocab_size);
+        assert_eq!(e.info().parameters, w.parameters);
+        let chat = e
+            .render_chat(&[Message::new("user", "disk full?")])
+            .expect("template");
+        assert!(chat.ends_with("<|im_start|>assistant\n"), "{chat:?}");
+        let mut req = GenerateRequest::new(Input::Prompt("ERROR disk".into()), 8);
+        req.sampling.logit_bias = e.tokenizer().stop_ids.iter().map(|&t| (t, -1e9)).collect();
+        let (_, _, usage) = e.generate_text(&req).expect("generates");
+        assert_eq!(usage.completion_tokens, 8);
+    }
+
+    #[test]
     fn shards_split_large_models() {
         let s = shape("llama3-8b").expect("shape");
         let specs = tensors(&s);
