@@ -321,9 +321,9 @@ pub(super) fn decode_attention(
     let dpl = head_dim / 32;
     let supported = n > 0
         && matches!(q.device(), Device::Cuda(_))
-        && heads % kv_heads.max(1) == 0
+        && heads.is_multiple_of(kv_heads.max(1))
         && n_rep <= MAX_REP
-        && head_dim % 32 == 0
+        && head_dim.is_multiple_of(32)
         && matches!(dpl, 1 | 2 | 4 | 8)
         && n_rep * head_dim <= MAX_REP_DIMS
         && q.dtype() == k.dtype()
