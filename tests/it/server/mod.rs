@@ -1,6 +1,8 @@
 //! The OpenAI-compatible server: routes through `Router::oneshot` (errors, auth, limits,
 //! completions on the real default model) and one real `loglens serve` process on port
-//! 0 (streaming, client disconnect, SIGTERM drain).
+//! 0 (streaming, client disconnect, SIGTERM drain). `limits` holds the hostile clients.
+
+mod limits;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -24,20 +26,24 @@ fn config(api_key: Option<&str>) -> ServeConfig {
     ServeConfig {
         addr: "127.0.0.1:0".parse().expect("addr"),
         api_key: api_key.map(str::to_string),
-        cors_origins: Vec::new(),
         body_limit: 64 * 1024,
-        scheduler: SchedulerConfig::default(),
+        ..ServeConfig::default()
     }
 }
 
 /// An app with the default model loaded.
 fn app(api_key: Option<&str>) -> axum::Router {
-    let state = AppState::new(MODEL, api_key.map(str::to_string));
+    app_with(config(api_key))
+}
+
+/// An app with the default model loaded, configured as `cfg` says.
+fn app_with(cfg: ServeConfig) -> axum::Router {
+    let state = AppState::new(MODEL, cfg.api_key.clone());
     state.set_ready(Arc::new(Scheduler::new(
         engine().clone(),
         SchedulerConfig::default(),
     )));
-    router(state, &config(api_key))
+    router(state, &cfg)
 }
 
 async fn send(
@@ -338,9 +344,18 @@ impl Drop for Server {
 }
 
 fn start_server() -> Server {
+    start_server_with(&[], &[])
+}
+
+/// `loglens serve` on a free port with these extra arguments and environment, once
+/// ready.
+fn start_server_with(args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_loglens"))
         .args(["serve", "--port", "0", "--model"])
         .arg(model_path())
+        .args(args)
+        .env_remove("LOGLENS_API_KEY")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
