@@ -6,6 +6,7 @@ mod cli;
 mod constrain;
 mod engine;
 mod formats;
+mod fuzz_corpus;
 mod hf;
 mod miner;
 mod reliability;
