@@ -39,7 +39,16 @@ fn all_specs() -> Vec<FormatSpec> {
         FormatSpec::Cri,
         FormatSpec::Generic,
     ];
-    for preset in ["hdfs", "hadoop", "spark", "zookeeper", "bgl", "hpc", "openssh", "apache"] {
+    for preset in [
+        "hdfs",
+        "hadoop",
+        "spark",
+        "zookeeper",
+        "bgl",
+        "hpc",
+        "openssh",
+        "apache",
+    ] {
         specs.extend(FormatSpec::parse(preset).ok());
     }
     specs
@@ -74,7 +83,11 @@ pub fn formats(data: &[u8]) {
                 + p.timestamp.as_deref().map_or(0, str::len)
                 + p.component.as_deref().map_or(0, str::len)
                 + p.trace_id.as_deref().map_or(0, str::len);
-            assert!(size <= bounded(l.len()), "{name}: {size} bytes from a {}-byte line", l.len());
+            assert!(
+                size <= bounded(l.len()),
+                "{name}: {size} bytes from a {}-byte line",
+                l.len()
+            );
         }
     }
 }
@@ -134,7 +147,10 @@ pub fn reading(data: &[u8]) {
     let mut reader = LineReader::new(body, max_line);
     let mut all = Vec::new();
     let mut line = String::new();
-    while reader.next_line(&mut line).expect("reading memory cannot fail") {
+    while reader
+        .next_line(&mut line)
+        .expect("reading memory cannot fail")
+    {
         assert!(line.len() <= max_line.max(16) + 32, "line over its cap");
         all.push(line.clone());
         if all.len() >= 4 * MAX_LINES {
@@ -162,7 +178,11 @@ pub fn reading(data: &[u8]) {
         }
     }
     joiner.finish(&mut done);
-    assert_eq!(stats.lines, records + continuation + blank, "a line is unaccounted for");
+    assert_eq!(
+        stats.lines,
+        records + continuation + blank,
+        "a line is unaccounted for"
+    );
     assert_eq!(done.len() as u64, records, "records lost or invented");
     for r in &done {
         assert!(r.continuation.len() <= MAX_CONTINUATION_LINES);
