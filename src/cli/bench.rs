@@ -16,8 +16,9 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
             println!("input       {}", r.input.display());
             println!("format      {}", r.format);
             println!("lines       {}", r.lines);
+            println!("records     {}", r.records);
             println!(
-                "lines/s     {:.0} (one core, parse + timestamp + template match)",
+                "lines/s     {:.0} (one core: read, parse, join, timestamps, template match)",
                 r.lines_per_sec
             );
             println!("templates   {}", r.templates);
@@ -33,23 +34,32 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
         .data
         .clone()
         .unwrap_or_else(|| data_dir().join("loghub-2k"));
-    let r = parse::accuracy(&data, MinerConfig::default())?;
+    let format_for = super::parse::format_overrides(&args.format_for)?;
+    let r = parse::accuracy(&data, MinerConfig::default(), &format_for)?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "{:<12} {:>6} {:>9} {:>9} {:>12}",
-            "system", "lines", "grouping", "parsing", "lines/s"
+            "{:<12} {:<10} {:>6} {:>8} {:>9} {:>9} {:>12}",
+            "system", "format", "lines", "content", "grouping", "parsing", "lines/s"
         );
         for s in &r.systems {
             println!(
-                "{:<12} {:>6} {:>9.3} {:>9.3} {:>12.0}",
-                s.name, s.lines, s.grouping_accuracy, s.parsing_accuracy, s.lines_per_sec
+                "{:<12} {:<10} {:>6} {:>8.3} {:>9.3} {:>9.3} {:>12.0}",
+                s.name,
+                s.format,
+                s.lines,
+                s.content_accuracy,
+                s.grouping_accuracy,
+                s.parsing_accuracy,
+                s.lines_per_sec
             );
         }
         println!(
-            "{:<12} {:>6} {:>9.3} {:>9.3} {:>12.0}",
+            "{:<12} {:<10} {:>6} {:>8} {:>9.3} {:>9.3} {:>12.0}",
             "average",
+            "",
+            "",
             "",
             r.average.grouping_accuracy,
             r.average.parsing_accuracy,

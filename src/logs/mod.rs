@@ -13,6 +13,8 @@ pub mod mask;
 pub mod miner;
 pub mod multiline;
 pub mod pipeline;
+pub mod reader;
+pub mod record;
 pub mod report;
 pub mod store;
 pub mod time;

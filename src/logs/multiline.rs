@@ -1,41 +1,64 @@
-//! Joining multi-line records: Python tracebacks, Java/Scala stack traces
-//! (`\tat ...`, `Caused by:`, `... N more`), Go panics and indented continuations
-//! join the record they belong to. Pending records are kept per component, so the
-//! interleaved output of several services (docker compose) never mixes.
+//! Joining multi-line records: Python tracebacks, Java/Scala stack traces (`\tat ...`,
+//! `Caused by:`, `Suppressed:`, `... N more`, an exception's first line after a
+//! header), Go panics and goroutine dumps, postgres `DETAIL`/`HINT`/`STATEMENT` lines,
+//! MinIO error blocks, lines a container runtime split (CRI `P`) and indented
+//! continuations join the record they belong to.
+//!
+//! Pending records are kept per component, so the interleaved output of several
+//! services (docker compose) never mixes; at most [`MAX_PENDING`] are kept, the oldest
+//! being finished first when more components appear.
 
 use std::collections::HashMap;
 
-use super::formats::Parsed;
+use chrono::{DateTime, Utc};
+
+use super::formats::{names_service, Parsed};
 use super::level::{infer_level, Level};
+use super::record::{ComponentSource, SpanId, TraceId};
 
 /// Most continuation lines kept in one record; further ones are counted, not kept.
 pub const MAX_CONTINUATION_LINES: usize = 400;
 /// Most bytes of text kept in one record.
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// Most records pending at once (one per component being written).
+pub const MAX_PENDING: usize = 1024;
 
 /// A record being assembled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Pending {
     /// First physical line number (1-based) in its source.
     pub line: u64,
-    /// The parsed header line.
-    pub timestamp: Option<String>,
+    /// Physical lines so far.
+    pub lines: u32,
+    /// Its own timestamp, normalised (from its first line or a continuation line).
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The timestamp of the record before it, for when it has none of its own.
+    pub inherited: Option<DateTime<Utc>>,
     /// Level (raised by a traceback when the level was only inferred).
     pub level: Level,
     /// Whether the level came from an explicit field.
     pub explicit_level: bool,
-    /// Component, if the format names one.
-    pub component: Option<String>,
+    /// Component named by the record itself or its wrapper, and how.
+    pub component: Option<(String, ComponentSource)>,
+    /// Logger.
+    pub logger: Option<String>,
+    /// Thread.
+    pub thread: Option<String>,
+    /// Trace id.
+    pub trace_id: Option<TraceId>,
+    /// Span id.
+    pub span_id: Option<SpanId>,
+    /// Other fields.
+    pub fields: Vec<(String, String)>,
     /// The message of the first line.
     pub message: String,
     /// Continuation lines kept.
     pub continuation: Vec<String>,
-    /// Trace id, if any.
-    pub trace_id: Option<String>,
     /// Whether the first line had a recognised header.
     pub header: bool,
     bytes: usize,
     in_stack: bool,
+    partial: bool,
 }
 
 impl Pending {
@@ -65,11 +88,27 @@ pub enum LineKind {
     Blank,
 }
 
+/// The component a line names itself: its service field, its wrapper, or its logger
+/// when that reads as a service name.
+pub fn component_of(p: &Parsed<'_>) -> Option<(String, ComponentSource)> {
+    if let Some(s) = p.service.as_deref().filter(|s| !s.is_empty()) {
+        return Some((s.to_string(), ComponentSource::Field));
+    }
+    if let Some(w) = p.wrapper.as_deref() {
+        return Some((w.to_string(), ComponentSource::Wrapper));
+    }
+    p.logger
+        .as_deref()
+        .filter(|l| names_service(l))
+        .map(|l| (l.to_string(), ComponentSource::Logger))
+}
+
 /// Assembles records from parsed lines.
 #[derive(Debug, Default)]
 pub struct Joiner {
     pending: HashMap<String, Pending>,
     last_key: Option<String>,
+    last_time: Option<DateTime<Utc>>,
 }
 
 impl Joiner {
@@ -78,34 +117,49 @@ impl Joiner {
         Self::default()
     }
 
-    /// Adds one line. Finished records are appended to `done`.
-    /// `headers` says whether the format marks every record with a header.
+    /// Adds one line whose own timestamp normalised to `time`. Finished records are
+    /// appended to `done`. `headers` says whether the format marks every record with a
+    /// header (then any line without one continues the record before it).
     pub fn push(
         &mut self,
         line_no: u64,
-        raw: &str,
         parsed: Parsed<'_>,
+        time: Option<DateTime<Utc>>,
         headers: bool,
         done: &mut Vec<Pending>,
     ) -> LineKind {
-        if raw.trim().is_empty() && parsed.message.trim().is_empty() {
+        if parsed.message.trim().is_empty() && !parsed.header && !parsed.continues {
             return LineKind::Blank;
         }
-        let key = parsed
-            .component
+        let component = component_of(&parsed);
+        // Records are kept apart by the stream that wrote them (the wrapper) first, so a
+        // service's traceback joins that service's record.
+        let named = parsed
+            .wrapper
             .as_deref()
             .map(str::to_string)
-            .or_else(|| self.last_key.clone())
-            .unwrap_or_default();
-        if !parsed.header {
-            if let Some(p) = self.pending.get_mut(&key) {
-                let msg: &str = &parsed.message;
-                if headers || p.in_stack || looks_like_continuation(msg) {
-                    return append(p, msg);
+            .or_else(|| component.as_ref().map(|c| c.0.clone()));
+        let key = match (named, parsed.header) {
+            (Some(k), _) => k,
+            // A record with no name of its own starts the file's anonymous key.
+            (None, true) => String::new(),
+            (None, false) => self.last_key.clone().unwrap_or_default(),
+        };
+        if let Some(p) = self.pending.get_mut(&key) {
+            let forced = parsed.continues || p.partial;
+            let msg: &str = &parsed.message;
+            let joins = !parsed.header
+                && !starts_record(msg)
+                && (headers || p.in_stack || looks_like_continuation(msg));
+            if forced || joins {
+                if parsed.continues && time.is_some() {
+                    self.last_time = time;
                 }
+                self.last_key = Some(key);
+                return append(p, &parsed, time);
             }
         }
-        // A new record: flush the pending one of this component.
+        // A new record: finish the pending one of this component.
         if let Some(prev) = self.pending.remove(&key) {
             done.push(prev);
         }
@@ -114,42 +168,97 @@ impl Joiner {
         } else {
             LineKind::Unparsed
         };
-        let in_stack = starts_stack(&parsed.message);
-        let message = parsed.message.into_owned();
-        self.pending.insert(
-            key.clone(),
-            Pending {
-                line: line_no,
-                timestamp: parsed.timestamp.map(|t| t.into_owned()),
-                level: parsed.level,
-                explicit_level: parsed.explicit_level,
-                component: parsed.component.map(|c| c.into_owned()),
-                bytes: message.len(),
-                message,
-                continuation: Vec::new(),
-                trace_id: parsed.trace_id.map(|t| t.into_owned()),
-                header: parsed.header,
-                in_stack,
-            },
-        );
+        let record = start(line_no, parsed, time, component, self.last_time);
+        if record.timestamp.is_some() {
+            self.last_time = record.timestamp;
+        }
+        self.pending.insert(key.clone(), record);
         self.last_key = Some(key);
+        if self.pending.len() > MAX_PENDING {
+            self.finish_oldest(done);
+        }
         kind
     }
 
-    /// Flushes every pending record (end of a source).
+    /// Finishes the pending record that started first (memory stays bounded however many
+    /// components write).
+    fn finish_oldest(&mut self, done: &mut Vec<Pending>) {
+        let oldest = self
+            .pending
+            .iter()
+            .filter(|(k, _)| Some(*k) != self.last_key.as_ref())
+            .min_by_key(|(_, p)| p.line)
+            .map(|(k, _)| k.clone());
+        if let Some(p) = oldest.and_then(|k| self.pending.remove(&k)) {
+            done.push(p);
+        }
+    }
+
+    /// Flushes every pending record (end of a source), in line order.
     pub fn finish(&mut self, done: &mut Vec<Pending>) {
         let mut rest: Vec<Pending> = self.pending.drain().map(|(_, p)| p).collect();
         rest.sort_by_key(|p| p.line);
         done.extend(rest);
         self.last_key = None;
+        self.last_time = None;
     }
 }
 
-fn append(p: &mut Pending, msg: &str) -> LineKind {
+fn start(
+    line_no: u64,
+    parsed: Parsed<'_>,
+    time: Option<DateTime<Utc>>,
+    component: Option<(String, ComponentSource)>,
+    last_time: Option<DateTime<Utc>>,
+) -> Pending {
+    let message = parsed.message.into_owned();
+    Pending {
+        line: line_no,
+        lines: 1,
+        timestamp: time,
+        inherited: last_time,
+        level: parsed.level,
+        explicit_level: parsed.explicit_level,
+        component,
+        logger: parsed.logger.map(|c| c.into_owned()),
+        thread: parsed.thread.map(|c| c.into_owned()),
+        trace_id: parsed.trace_id,
+        span_id: parsed.span_id,
+        fields: parsed
+            .fields
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        bytes: message.len(),
+        in_stack: starts_stack(&message),
+        partial: parsed.partial,
+        message,
+        continuation: Vec::new(),
+        header: parsed.header,
+    }
+}
+
+fn append(p: &mut Pending, parsed: &Parsed<'_>, time: Option<DateTime<Utc>>) -> LineKind {
+    let msg: &str = &parsed.message;
+    p.lines = p.lines.saturating_add(1);
+    p.partial = parsed.partial;
     if starts_stack(msg) {
         p.in_stack = true;
     } else if p.in_stack && ends_stack(msg) {
         p.in_stack = false;
+    }
+    // Lines the format knows (MinIO's `Time:` and `Error:`) complete the record.
+    if parsed.continues {
+        if p.timestamp.is_none() {
+            p.timestamp = time;
+        }
+        if parsed.explicit_level && !p.explicit_level {
+            p.level = parsed.level;
+            p.explicit_level = true;
+        }
+    }
+    if p.trace_id.is_none() {
+        p.trace_id = parsed.trace_id;
     }
     if !p.explicit_level {
         p.level = p.level.max(infer_level(msg));
@@ -162,14 +271,38 @@ fn append(p: &mut Pending, msg: &str) -> LineKind {
     LineKind::Continuation
 }
 
+/// Lines with no header that start a record of their own even where records carry
+/// headers: Go's `panic:` and `fatal error:`, Java's uncaught `Exception in thread`.
+fn starts_record(line: &str) -> bool {
+    line.starts_with("panic: ")
+        || line.starts_with("fatal error: ")
+        || line.starts_with("Exception in thread ")
+}
+
 /// Lines that continue a record even in formats without headers.
 fn looks_like_continuation(line: &str) -> bool {
     line.starts_with([' ', '\t'])
-        || line.starts_with("Caused by:")
+        || line.starts_with("Caused by: ")
+        || line.starts_with("Suppressed: ")
         || line.starts_with("... ")
+        || line.starts_with("[signal ")
         || starts_stack(line)
         || line.starts_with("During handling of the above exception")
         || line.starts_with("The above exception was the direct cause")
+        || exception_line(line)
+}
+
+/// A Java exception's first line: a qualified class name ending in `Exception`,
+/// `Error` or `Throwable`, alone or followed by `: message`.
+fn exception_line(line: &str) -> bool {
+    let head = line.split(": ").next().unwrap_or(line).trim_end_matches(':');
+    let b = head.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_lowercase()
+        && head.contains('.')
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'$' | b'_'))
+        && (head.ends_with("Exception") || head.ends_with("Error") || head.ends_with("Throwable"))
 }
 
 /// Lines that open a stack: after them, every bare line joins until the stack ends.
@@ -193,24 +326,27 @@ fn ends_stack(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::formats::{FormatSpec, Parser};
+    use crate::logs::formats::{detect, FormatSpec, Parser};
 
-    fn join(spec: FormatSpec, text: &str) -> (Vec<Pending>, Vec<LineKind>) {
-        let parser = Parser::new(spec);
+    fn join(parser: Parser, text: &str) -> (Vec<Pending>, Vec<LineKind>) {
         let mut j = Joiner::new();
         let mut done = Vec::new();
         let mut kinds = Vec::new();
         for (i, l) in text.lines().enumerate() {
             kinds.push(j.push(
                 i as u64 + 1,
-                l,
                 parser.parse_line(l),
+                None,
                 parser.has_headers(),
                 &mut done,
             ));
         }
         j.finish(&mut done);
         (done, kinds)
+    }
+
+    fn plain() -> Parser {
+        Parser::detected(&detect(["just words", "more words"]))
     }
 
     #[test]
@@ -221,7 +357,7 @@ mod tests {
                     Caused by: java.io.IOException: disk\n\
                     \t... 3 more\n\
                     2015-10-18 18:01:48,000 INFO [main] org.Foo: next";
-        let (recs, kinds) = join(FormatSpec::Log4j, text);
+        let (recs, kinds) = join(Parser::new(FormatSpec::Log4j), text);
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].continuation.len(), 4);
         assert_eq!(
@@ -234,9 +370,17 @@ mod tests {
     }
 
     #[test]
-    fn python_traceback_in_generic_text() {
+    fn exception_first_lines_join_in_plain_text() {
+        let text = "request failed\norg.example.PaymentException: card declined\n\tat org.example.Pay.run(Pay.java:3)\nnext";
+        let (recs, _) = join(plain(), text);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].continuation.len(), 2);
+    }
+
+    #[test]
+    fn python_traceback_in_plain_text() {
         let text = "starting job\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad\nnext record";
-        let (recs, _) = join(FormatSpec::Generic, text);
+        let (recs, _) = join(plain(), text);
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].continuation.len(), 3);
         assert_eq!(recs[0].level, Level::Error);
@@ -244,13 +388,41 @@ mod tests {
     }
 
     #[test]
-    fn go_panic() {
-        let text = "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d";
-        let (recs, kinds) = join(FormatSpec::Generic, text);
-        assert_eq!(recs.len(), 1);
-        assert_eq!(recs[0].level, Level::Critical);
-        assert_eq!(recs[0].continuation.len(), 3);
-        assert_eq!(kinds[1], LineKind::Blank);
+    fn go_panic_starts_its_own_record() {
+        let text = "2025-11-03T20:36:40Z INFO serving\npanic: runtime error: index out of range\n[signal SIGSEGV: segmentation violation]\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d";
+        let parser = Parser::new(FormatSpec::Text { prefix: 0 });
+        let (recs, kinds) = join(parser, text);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[1].level, Level::Critical);
+        assert_eq!(recs[1].continuation.len(), 4);
+        assert_eq!(kinds[3], LineKind::Blank);
+    }
+
+    #[test]
+    fn postgres_detail_and_minio_blocks() {
+        let pg = "2025-11-03 20:36:40.123 UTC [12] ERROR:  duplicate key\n\
+                  2025-11-03 20:36:40.123 UTC [12] DETAIL:  Key (id)=(1) already exists.\n\
+                  2025-11-03 20:36:40.123 UTC [12] STATEMENT:  INSERT INTO t VALUES (1)\n\
+                  2025-11-03 20:36:41.000 UTC [7] LOG:  checkpoint starting: time";
+        let (recs, _) = join(Parser::new(FormatSpec::Postgres), pg);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].continuation.len(), 2);
+        let minio = "API: SYSTEM()\nTime: 20:36:40 UTC 11/03/2025\nError: drive offline (*errors.errorString)\n       1: cmd/x.go:12:cmd.f()\nAPI: SYSTEM()";
+        let mut j = Joiner::new();
+        let mut done = Vec::new();
+        let parser = Parser::new(FormatSpec::Minio);
+        for (i, l) in minio.lines().enumerate() {
+            let p = parser.parse_line(l);
+            let t = p
+                .timestamp
+                .as_deref()
+                .and_then(|t| crate::logs::time::parse_timestamp(t, 2025));
+            j.push(i as u64 + 1, p, t, true, &mut done);
+        }
+        j.finish(&mut done);
+        assert_eq!(done.len(), 2);
+        assert_eq!(done[0].level, Level::Error);
+        assert!(done[0].timestamp.is_some());
     }
 
     #[test]
@@ -261,18 +433,34 @@ mod tests {
                     db-1   | 2025-11-03 20:36:37,125 - db - INFO - checkpoint done\n\
                     app-1  |   File \"x.py\", line 3\n\
                     app-1  | KeyError: 'k'";
-        let (recs, _) = join(FormatSpec::Compose, text);
+        let (recs, _) = join(Parser::new(FormatSpec::Compose), text);
+        let name = |r: &Pending| r.component.as_ref().map(|c| c.0.clone());
         let app: Vec<&Pending> = recs
             .iter()
-            .filter(|r| r.component.as_deref() == Some("app-1"))
+            .filter(|r| name(r).as_deref() == Some("app-1"))
             .collect();
         assert_eq!(app.len(), 1);
         assert_eq!(app[0].continuation.len(), 3);
         assert_eq!(
             recs.iter()
-                .filter(|r| r.component.as_deref() == Some("db-1"))
+                .filter(|r| name(r).as_deref() == Some("db-1"))
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn pending_records_are_bounded() {
+        let mut j = Joiner::new();
+        let mut done = Vec::new();
+        let parser = Parser::new(FormatSpec::Logfmt);
+        let n = MAX_PENDING as u64 + 50;
+        for i in 0..n {
+            let line = format!("level=info msg=hi service=svc{i}");
+            j.push(i + 1, parser.parse_line(&line), None, false, &mut done);
+            assert!(j.pending.len() <= MAX_PENDING);
+        }
+        j.finish(&mut done);
+        assert_eq!(done.len() as u64, n);
     }
 }

@@ -10,14 +10,15 @@ use tracing::{info_span, warn};
 
 use super::detect::session::{self, NextEventModel, SessionCollector};
 use super::detect::{rate, Anomaly};
-use super::formats::{FormatSpec, Parser};
+use super::formats::FormatSpec;
 use super::group::{Group, GroupInput, Grouper};
-use super::ingest::{self, Filters, LineReader, Opened, Source};
+use super::ingest::{self, Filters, Source};
 use super::level::Level;
 use super::miner::{ClusterId, Miner, MinerConfig};
-use super::multiline::{Joiner, LineKind, Pending};
+use super::reader::{self, ReadOptions, SourceRead, SourceSummary};
+use super::record::Record;
 use super::report::{FileReport, FileStatus, Report, SessionSummary};
-use super::time::{parse_timestamp, rfc3339};
+use super::time::rfc3339;
 use super::LogsError;
 
 /// A per-path format override: files matching the glob use the format.
@@ -244,112 +245,50 @@ fn analyze_source(
 ) -> FileReport {
     let name = source.display();
     let _span = info_span!("source", file = %name).entered();
-    let stream = match ingest::open(source) {
-        Ok(Opened::Text(s)) => s,
-        Ok(Opened::Binary) => {
-            warn!(file = %name, "binary file skipped");
-            return FileReport::skipped(name, FileStatus::Binary);
-        }
-        Err(e) => {
-            warn!(file = %name, cause = %e, "unreadable input");
-            return FileReport::failed(name, e.to_string());
-        }
-    };
-    let mut reader = LineReader::new(stream, config.max_line_bytes);
-    let year = config.year.unwrap_or_else(|| ingest::context_year(source));
-    let mut report = FileReport::new(name.clone());
-    // Read the head for format detection, then process it with the rest.
-    let mut head = Vec::new();
-    let mut line = String::new();
-    let mut error = None;
-    while head.len() < 64 {
-        match reader.next_line(&mut line) {
-            Ok(true) => head.push(line.clone()),
-            Ok(false) => break,
-            Err(e) => {
-                error = Some(e.to_string());
-                break;
-            }
-        }
-    }
-    let spec = match source {
+    let format = match source {
         Source::File(p) => config
             .overrides
             .iter()
             .find(|o| o.glob.is_match(p))
             .map(|o| o.format.clone()),
         Source::Stdin => None,
-    }
-    .unwrap_or_else(|| FormatSpec::detect(head.iter().map(String::as_str)));
-    report.format = spec.name();
-    let parser = Parser::new(spec);
-    let headers = parser.has_headers();
-    let mut joiner = Joiner::new();
-    let mut done = Vec::new();
-    let mut line_no = 0u64;
-    let mut handle =
-        |line: &str, joiner: &mut Joiner, done: &mut Vec<Pending>, report: &mut FileReport| {
-            line_no += 1;
-            let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
-            report.count(kind);
-            for rec in done.drain(..) {
-                record(rec, &name, year, miner, grouper, sessions.as_deref_mut());
-            }
-        };
-    for l in &head {
-        handle(l, &mut joiner, &mut done, &mut report);
-    }
-    if error.is_none() {
-        loop {
-            match reader.next_line(&mut line) {
-                Ok(true) => {
-                    handle(&line, &mut joiner, &mut done, &mut report);
-                    let stats = reader.stats();
-                    if stats.lines % 65_536 == 0 {
-                        progress(*read_total + stats.bytes);
-                    }
-                }
-                Ok(false) => break,
-                Err(e) => {
-                    // Keep what was read; name the file and the failure.
-                    warn!(file = %name, cause = %e, "read error");
-                    error = Some(e.to_string());
-                    break;
-                }
-            }
+    };
+    let opts = ReadOptions {
+        format,
+        year: config.year,
+        max_line_bytes: config.max_line_bytes,
+    };
+    let base = *read_total;
+    let mut on_record = |rec: Record| record(rec, &name, miner, grouper, sessions.as_deref_mut());
+    let read = reader::read_source(source, &opts, &mut on_record, &|b| progress(base + b));
+    match read {
+        Ok(SourceRead::Text(summary)) => {
+            *read_total += summary.lines.bytes;
+            let mut report = FileReport::new(name);
+            report.read(summary);
+            report
+        }
+        Ok(SourceRead::Binary) => {
+            warn!(file = %name, "binary file skipped");
+            FileReport::skipped(name, FileStatus::Binary)
+        }
+        Err(e) => {
+            warn!(file = %name, cause = %e, "unreadable input");
+            FileReport::failed(name, e.to_string())
         }
     }
-    joiner.finish(&mut done);
-    for rec in done.drain(..) {
-        record(rec, &name, year, miner, grouper, sessions.as_deref_mut());
-    }
-    let stats = reader.stats();
-    *read_total += stats.bytes;
-    progress(*read_total);
-    report.finish(stats, error);
-    report
 }
 
 fn record(
-    rec: Pending,
+    rec: Record,
     file: &str,
-    year: i32,
     miner: &mut Miner,
     grouper: &mut Grouper,
     sessions: Option<&mut SessionCollector>,
 ) {
-    let time = rec
-        .timestamp
-        .as_deref()
-        .and_then(|t| parse_timestamp(t, year));
     let cluster = miner.add(&rec.message);
     if let Some(s) = sessions {
-        s.add(
-            &rec.text(),
-            rec.component.as_deref().unwrap_or("-"),
-            rec.level,
-            cluster,
-        );
+        s.add(&rec.text(), &rec.component, rec.level, cluster);
     }
     let text = || rec.text();
     let miner_ref = &*miner;
@@ -361,10 +300,10 @@ fn record(
             .collect()
     };
     grouper.add(&GroupInput {
-        component: rec.component.as_deref().unwrap_or("-"),
+        component: &rec.component,
         level: rec.level,
         cluster,
-        time,
+        time: rec.timestamp,
         file,
         line: rec.line,
         text: &text,
@@ -373,19 +312,21 @@ fn record(
 }
 
 impl FileReport {
-    fn count(&mut self, kind: LineKind) {
-        match kind {
-            LineKind::Record => self.records += 1,
-            LineKind::Unparsed => {
-                self.records += 1;
-                self.unparsed_records += 1;
-            }
-            LineKind::Continuation => self.continuation_lines += 1,
-            LineKind::Dropped => {
-                self.continuation_lines += 1;
-                self.continuation_dropped += 1;
-            }
-            LineKind::Blank => self.blank_lines += 1,
-        }
+    /// Fills the accounting of a source that was read.
+    fn read(&mut self, summary: SourceSummary) {
+        let p = &summary.parse;
+        self.format = summary.detection.spec.name();
+        self.format_hit_rate = summary.detection.hit_rate();
+        self.records = p.records;
+        self.unparsed_records = p.unparsed_records;
+        self.continuation_lines = p.continuation_lines;
+        self.continuation_dropped = p.continuation_dropped;
+        self.blank_lines = p.blank_lines;
+        self.records_without_timestamp = p.without_timestamp;
+        self.records_inferred_timestamp = p.inferred_timestamp;
+        self.records_without_level = p.without_level;
+        self.records_without_component = p.without_component;
+        self.unparsed_samples = p.unparsed_samples.clone();
+        self.finish(summary.lines, summary.error);
     }
 }

@@ -65,6 +65,18 @@ pub struct FileReport {
     pub invalid_utf8_lines: u64,
     /// Lines cut at the length limit.
     pub truncated_lines: u64,
+    /// Share of the head lines the chosen format read (0 to 1).
+    pub format_hit_rate: f64,
+    /// Records with no timestamp (none of their own and none before them).
+    pub records_without_timestamp: u64,
+    /// Records that took the timestamp of the record before them.
+    pub records_inferred_timestamp: u64,
+    /// Records whose level was guessed from words (no level field).
+    pub records_without_level: u64,
+    /// Records that named no component themselves (the path or file name did).
+    pub records_without_component: u64,
+    /// The first lines that started a record no format explained: `[line, text]`.
+    pub unparsed_samples: Vec<(u64, String)>,
 }
 
 impl FileReport {
@@ -83,6 +95,12 @@ impl FileReport {
             blank_lines: 0,
             invalid_utf8_lines: 0,
             truncated_lines: 0,
+            format_hit_rate: 0.0,
+            records_without_timestamp: 0,
+            records_inferred_timestamp: 0,
+            records_without_level: 0,
+            records_without_component: 0,
+            unparsed_samples: Vec::new(),
         }
     }
 
