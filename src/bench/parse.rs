@@ -83,7 +83,8 @@ fn systems(data: &Path) -> Vec<String> {
                 .filter(|n| {
                     let d = data.join(n);
                     d.join(format!("{n}_2k.log")).is_file()
-                        && d.join(format!("{n}_2k.log_structured_corrected.csv")).is_file()
+                        && d.join(format!("{n}_2k.log_structured_corrected.csv"))
+                            .is_file()
                 })
                 .collect()
         })
@@ -191,7 +192,11 @@ fn score_system(
     let pa = rows
         .iter()
         .zip(&predicted)
-        .filter(|(r, p)| templates.get(p).is_some_and(|t| *t == normalize_template(&r.template)))
+        .filter(|(r, p)| {
+            templates
+                .get(p)
+                .is_some_and(|t| *t == normalize_template(&r.template))
+        })
         .count();
     let denom = n.max(1) as f64;
     SystemScore {

@@ -7,6 +7,43 @@ use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
 pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
+    if let Some(dir) = &args.corpus {
+        let r = crate::bench::corpus::score(dir)
+            .with_context(|| format!("corpus {}", dir.display()))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+            return Ok(EXIT_OK);
+        }
+        println!(
+            "{:<18} {:>5} {:>10} {:>9} {:>7} {:>9}  detected",
+            "format", "lines", "boundaries", "timestamp", "level", "component"
+        );
+        let pct = |c: &crate::bench::corpus::Count| format!("{:.1}", c.rate() * 100.0);
+        for f in &r.formats {
+            let m = &f.metrics;
+            println!(
+                "{:<18} {:>5} {:>10} {:>9} {:>7} {:>9}  {}",
+                f.format,
+                m.boundaries.total,
+                pct(&m.boundaries),
+                pct(&m.timestamp),
+                pct(&m.level),
+                pct(&m.component),
+                f.detected.join(",")
+            );
+        }
+        let m = &r.overall;
+        println!(
+            "{:<18} {:>5} {:>10} {:>9} {:>7} {:>9}",
+            "overall",
+            r.lines,
+            pct(&m.boundaries),
+            pct(&m.timestamp),
+            pct(&m.level),
+            pct(&m.component)
+        );
+        return Ok(EXIT_OK);
+    }
     if let Some(input) = &args.input {
         let r = parse::throughput(input, args.input_format.as_deref())
             .with_context(|| format!("benchmark on {}", input.display()))?;

@@ -114,9 +114,14 @@ pub(super) fn run(args: ParseArgs) -> anyhow::Result<i32> {
         // (standard input once, with the templates known at each record).
         let mut miner = Miner::default();
         if let Source::File(_) = source {
-            read_source(&source, &opts, &mut |r| {
-                miner.add(&r.message);
-            }, &|_| {})
+            read_source(
+                &source,
+                &opts,
+                &mut |r| {
+                    miner.add(&r.message);
+                },
+                &|_| {},
+            )
             .with_context(|| format!("reading {name}"))?;
         }
         let mut failed = None;
@@ -161,7 +166,10 @@ pub(super) fn run(args: ParseArgs) -> anyhow::Result<i32> {
             SourceRead::Binary => eprintln!("loglens: {name}: binary file skipped"),
             SourceRead::Text(s) => {
                 if let Some(e) = s.error {
-                    eprintln!("loglens: {name}: read error after {} lines: {e}", s.lines.lines);
+                    eprintln!(
+                        "loglens: {name}: read error after {} lines: {e}",
+                        s.lines.lines
+                    );
                 }
             }
         }

@@ -22,6 +22,9 @@ pub const MAX_CONTINUATION_LINES: usize = 400;
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 /// Most records pending at once (one per component being written).
 pub const MAX_PENDING: usize = 1024;
+/// A pending record that has had no line for this many lines is finished: no
+/// continuation comes that late.
+pub const IDLE_LINES: u64 = 4096;
 
 /// A record being assembled.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +62,7 @@ pub struct Pending {
     bytes: usize,
     in_stack: bool,
     partial: bool,
+    last_line: u64,
 }
 
 impl Pending {
@@ -146,15 +150,21 @@ impl Joiner {
             (None, false) => self.last_key.clone().unwrap_or_default(),
         };
         if let Some(p) = self.pending.get_mut(&key) {
-            let forced = parsed.continues || p.partial;
+            let forced = parsed.continues || p.partial || level_line(p, &parsed);
             let msg: &str = &parsed.message;
+            // A traceback joins a record with a header (or a block already), not a bare
+            // line of plain text: there it is a record of its own.
+            let lone_traceback =
+                msg.starts_with("Traceback (") && !p.header && p.continuation.is_empty();
             let joins = !parsed.header
                 && !starts_record(msg)
+                && !lone_traceback
                 && (headers || p.in_stack || looks_like_continuation(msg));
             if forced || joins {
                 if parsed.continues && time.is_some() {
                     self.last_time = time;
                 }
+                p.last_line = line_no;
                 self.last_key = Some(key);
                 return append(p, &parsed, time);
             }
@@ -177,7 +187,39 @@ impl Joiner {
         if self.pending.len() > MAX_PENDING {
             self.finish_oldest(done);
         }
+        if self.pending.len() > 1 && line_no % 1024 == 0 {
+            self.finish_idle(line_no, done);
+        }
         kind
+    }
+
+    /// The first line of the oldest pending record: every record finished so far that
+    /// starts before it can be released in line order.
+    pub fn oldest_pending(&self) -> Option<u64> {
+        self.pending.values().map(|p| p.line).min()
+    }
+
+    /// The first line of the record the last pushed line went to.
+    pub fn current_record(&self) -> Option<u64> {
+        self.last_key
+            .as_ref()
+            .and_then(|k| self.pending.get(k))
+            .map(|p| p.line)
+    }
+
+    /// Finishes records that have had no line for [`IDLE_LINES`] lines.
+    fn finish_idle(&mut self, line_no: u64, done: &mut Vec<Pending>) {
+        let idle: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| line_no.saturating_sub(p.last_line) > IDLE_LINES)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in idle {
+            if let Some(p) = self.pending.remove(&k) {
+                done.push(p);
+            }
+        }
     }
 
     /// Finishes the pending record that started first (memory stays bounded however many
@@ -232,6 +274,7 @@ fn start(
         bytes: message.len(),
         in_stack: starts_stack(&message),
         partial: parsed.partial,
+        last_line: line_no,
         message,
         continuation: Vec::new(),
         header: parsed.header,
@@ -240,6 +283,7 @@ fn start(
 
 fn append(p: &mut Pending, parsed: &Parsed<'_>, time: Option<DateTime<Utc>>) -> LineKind {
     let msg: &str = &parsed.message;
+    let jul = level_line(p, parsed);
     p.lines = p.lines.saturating_add(1);
     p.partial = parsed.partial;
     if starts_stack(msg) {
@@ -257,6 +301,10 @@ fn append(p: &mut Pending, parsed: &Parsed<'_>, time: Option<DateTime<Utc>>) -> 
             p.explicit_level = true;
         }
     }
+    if jul {
+        p.level = parsed.level;
+        p.explicit_level = true;
+    }
     if p.trace_id.is_none() {
         p.trace_id = parsed.trace_id;
     }
@@ -269,6 +317,32 @@ fn append(p: &mut Pending, parsed: &Parsed<'_>, time: Option<DateTime<Utc>>) -> 
     p.bytes += msg.len() + 1;
     p.continuation.push(msg.to_string());
     LineKind::Continuation
+}
+
+/// java.util.logging's two-line records (its `SimpleFormatter` default): a line with
+/// the time and the logging class and method, then `LEVEL: message`. The second line
+/// gives the first its level; it starts no record of its own.
+fn level_line(p: &Pending, parsed: &Parsed<'_>) -> bool {
+    let source_only = {
+        let mut words = p.message.split(' ');
+        let (class, method) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        words.next().is_none()
+            && class.contains('.')
+            && !method.is_empty()
+            && method.bytes().all(|c| {
+                c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'<' || c == b'>'
+            })
+    };
+    p.lines == 1
+        && p.header
+        && !p.explicit_level
+        && p.timestamp.is_some()
+        && source_only
+        && parsed.header
+        && parsed.explicit_level
+        && parsed.timestamp.is_none()
+        && parsed.logger.is_none()
+        && parsed.thread.is_none()
 }
 
 /// Lines with no header that start a record of their own even where records carry
@@ -295,7 +369,11 @@ fn looks_like_continuation(line: &str) -> bool {
 /// A Java exception's first line: a qualified class name ending in `Exception`,
 /// `Error` or `Throwable`, alone or followed by `: message`.
 fn exception_line(line: &str) -> bool {
-    let head = line.split(": ").next().unwrap_or(line).trim_end_matches(':');
+    let head = line
+        .split(": ")
+        .next()
+        .unwrap_or(line)
+        .trim_end_matches(':');
     let b = head.as_bytes();
     !b.is_empty()
         && b[0].is_ascii_lowercase()

@@ -61,7 +61,8 @@ impl ParseStats {
                     while !line.is_char_boundary(end) {
                         end -= 1;
                     }
-                    self.unparsed_samples.push((line_no, line[..end].to_string()));
+                    self.unparsed_samples
+                        .push((line_no, line[..end].to_string()));
                 }
             }
             LineKind::Continuation => self.continuation_lines += 1,
@@ -82,7 +83,10 @@ impl ParseStats {
         if !r.level_explicit {
             self.without_level += 1;
         }
-        if matches!(r.component_source, ComponentSource::File | ComponentSource::None) {
+        if matches!(
+            r.component_source,
+            ComponentSource::File | ComponentSource::None
+        ) {
             self.without_component += 1;
         }
     }
@@ -97,6 +101,8 @@ pub struct FileParser {
     fallback_component: Option<(String, ComponentSource)>,
     joiner: Joiner,
     done: Vec<Pending>,
+    /// Finished records waiting for an older pending one, by first line.
+    held: std::collections::BTreeMap<u64, Pending>,
     line_no: u64,
     stats: ParseStats,
 }
@@ -131,6 +137,7 @@ impl FileParser {
             fallback_component: path.and_then(path_component),
             joiner: Joiner::new(),
             done: Vec::new(),
+            held: std::collections::BTreeMap::new(),
             line_no: 0,
             stats: ParseStats::default(),
         }
@@ -145,14 +152,10 @@ impl FileParser {
     pub fn push(&mut self, line: &str) -> LineKind {
         self.line_no += 1;
         let parsed = self.parser.parse_line(line);
-        let time = if parsed.header || parsed.continues {
-            parsed
-                .timestamp
-                .as_deref()
-                .and_then(|t| parse_timestamp_in(t, &self.ctx))
-        } else {
-            None
-        };
+        let time = parsed
+            .timestamp
+            .as_deref()
+            .and_then(|t| parse_timestamp_in(t, &self.ctx));
         let kind = self.joiner.push(
             self.line_no,
             parsed,
@@ -169,11 +172,37 @@ impl FileParser {
         self.joiner.finish(&mut self.done);
     }
 
-    /// The records finished so far, in the order they were finished.
+    /// The first line of the record the last pushed line went to (None for a blank
+    /// line that started none).
+    pub fn current_record(&self) -> Option<u64> {
+        self.joiner.current_record()
+    }
+
+    /// The records finished so far, in line order: a record is released once no record
+    /// that started before it is still pending.
     pub fn drain(&mut self) -> Vec<Record> {
-        let pending: Vec<Pending> = self.done.drain(..).collect();
-        let mut out = Vec::with_capacity(pending.len());
-        for p in pending {
+        if self.done.is_empty() {
+            return Vec::new();
+        }
+        let oldest = self.joiner.oldest_pending().unwrap_or(u64::MAX);
+        let mut ready: Vec<Pending> = Vec::new();
+        if self.held.is_empty() && self.done.iter().all(|p| p.line < oldest) {
+            // The common case (one stream): nothing to reorder.
+            ready.append(&mut self.done);
+            ready.sort_by_key(|p| p.line);
+        } else {
+            for p in self.done.drain(..) {
+                self.held.insert(p.line, p);
+            }
+            while let Some(entry) = self.held.first_entry() {
+                if *entry.key() >= oldest {
+                    break;
+                }
+                ready.push(entry.remove());
+            }
+        }
+        let mut out = Vec::with_capacity(ready.len());
+        for p in ready {
             let r = self.record(p);
             self.stats.count_record(&r);
             out.push(r);
@@ -268,16 +297,13 @@ fn file_stem(name: &str) -> String {
         ] {
             s = s.strip_suffix(ext).unwrap_or(s);
         }
-        // Rotation numbers and dates: `.1`, `-2025-11-03`, `_20251103`, `.2025-11-03_13`.
-        if let Some(i) = s.rfind(['.', '-', '_']) {
-            let tail = &s[i + 1..];
-            let datey = !tail.is_empty()
-                && tail.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'_' | b':' | b'T'))
-                && tail.bytes().any(|c| c.is_ascii_digit());
-            if datey && i > 0 {
-                s = &s[..i];
+        // logrotate's numbers: `.1`, `.12`.
+        if let Some((head, n)) = s.rsplit_once('.') {
+            if !head.is_empty() && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) {
+                s = head;
             }
         }
+        s = &s[..date_suffix(s)];
         if s.len() == before {
             break;
         }
@@ -289,12 +315,56 @@ fn file_stem(name: &str) -> String {
     s.to_string()
 }
 
+/// Where a date suffix (`-2025-11-03`, `_20251103`, `.2025-11-03_000000`) starts, or
+/// the end when there is none.
+fn date_suffix(s: &str) -> usize {
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate().skip(1) {
+        if !matches!(c, b'-' | b'_' | b'.') {
+            continue;
+        }
+        let rest = &b[i + 1..];
+        let digits: Vec<u8> = rest
+            .iter()
+            .copied()
+            .take_while(|c| c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.'))
+            .filter(u8::is_ascii_digit)
+            .collect();
+        let all_datey = rest
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.' | b':' | b'T'));
+        if all_datey && digits.len() >= 8 && digits.starts_with(b"20") {
+            return i;
+        }
+    }
+    s.len()
+}
+
 fn is_generic(stem: &str) -> bool {
     matches!(
         stem,
-        "access" | "error" | "errors" | "server" | "app" | "application" | "output" | "out"
-            | "stdout" | "stderr" | "current" | "messages" | "syslog" | "log" | "console"
-            | "main" | "debug" | "info" | "all" | "combined" | "service"
+        "access"
+            | "error"
+            | "errors"
+            | "server"
+            | "app"
+            | "application"
+            | "output"
+            | "out"
+            | "stdout"
+            | "stderr"
+            | "current"
+            | "messages"
+            | "syslog"
+            | "log"
+            | "console"
+            | "main"
+            | "debug"
+            | "info"
+            | "all"
+            | "combined"
+            | "service"
+            | "system"
     ) || stem.bytes().all(|c| c.is_ascii_digit())
 }
 
@@ -424,8 +494,19 @@ mod tests {
 
     #[test]
     fn components_from_paths() {
-        assert_eq!(comp("/var/log/payment-service.log").as_deref(), Some("payment-service"));
+        assert_eq!(
+            comp("/var/log/payment-service.log").as_deref(),
+            Some("payment-service")
+        );
         assert_eq!(comp("x.log.1").as_deref(), Some("x"));
+        assert_eq!(
+            comp("/var/log/rabbitmq/rabbit@mq-0.log").as_deref(),
+            Some("rabbit@mq-0")
+        );
+        assert_eq!(
+            comp("/var/log/cassandra/system.log").as_deref(),
+            Some("cassandra")
+        );
         assert_eq!(comp("logs/x-2025-11-03.log.gz").as_deref(), Some("x"));
         assert_eq!(comp("/var/log/nginx/access.log").as_deref(), Some("nginx"));
         assert_eq!(
@@ -434,7 +515,10 @@ mod tests {
         );
         let id = "a".repeat(64);
         assert_eq!(
-            comp(&format!("/var/log/containers/api-7d9f_prod_api-server-{id}.log")).as_deref(),
+            comp(&format!(
+                "/var/log/containers/api-7d9f_prod_api-server-{id}.log"
+            ))
+            .as_deref(),
             Some("api-server")
         );
         assert_eq!(
@@ -457,7 +541,12 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let mut fp = FileParser::new(&head, None, Some(Path::new("/tmp/orders.log")), TimeContext::year(2025));
+        let mut fp = FileParser::new(
+            &head,
+            None,
+            Some(Path::new("/tmp/orders.log")),
+            TimeContext::year(2025),
+        );
         for l in &head {
             fp.push(l);
         }

@@ -105,7 +105,12 @@ impl Stamp {
             self.time.nanos,
         )?;
         let offset = FixedOffset::east_opt(self.offset)?;
-        Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc))
+        Some(
+            offset
+                .from_local_datetime(&naive)
+                .single()?
+                .with_timezone(&Utc),
+        )
     }
 }
 
@@ -634,7 +639,12 @@ fn word_at(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
 
 /// Whether `w` names `full` (its first three letters or all of it; `Sept` too).
 fn names(w: &[u8], full: &[u8]) -> bool {
-    let eq = |n: usize| w.len() == n && w.iter().zip(full).all(|(a, b)| a.to_ascii_lowercase() == *b);
+    let eq = |n: usize| {
+        w.len() == n
+            && w.iter()
+                .zip(full)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    };
     eq(3) || eq(full.len()) || (full == b"september" && eq(4))
 }
 
@@ -695,7 +705,10 @@ mod tests {
     #[test]
     fn shapes() {
         for (text, want) in [
-            ("2025-11-03T20:36:40.060803460Z", "2025-11-03T20:36:40.060803460Z"),
+            (
+                "2025-11-03T20:36:40.060803460Z",
+                "2025-11-03T20:36:40.060803460Z",
+            ),
             ("2025-11-03T20:36:40.123+0100", "2025-11-03T19:36:40.123Z"),
             ("2025-11-03T20:36:40.123-05:00", "2025-11-04T01:36:40.123Z"),
             ("2025-11-03 20:36:37,123", "2025-11-03T20:36:37.123Z"),
@@ -707,7 +720,10 @@ mod tests {
             ("081109 203615", "2008-11-09T20:36:15Z"),
             ("03 Nov 2025 20:36:37.123", "2025-11-03T20:36:37.123Z"),
             ("Sun Dec 04 04:47:44 2005", "2005-12-04T04:47:44Z"),
-            ("Mon Nov 03 20:36:40.123456 2025", "2025-11-03T20:36:40.123456Z"),
+            (
+                "Mon Nov 03 20:36:40.123456 2025",
+                "2025-11-03T20:36:40.123456Z",
+            ),
             ("Mon, 03 Nov 2025 20:36:40 GMT", "2025-11-03T20:36:40Z"),
             ("10/Oct/2000:13:55:36 -0700", "2000-10-10T20:55:36Z"),
             ("03/Nov/2025 20:36:40", "2025-11-03T20:36:40Z"),
@@ -772,10 +788,19 @@ mod tests {
             len("2025-11-03 20:36:40.123 UTC [12] LOG:  x"),
             Some("2025-11-03 20:36:40.123 UTC")
         );
-        assert_eq!(len("2016-09-28 04:30:30, Info  CBS"), Some("2016-09-28 04:30:30"));
-        assert_eq!(len("Nov  3 20:36:40 host sshd[1]: x"), Some("Nov  3 20:36:40"));
+        assert_eq!(
+            len("2016-09-28 04:30:30, Info  CBS"),
+            Some("2016-09-28 04:30:30")
+        );
+        assert_eq!(
+            len("Nov  3 20:36:40 host sshd[1]: x"),
+            Some("Nov  3 20:36:40")
+        );
         assert_eq!(len("1762202200123 WARN x"), Some("1762202200123"));
-        assert_eq!(len("2025-11-03T20:36:40.123456 #12345]"), Some("2025-11-03T20:36:40.123456"));
+        assert_eq!(
+            len("2025-11-03T20:36:40.123456 #12345]"),
+            Some("2025-11-03T20:36:40.123456")
+        );
         assert_eq!(len("2025-11-03T20:36:40Zulu"), None);
         assert_eq!(len("November rain"), None);
     }

@@ -63,9 +63,9 @@ fn every_format_reads_its_lines_and_survives_garbage() {
         ),
         (
             "json",
-            r#"{"ts":"2025-11-03T20:36:40Z","lvl":"error","msg":"timeout","logger":"db"}"#,
+            r#"{"ts":"2025-11-03T20:36:40Z","lvl":"error","msg":"timeout","logger":"db-pool"}"#,
             Level::Error,
-            Some("db"),
+            Some("db-pool"),
             "timeout",
         ),
         (

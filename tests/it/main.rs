@@ -4,6 +4,7 @@ mod accounting;
 mod bench;
 mod cli;
 mod constrain;
+mod corpus;
 mod engine;
 mod formats;
 mod hf;

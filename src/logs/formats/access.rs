@@ -60,7 +60,10 @@ fn status_after_request(m: &str) -> Option<u16> {
     let end = rest.find('"')?;
     let request = &rest[..end];
     let (method, rest_req) = request.split_once(' ')?;
-    if method.len() < 3 || !method.bytes().all(|c| c.is_ascii_uppercase()) || !rest_req.contains("HTTP/") {
+    if method.len() < 3
+        || !method.bytes().all(|c| c.is_ascii_uppercase())
+        || !rest_req.contains("HTTP/")
+    {
         return None;
     }
     status_code(rest[end + 1..].split_whitespace().next()?)
@@ -71,8 +74,12 @@ fn status_after_timers(m: &str) -> Option<u16> {
     while let Some(w) = words.next() {
         let parts = w.split('/').count();
         if (4..=5).contains(&parts)
-            && w.split('/')
-                .all(|p| !p.is_empty() && p.trim_start_matches(['-', '+']).bytes().all(|c| c.is_ascii_digit()))
+            && w.split('/').all(|p| {
+                !p.is_empty()
+                    && p.trim_start_matches(['-', '+'])
+                        .bytes()
+                        .all(|c| c.is_ascii_digit())
+            })
         {
             return status_code(words.next()?);
         }
@@ -101,7 +108,9 @@ mod tests {
             Some(Level::Error)
         );
         assert_eq!(
-            status_level(r#"10.0.0.1:56789 [03/Nov/2025:20:36:40.123] fe be/srv1 0/0/1/25/26 404 512 - - ---- 1/1/0/0/0 0/0 "GET /x HTTP/1.1""#),
+            status_level(
+                r#"10.0.0.1:56789 [03/Nov/2025:20:36:40.123] fe be/srv1 0/0/1/25/26 404 512 - - ---- 1/1/0/0/0 0/0 "GET /x HTTP/1.1""#
+            ),
             Some(Level::Warn)
         );
         assert_eq!(status_level("served 3 files in 200 ms"), None);

@@ -41,7 +41,8 @@ mod tests {
         let p = parse("2025-11-03T20:36:40.060803460Z stderr F ERROR:root:boom").expect("cri line");
         assert_eq!((p.level, p.message.as_ref()), (Level::Error, "boom"));
         assert_eq!(p.logger.as_deref(), Some("root"));
-        let p = parse("2025-11-03T20:36:40.06Z stdout P   File \"x.py\", line 3").expect("cri line");
+        let p =
+            parse("2025-11-03T20:36:40.06Z stdout P   File \"x.py\", line 3").expect("cri line");
         assert!(p.partial && !p.header && p.wrapped);
         assert!(parse("2025-11-03T20:36:40Z stdin F x").is_none());
     }

@@ -38,12 +38,11 @@ pub(crate) fn classify(key: &str) -> Key {
     }
     match &buf[..n] {
         b"time" | b"timestamp" | b"ts" | b"datetime" | b"t" | b"date" | b"asctime" => Key::Time,
-        b"level" | b"lvl" | b"severity" | b"loglevel" | b"levelname" | b"severitytext"
-        | b"l" => Key::Level,
-        b"msg" | b"message" | b"m" | b"mt" => Key::Message,
-        b"service" | b"servicename" | b"svc" | b"app" | b"application" | b"appname" => {
-            Key::Service
+        b"level" | b"lvl" | b"severity" | b"loglevel" | b"levelname" | b"severitytext" | b"l" => {
+            Key::Level
         }
+        b"msg" | b"message" | b"m" | b"mt" => Key::Message,
+        b"service" | b"servicename" | b"svc" | b"app" | b"application" | b"appname" => Key::Service,
         b"logger" | b"loggername" | b"loglogger" | b"logname" | b"caller" | b"module" => {
             Key::Logger
         }
@@ -200,12 +199,14 @@ pub(crate) fn looks_like_logger(tok: &str) -> bool {
     (upper >= 2 && lower >= 1 && b[0].is_ascii_uppercase()) || (upper == 0 && lower >= 2)
 }
 
-/// Whether a logger name reads as the name of a service (`api`, `payment-service`,
-/// `feature_api`) rather than a class, module, file or library logger
-/// (`com.x.Foo`, `NativeCodeLoader`, `main.go`, `uvicorn.error`, `root`).
+/// Whether a logger name reads as the name of a service: lower-case words joined by `-`
+/// or `_` (`payment-service`, `feature_api`), as services are named. Single words
+/// (`agent`, `db`, `http`) name a part of a program as often as a service, and classes,
+/// modules, files and library loggers (`com.x.Foo`, `NativeCodeLoader`, `main.go`,
+/// `uvicorn.error`) never do.
 pub fn names_service(logger: &str) -> bool {
     let b = logger.as_bytes();
-    if b.len() < 2 || b.len() > 64 || !b[0].is_ascii_lowercase() {
+    if b.len() < 3 || b.len() > 64 || !b[0].is_ascii_lowercase() {
         return false;
     }
     if !b
@@ -214,17 +215,16 @@ pub fn names_service(logger: &str) -> bool {
     {
         return false;
     }
-    !matches!(
-        logger,
-        "root" | "main" | "default" | "app" | "log" | "logger" | "server" | "console" | "stdout"
-            | "stderr" | "error" | "access" | "request" | "requests" | "http" | "core"
-    )
+    let words = logger.split(['-', '_']).filter(|w| !w.is_empty()).count();
+    words >= 2 && !logger.starts_with("__")
 }
 
 /// Strips a source line number from a logger (`OrderService:88`, `main.go:42`).
 pub(crate) fn strip_line_number(logger: &str) -> &str {
     match logger.rsplit_once(':') {
-        Some((name, n)) if !name.is_empty() && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => {
+        Some((name, n))
+            if !name.is_empty() && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) =>
+        {
             name
         }
         _ => logger,
@@ -264,6 +264,8 @@ mod tests {
         }
         assert!(names_service("payment-service"));
         assert!(names_service("feature_api"));
+        assert!(!names_service("agent"));
+        assert!(!names_service("__main__"));
         assert!(!names_service("uvicorn.error"));
         assert!(!names_service("NativeCodeLoader"));
         assert!(!names_service("root"));

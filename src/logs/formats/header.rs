@@ -220,8 +220,12 @@ impl HeaderPattern {
         };
         // The fields must mean what they say: a level that is no level, or a time that
         // is no time, is a line of another format.
+        // A level field is a bare word: brackets around it belong in the pattern.
         let level = match level {
-            Some(l) => Some(crate::logs::level::Level::parse(l)?),
+            Some(l) if l.bytes().all(|c| c.is_ascii_alphabetic()) => {
+                Some(crate::logs::level::Level::parse(l)?)
+            }
+            Some(_) => return None,
             None => None,
         };
         if let Some(t) = &timestamp {
@@ -320,7 +324,10 @@ mod tests {
         assert!(!p.parse("garbage").header);
         // A level that is not one, or a time that is not one, is another format.
         assert!(!p.parse("081109 203615 148 BANANA dfs.X: y").header);
-        assert!(!p.parse("2025-11-03 20:36:40.123  INFO 1 --- [main] o.s.App : x").header);
+        assert!(
+            !p.parse("2025-11-03 20:36:40.123  INFO 1 --- [main] o.s.App : x")
+                .header
+        );
     }
 
     #[test]

@@ -178,7 +178,11 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-fn first_with_key<'k>(map: &Obj, keys: &[&'k str], used: &mut Vec<&'k str>) -> Option<(&'k str, String)> {
+fn first_with_key<'k>(
+    map: &Obj,
+    keys: &[&'k str],
+    used: &mut Vec<&'k str>,
+) -> Option<(&'k str, String)> {
     for k in keys {
         if let Some(v) = lookup(map, k).and_then(scalar) {
             used.push(k);
@@ -212,7 +216,10 @@ fn time(map: &Obj, used: &mut Vec<&str>) -> Option<String> {
     // log4j2's JsonLayout: {"instant":{"epochSecond":…,"nanoOfSecond":…}}.
     let instant = lookup(map, "instant")?;
     let secs = instant.get("epochSecond")?.as_u64()?;
-    let nanos = instant.get("nanoOfSecond").and_then(Value::as_u64).unwrap_or(0);
+    let nanos = instant
+        .get("nanoOfSecond")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     used.push("instant");
     Some(format!("{secs}.{nanos:09}"))
 }
@@ -222,7 +229,9 @@ fn level(map: &Obj, used: &mut Vec<&str>) -> Option<Level> {
     for k in LEVEL {
         match lookup(map, k) {
             Some(Value::String(s)) => {
-                if let Some(l) = Level::parse(s).or_else(|| s.parse().ok().and_then(|n| Level::from_number(n, false))) {
+                if let Some(l) = Level::parse(s)
+                    .or_else(|| s.parse().ok().and_then(|n| Level::from_number(n, false)))
+                {
                     used.push(k);
                     return Some(l);
                 }
@@ -236,7 +245,10 @@ fn level(map: &Obj, used: &mut Vec<&str>) -> Option<Level> {
             _ => {}
         }
     }
-    if let Some(n) = lookup(map, "severity_number").or_else(|| lookup(map, "SeverityNumber")).and_then(Value::as_i64) {
+    if let Some(n) = lookup(map, "severity_number")
+        .or_else(|| lookup(map, "SeverityNumber"))
+        .and_then(Value::as_i64)
+    {
         return Level::from_number(n, true);
     }
     if let Some(n) = lookup(map, "levelno").and_then(Value::as_i64) {
@@ -250,7 +262,10 @@ fn level(map: &Obj, used: &mut Vec<&str>) -> Option<Level> {
             _ => Level::Critical,
         });
     }
-    if let Some(p) = lookup(map, "PRIORITY").and_then(scalar).and_then(|s| s.parse::<u8>().ok()) {
+    if let Some(p) = lookup(map, "PRIORITY")
+        .and_then(scalar)
+        .and_then(|s| s.parse::<u8>().ok())
+    {
         used.push("PRIORITY");
         return Some(Level::from_syslog_severity(p));
     }
@@ -310,7 +325,10 @@ fn keep_fields(map: &Obj, used: &[&str], p: &mut Parsed<'static>) {
         if p.fields.len() >= MAX_FIELDS {
             break;
         }
-        if used.iter().any(|u| u == k || u.split('.').next() == Some(k.as_str())) {
+        if used
+            .iter()
+            .any(|u| u == k || u.split('.').next() == Some(k.as_str()))
+        {
             continue;
         }
         if k == "name" && p.logger.is_none() {
@@ -362,7 +380,9 @@ mod tests {
 
     #[test]
     fn common_fields() {
-        let p = j(r#"{"@timestamp":"2025-11-03T20:36:40Z","log.level":"ERROR","message":"db down","service.name":"api","trace.id":"4bf92f3577b34da6a3ce929d0e0e4736","user":"u1"}"#);
+        let p = j(
+            r#"{"@timestamp":"2025-11-03T20:36:40Z","log.level":"ERROR","message":"db down","service.name":"api","trace.id":"4bf92f3577b34da6a3ce929d0e0e4736","user":"u1"}"#,
+        );
         assert_eq!(p.level, Level::Error);
         assert_eq!(p.message, "db down");
         assert_eq!(p.service.as_deref(), Some("api"));
@@ -374,25 +394,49 @@ mod tests {
 
     #[test]
     fn nested_and_numeric() {
-        let p = j(r#"{"@timestamp":"2025-11-03T20:36:40Z","log":{"level":"WARN","logger":"c.e.Foo"},"service":{"name":"orders"},"message":"slow"}"#);
-        assert_eq!((p.level, p.service.as_deref()), (Level::Warn, Some("orders")));
+        let p = j(
+            r#"{"@timestamp":"2025-11-03T20:36:40Z","log":{"level":"WARN","logger":"c.e.Foo"},"service":{"name":"orders"},"message":"slow"}"#,
+        );
+        assert_eq!(
+            (p.level, p.service.as_deref()),
+            (Level::Warn, Some("orders"))
+        );
         assert_eq!(p.logger.as_deref(), Some("c.e.Foo"));
-        let p = j(r#"{"level":50,"time":1762202200123,"pid":1,"hostname":"h","name":"checkout","msg":"payment failed"}"#);
-        assert_eq!((p.level, p.service.as_deref()), (Level::Error, Some("checkout")));
+        let p = j(
+            r#"{"level":50,"time":1762202200123,"pid":1,"hostname":"h","name":"checkout","msg":"payment failed"}"#,
+        );
+        assert_eq!(
+            (p.level, p.service.as_deref()),
+            (Level::Error, Some("checkout"))
+        );
         assert_eq!(p.timestamp.as_deref(), Some("1762202200123"));
-        let p = j(r#"{"t":{"$date":"2025-11-03T20:36:40.123+00:00"},"s":"W","c":"NETWORK","id":1,"ctx":"conn12","msg":"slow query"}"#);
-        assert_eq!((p.level, p.logger.as_deref()), (Level::Warn, Some("NETWORK")));
+        let p = j(
+            r#"{"t":{"$date":"2025-11-03T20:36:40.123+00:00"},"s":"W","c":"NETWORK","id":1,"ctx":"conn12","msg":"slow query"}"#,
+        );
+        assert_eq!(
+            (p.level, p.logger.as_deref()),
+            (Level::Warn, Some("NETWORK"))
+        );
         assert_eq!(p.thread.as_deref(), Some("conn12"));
-        let p = j(r#"{"__REALTIME_TIMESTAMP":"1762202200123456","PRIORITY":"3","SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"failed"}"#);
-        assert_eq!((p.level, p.service.as_deref()), (Level::Error, Some("kubelet")));
+        let p = j(
+            r#"{"__REALTIME_TIMESTAMP":"1762202200123456","PRIORITY":"3","SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"failed"}"#,
+        );
+        assert_eq!(
+            (p.level, p.service.as_deref()),
+            (Level::Error, Some("kubelet"))
+        );
     }
 
     #[test]
     fn docker_wraps_a_line() {
-        let p = j(r#"{"log":"2025-11-03 20:36:37,123 - app - ERROR - boom\n","stream":"stderr","time":"2025-11-03T20:36:37.1Z"}"#);
+        let p = j(
+            r#"{"log":"2025-11-03 20:36:37,123 - app - ERROR - boom\n","stream":"stderr","time":"2025-11-03T20:36:37.1Z"}"#,
+        );
         assert_eq!((p.level, p.message.as_ref()), (Level::Error, "boom"));
         assert!(p.header);
-        let p = j(r#"{"log":"  File \"x.py\", line 1\n","stream":"stderr","time":"2025-11-03T20:36:37.2Z"}"#);
+        let p = j(
+            r#"{"log":"  File \"x.py\", line 1\n","stream":"stderr","time":"2025-11-03T20:36:37.2Z"}"#,
+        );
         assert!(!p.header);
     }
 }

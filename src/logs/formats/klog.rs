@@ -29,7 +29,9 @@ pub(crate) fn parse(line: &str) -> Option<Parsed<'_>> {
     if !thread.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let close = rest.find("] ").or_else(|| rest.strip_suffix(']').map(|r| r.len()))?;
+    let close = rest
+        .find("] ")
+        .or_else(|| rest.strip_suffix(']').map(|r| r.len()))?;
     let source = &rest[..close];
     if source.contains(' ') || !source.contains(':') {
         return None;
@@ -59,8 +61,10 @@ mod tests {
 
     #[test]
     fn klog_line() {
-        let p = parse("E1103 20:36:37.123456       1 reflector.go:147] \"Failed to watch\" err=\"forbidden\"")
-            .expect("klog");
+        let p = parse(
+            "E1103 20:36:37.123456       1 reflector.go:147] \"Failed to watch\" err=\"forbidden\"",
+        )
+        .expect("klog");
         assert_eq!(p.level, Level::Error);
         assert_eq!(p.timestamp.as_deref(), Some("11-03 20:36:37.123456"));
         assert_eq!(p.logger.as_deref(), Some("reflector.go"));

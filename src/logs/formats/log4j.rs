@@ -18,6 +18,10 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         return None;
     }
     let (level, mut rest) = split_word(rest)?;
+    // log4j prints the level as a bare upper-case word.
+    if !level.bytes().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
     Level::parse(level)?;
     let mut thread = None;
     if rest.starts_with('[') {

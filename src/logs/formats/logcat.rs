@@ -37,7 +37,9 @@ fn threadtime(line: &str) -> Option<Parsed<'_>> {
     }
     let (letter, rest) = split_word(rest)?;
     let level = priority(letter)?;
-    let (tag, msg) = rest.split_once(": ").or_else(|| rest.strip_suffix(':').map(|t| (t, "")))?;
+    let (tag, msg) = rest
+        .split_once(": ")
+        .or_else(|| rest.strip_suffix(':').map(|t| (t, "")))?;
     let mut p = Parsed {
         timestamp: Some(Cow::Borrowed(&line[..len])),
         level,
@@ -81,7 +83,10 @@ mod tests {
     fn formats() {
         let p = parse("11-03 20:36:40.123  1234  5678 E AndroidRuntime: FATAL EXCEPTION: main")
             .expect("threadtime");
-        assert_eq!((p.level, p.logger.as_deref()), (Level::Error, Some("AndroidRuntime")));
+        assert_eq!(
+            (p.level, p.logger.as_deref()),
+            (Level::Error, Some("AndroidRuntime"))
+        );
         assert_eq!(p.message, "FATAL EXCEPTION: main");
         let p = parse("W/ActivityManager(  612): Slow operation").expect("brief");
         assert_eq!(p.level, Level::Warn);

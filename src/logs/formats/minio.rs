@@ -29,6 +29,10 @@ const KEYS: &[&str] = &[
 
 pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     if let Some(api) = line.strip_prefix("API: ") {
+        if api.starts_with("http://") || api.starts_with("https://") {
+            // The startup banner's endpoint list, not an error block.
+            return None;
+        }
         return Some(Parsed {
             message: Cow::Borrowed(api),
             header: true,
@@ -55,8 +59,9 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     // Stack frames: `       3: internal/logger/logger.go:258:logger.LogIf()`.
     let t = line.trim_start();
     let frame = t.len() < line.len()
-        && t.split_once(": ")
-            .is_some_and(|(n, rest)| n.bytes().all(|c| c.is_ascii_digit()) && rest.contains(".go:"));
+        && t.split_once(": ").is_some_and(|(n, rest)| {
+            n.bytes().all(|c| c.is_ascii_digit()) && rest.contains(".go:")
+        });
     frame.then_some(p)
 }
 
@@ -69,7 +74,10 @@ mod tests {
         assert!(parse("API: SYSTEM()").is_some_and(|p| p.header));
         let t = parse("Time: 20:36:40 UTC 11/03/2025").expect("time");
         assert!(t.continues && t.timestamp.is_some());
-        assert_eq!(parse("Error: drive offline (*errors.errorString)").map(|p| p.level), Some(Level::Error));
+        assert_eq!(
+            parse("Error: drive offline (*errors.errorString)").map(|p| p.level),
+            Some(Level::Error)
+        );
         assert!(parse("       3: internal/logger/logger.go:258:logger.LogIf()").is_some());
         assert!(parse("Status: 4 Online").is_none());
     }

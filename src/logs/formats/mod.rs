@@ -175,12 +175,27 @@ pub enum FormatSpec {
 /// Named header patterns for the Loghub systems (also usable as format names).
 pub const PRESETS: &[(&str, &str)] = &[
     ("hdfs", "<Date> <Time> <Pid> <Level> <Logger>: <Content>"),
-    ("hadoop", "<Date> <Time> <Level> [<Thread>] <Logger>: <Content>"),
+    (
+        "hadoop",
+        "<Date> <Time> <Level> [<Thread>] <Logger>: <Content>",
+    ),
     ("spark", "<Date> <Time> <Level> <Logger>: <Content>"),
-    ("zookeeper", "<Date> <Time> - <Level>  [<Thread>:<Logger>@<Id>] - <Content>"),
-    ("bgl", "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Logger> <Level> <Content>"),
-    ("hpc", "<LogId> <Node> <Logger> <State> <Time> <Flag> <Content>"),
-    ("openssh", "<Month> <Day> <Time> <Host> <Component>[<Pid>]: <Content>"),
+    (
+        "zookeeper",
+        "<Date> <Time> - <Level>  [<Thread>:<Logger>@<Id>] - <Content>",
+    ),
+    (
+        "bgl",
+        "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Logger> <Level> <Content>",
+    ),
+    (
+        "hpc",
+        "<LogId> <Node> <Logger> <State> <Time> <Flag> <Content>",
+    ),
+    (
+        "openssh",
+        "<Month> <Day> <Time> <Host> <Component>[<Pid>]: <Content>",
+    ),
     ("apache", "[<Time>] [<Level>] <Content>"),
 ];
 
@@ -199,10 +214,10 @@ const LINE_FORMATS: &[FormatSpec] = &[
     FormatSpec::Postgres,
     FormatSpec::Redis,
     FormatSpec::Access,
-    FormatSpec::Syslog,
     FormatSpec::Airflow,
     FormatSpec::Python,
     FormatSpec::Log4j,
+    FormatSpec::Syslog,
     FormatSpec::Logfmt,
 ];
 
@@ -325,9 +340,9 @@ struct Score {
     hits: usize,
 }
 
-/// Scores `spec` on `lines`: 2 points a header line (3 for a wrapper's line), 2 more
-/// when its timestamp parses, 1 more for an explicit level; 1 point a continuation line
-/// the format knows.
+/// Scores `spec` on `lines`: 2 points a header line (or a wrapper's line), 2 more when
+/// its timestamp parses, 1 more for an explicit level; a continuation line the format
+/// knows scores as a header with a level.
 fn score(spec: &FormatSpec, lines: &[&str]) -> Score {
     let mut s = Score::default();
     for l in lines {
@@ -342,7 +357,13 @@ fn score(spec: &FormatSpec, lines: &[&str]) -> Score {
             s.points += 2 + 2 * u32::from(ts_ok) + u32::from(p.explicit_level);
             s.hits += 1;
         } else if p.continues {
-            s.points += 1;
+            // A line the format knows belongs to the record before it (postgres's
+            // `DETAIL:`) counts like a header with a level: the format explains it.
+            let ts_ok = p
+                .timestamp
+                .as_deref()
+                .is_some_and(|t| parse_timestamp_in(t, &TimeContext::probe()).is_some());
+            s.points += 3 + 2 * u32::from(ts_ok);
             s.hits += 1;
         }
     }
@@ -402,9 +423,7 @@ pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Detection {
             runner_up,
         },
         best => Detection {
-            hits: best
-                .filter(|(c, _)| *c == text)
-                .map_or(0, |(_, s)| s.hits),
+            hits: best.filter(|(c, _)| *c == text).map_or(0, |(_, s)| s.hits),
             spec: text,
             lines: n,
             headers: false,

@@ -38,7 +38,11 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         level,
         explicit_level: !continues,
         // A continuation keeps its keyword (`DETAIL:  …`), a record its text alone.
-        message: Cow::Borrowed(if continues { &line[word_start..] } else { &line[colon + 3..] }),
+        message: Cow::Borrowed(if continues {
+            &line[word_start..]
+        } else {
+            &line[colon + 3..]
+        }),
         header: !continues,
         continues,
         ..Default::default()

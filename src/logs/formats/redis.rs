@@ -34,7 +34,12 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         _ => return None,
     };
     // Warnings that are really errors say so; keep the worse of the two.
-    let level = level.max(infer_level(msg));
+    let inferred = infer_level(msg);
+    let level = if inferred >= Level::Warn {
+        level.max(inferred)
+    } else {
+        level
+    };
     let mut p = Parsed {
         timestamp: Some(Cow::Borrowed(ts)),
         message: Cow::Borrowed(msg),
@@ -44,7 +49,8 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         ..Default::default()
     };
     p.fields.push((Cow::Borrowed("pid"), Cow::Borrowed(pid)));
-    p.fields.push((Cow::Borrowed("role"), Cow::Borrowed(role_name)));
+    p.fields
+        .push((Cow::Borrowed("role"), Cow::Borrowed(role_name)));
     Some(p)
 }
 
@@ -57,7 +63,10 @@ mod tests {
         let p =
             parse("1:M 03 Nov 2025 20:36:37.123 * Ready to accept connections tcp").expect("redis");
         assert_eq!(p.level, Level::Notice);
-        assert!(p.fields.iter().any(|(k, v)| k == "role" && v == "redis-master"));
+        assert!(p
+            .fields
+            .iter()
+            .any(|(k, v)| k == "role" && v == "redis-master"));
         assert_eq!(p.timestamp.as_deref(), Some("03 Nov 2025 20:36:37.123"));
         let p = parse("1:M 03 Nov 2025 20:36:37.123 # WARNING overcommit_memory is set to 0")
             .expect("redis");

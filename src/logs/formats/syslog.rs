@@ -29,16 +29,24 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     Some(with_level(p, pri))
 }
 
-/// `Mmm dd hh:mm:ss host tag[pid]: msg` (or an ISO timestamp first).
+/// `Mmm dd hh:mm:ss host tag[pid]: msg`, or an RFC 3339 timestamp first (rsyslog's
+/// high-precision format, journald's `short-iso`).
 fn parse_3164(rest: &str) -> Option<Parsed<'_>> {
     let first = *rest.as_bytes().first()?;
-    if !first.is_ascii_alphanumeric() {
-        return None;
-    }
     let (len, _) = scan_timestamp(rest, &TimeContext::probe())?;
     let ts = &rest[..len];
+    let classic = first.is_ascii_alphabetic();
+    let rfc3339 = first.is_ascii_digit() && ts.as_bytes().get(10) == Some(&b'T');
+    if !classic && !rfc3339 {
+        return None;
+    }
     let (host, after) = split_word(&rest[len..])?;
-    let (tag, msg) = after.split_once(": ").or_else(|| after.strip_suffix(':').map(|t| (t, "")))?;
+    if Level::parse(host).is_some() {
+        return None;
+    }
+    let (tag, msg) = after
+        .split_once(": ")
+        .or_else(|| after.strip_suffix(':').map(|t| (t, "")))?;
     if tag.is_empty() || tag.contains([' ', '=', '"']) || host.contains(['[', '=']) {
         return None;
     }
@@ -50,7 +58,11 @@ fn parse_3164(rest: &str) -> Option<Parsed<'_>> {
         header: true,
         ..Default::default()
     };
-    if let Some(pid) = tag.strip_suffix(']').and_then(|t| t.split_once('[')).map(|(_, p)| p) {
+    if let Some(pid) = tag
+        .strip_suffix(']')
+        .and_then(|t| t.split_once('['))
+        .map(|(_, p)| p)
+    {
         p.fields.push((Cow::Borrowed("pid"), Cow::Borrowed(pid)));
     }
     p.fields.push((Cow::Borrowed("host"), Cow::Borrowed(host)));
@@ -146,19 +158,21 @@ fn with_level(mut p: Parsed<'_>, pri: Option<u16>) -> Parsed<'_> {
         p.explicit_level = true;
         return p;
     }
-    match pri {
-        Some(pri) => {
-            p.level = Level::from_syslog_severity((pri % 8) as u8);
+    let severity = pri.map(|pri| Level::from_syslog_severity((pri % 8) as u8));
+    // Access-log entries (HAProxy) are sent at the transport's routine severity whatever
+    // their status: the status is their level unless the severity says worse.
+    let status = super::access::status_level(&p.message);
+    let level = match (severity, status) {
+        (Some(s), Some(st)) if s <= Level::Notice => Some(st),
+        (Some(s), _) => Some(s),
+        (None, st) => st,
+    };
+    match level {
+        Some(l) => {
+            p.level = l;
             p.explicit_level = true;
         }
-        None => {
-            if let Some(l) = super::access::status_level(&p.message) {
-                p.level = l;
-                p.explicit_level = true;
-            } else {
-                p.level = crate::logs::level::infer_level(&p.message);
-            }
-        }
+        None => p.level = crate::logs::level::infer_level(&p.message),
     }
     p
 }
@@ -178,7 +192,10 @@ mod tests {
         assert_eq!(p.level, Level::Error);
         let p = parse("2025-11-03T20:36:40+0000 node1 kubelet[1234]: E1103 20:36:40.123456    1234 pod_workers.go:1298] \"Error syncing pod\"")
             .expect("short-iso with klog");
-        assert_eq!((p.level, p.service.as_deref()), (Level::Error, Some("kubelet")));
+        assert_eq!(
+            (p.level, p.service.as_deref()),
+            (Level::Error, Some("kubelet"))
+        );
         assert_eq!(p.logger.as_deref(), Some("pod_workers.go"));
     }
 

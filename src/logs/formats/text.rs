@@ -59,7 +59,8 @@ pub(super) fn parse(line: &str, prefix_words: u8) -> Option<Parsed<'_>> {
         pos = skip_spaces(b, end);
     }
     let mut have_ts = false;
-    if let Some(end) = timestamp_at(line, pos, &mut p) {
+    // After prefix words a bare time of day is too weak a sign: a date is required.
+    if let Some(end) = timestamp_at(line, pos, &mut p, prefix_words == 0) {
         have_ts = true;
         pos = end;
     }
@@ -117,7 +118,10 @@ fn walk_fields<'a>(line: &'a str, mut pos: usize, p: &mut Parsed<'a>, anchored: 
         }
         if matches!(b[pos], b'[' | b'{') {
             let Some(close) = matching(b, pos) else { break };
-            if !matches!(b.get(close + 1), None | Some(b' ' | b'\t' | b'[' | b':' | b'{')) {
+            if !matches!(
+                b.get(close + 1),
+                None | Some(b' ' | b'\t' | b'[' | b':' | b'{')
+            ) {
                 break;
             }
             let kind = group(p, &line[pos + 1..close], b[pos], &mut plain);
@@ -131,6 +135,13 @@ fn walk_fields<'a>(line: &'a str, mut pos: usize, p: &mut Parsed<'a>, anchored: 
                 pos += 1;
             }
             continue;
+        }
+        // A timestamp after the level or thread (Cassandra: `INFO  [main] 2025-… msg`).
+        if p.timestamp.is_none() && !logger_done && b[pos].is_ascii_digit() {
+            if let Some(after) = timestamp_at(line, pos, p, false) {
+                pos = after;
+                continue;
+            }
         }
         let end = word_end(b, pos);
         let tok = &line[pos..end];
@@ -147,6 +158,10 @@ fn walk_fields<'a>(line: &'a str, mut pos: usize, p: &mut Parsed<'a>, anchored: 
         if let Some(after) = pid_field(line, pos, end, p) {
             pos = after;
             continue;
+        }
+        if p.logger.is_some() {
+            // A logger read from a group already: `word:` after it is message text.
+            break;
         }
         if let Some((logger, after)) = logger_at(line, pos, end) {
             p.logger = Some(Cow::Borrowed(strip_line_number(logger)));
@@ -194,7 +209,9 @@ fn undo_group(p: &mut Parsed<'_>, kind: Group, plain: &mut Vec<&str>) {
 /// Reads a bracketed group's content into `p`.
 fn group<'a>(p: &mut Parsed<'a>, content: &'a str, open: u8, plain: &mut Vec<&'a str>) -> Group {
     let c = content.trim();
-    if c.bytes().all(|x| matches!(x, b'-' | b',' | b'_' | b' ' | b'/')) {
+    if c.bytes()
+        .all(|x| matches!(x, b'-' | b',' | b'_' | b' ' | b'/'))
+    {
         return Group::Empty;
     }
     if open == b'{' {
@@ -242,7 +259,12 @@ fn group<'a>(p: &mut Parsed<'a>, content: &'a str, open: u8, plain: &mut Vec<&'a
         }
     }
     if let Some((k, v)) = c.split_once(':') {
-        if !k.is_empty() && !k.contains(' ') && !v.is_empty() && !v.contains(' ') && !k.contains('/') {
+        if !k.is_empty()
+            && !k.contains(' ')
+            && !v.is_empty()
+            && !v.contains(' ')
+            && !k.contains('/')
+        {
             if k.bytes().all(|x| x.is_ascii_alphabetic()) && v.len() <= 24 {
                 p.fields.push((Cow::Borrowed(k), Cow::Borrowed(v)));
                 return Group::Fields;
@@ -276,8 +298,10 @@ fn level_group<'a>(p: &mut Parsed<'a>, c: &'a str) -> Option<Group> {
     let (module, word) = c.rsplit_once(':')?;
     let level = Level::parse(word).filter(|_| word.len() > 1 && !module.contains(' '))?;
     set_level(p, level);
-    if p.logger.is_none() && !module.is_empty() {
-        p.logger = Some(Cow::Borrowed(module));
+    if !module.is_empty() {
+        // A module of the server (Apache's `core`, `proxy`), not a logger of the app.
+        p.fields
+            .push((Cow::Borrowed("module"), Cow::Borrowed(module)));
     }
     Some(Group::Level)
 }
@@ -287,7 +311,10 @@ fn level_group<'a>(p: &mut Parsed<'a>, c: &'a str) -> Option<Group> {
 fn ids_group<'a>(p: &mut Parsed<'a>, c: &'a str) -> bool {
     use crate::logs::record::{SpanId, TraceId};
     let is_hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|x| x.is_ascii_hexdigit());
-    let parts: Vec<&str> = c.split([',', '-', ' ', '/']).filter(|s| !s.is_empty()).collect();
+    let parts: Vec<&str> = c
+        .split([',', '-', ' ', '/'])
+        .filter(|s| !s.is_empty())
+        .collect();
     let (app, ids) = match parts.first() {
         Some(first) if !is_hex(first, 32) && !is_hex(first, 16) && parts.len() >= 3 => {
             (Some(*first), &parts[1..])
@@ -299,7 +326,10 @@ fn ids_group<'a>(p: &mut Parsed<'a>, c: &'a str) -> bool {
         _ => None,
     };
     let Some(trace) = trace else { return false };
-    let span = ids.get(1).filter(|s| is_hex(s, 16)).and_then(|s| SpanId::parse(s));
+    let span = ids
+        .get(1)
+        .filter(|s| is_hex(s, 16))
+        .and_then(|s| SpanId::parse(s));
     if ids.len() > 1 && span.is_none() {
         return false;
     }
@@ -397,7 +427,8 @@ fn pid_field<'a>(line: &'a str, pos: usize, end: usize, p: &mut Parsed<'a>) -> O
         || (!p.explicit_level && word_level(following, true).is_some())
         || (!following.is_empty() && following.bytes().all(|c| c.is_ascii_digit()) && {
             let n2 = skip_spaces(b, next + following.len());
-            matches!(b.get(n2), Some(b'[')) || word_level(&line[n2..word_end(b, n2)], true).is_some()
+            matches!(b.get(n2), Some(b'['))
+                || word_level(&line[n2..word_end(b, n2)], true).is_some()
         });
     if !header_follows || next == end {
         return None;
@@ -433,7 +464,8 @@ fn logger_at(line: &str, pos: usize, end: usize) -> Option<(&str, usize)> {
     let next = b.get(after + 1).copied();
     let ends_sep = |n: Option<u8>| n.is_none_or(|c| c == b' ' || c == b'\t');
     let is_logger = looks_like_logger(tok);
-    if b.get(end) == Some(&b'\t') && is_logger {
+    // Tab-separated headers (zap's console encoder) separate the logger with a tab too.
+    if b.get(end) == Some(&b'\t') && is_logger && line[..pos].contains('\t') {
         return Some((tok, end + 1));
     }
     if gap >= 1 && sep == Some(b':') && ends_sep(next) && is_logger {
@@ -442,7 +474,10 @@ fn logger_at(line: &str, pos: usize, end: usize) -> Option<(&str, usize)> {
     if gap >= 1 && sep == Some(b'-') && ends_sep(next) && is_logger {
         return Some((tok, after + 1));
     }
-    let caps = tok.len() >= 2 && tok.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let caps = tok.len() >= 2
+        && tok
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if gap >= 2 && sep.is_some_and(|c| c.is_ascii_alphanumeric()) && (is_logger || caps) {
         return Some((tok, after));
     }
@@ -456,7 +491,14 @@ fn word_level(tok: &str, anchored: bool) -> Option<Level> {
     let core = tok.strip_suffix(':').unwrap_or(tok);
     let core = match core.find('[') {
         // logrus without colours: `INFO[0000]`.
-        Some(i) if core.ends_with(']') && core[i + 1..core.len() - 1].bytes().all(|c| c.is_ascii_digit()) => &core[..i],
+        Some(i)
+            if core.ends_with(']')
+                && core[i + 1..core.len() - 1]
+                    .bytes()
+                    .all(|c| c.is_ascii_digit()) =>
+        {
+            &core[..i]
+        }
         Some(_) => return None,
         None => core,
     };
@@ -473,8 +515,23 @@ fn word_level(tok: &str, anchored: bool) -> Option<Level> {
     let lower: String = core.to_ascii_lowercase();
     let common = matches!(
         lower.as_str(),
-        "trace" | "debug" | "info" | "notice" | "warn" | "warning" | "error" | "err" | "fatal"
-            | "critical" | "crit" | "severe" | "verbose" | "dbug" | "trce" | "fail" | "emerg"
+        "trace"
+            | "debug"
+            | "info"
+            | "notice"
+            | "warn"
+            | "warning"
+            | "error"
+            | "err"
+            | "fatal"
+            | "critical"
+            | "crit"
+            | "severe"
+            | "verbose"
+            | "dbug"
+            | "trce"
+            | "fail"
+            | "emerg"
     );
     let capitalised = core.as_bytes()[0].is_ascii_uppercase()
         && core[1..].bytes().all(|c| c.is_ascii_lowercase());
@@ -490,19 +547,27 @@ fn word_level(tok: &str, anchored: bool) -> Option<Level> {
 fn leading_level(line: &str) -> Option<(Level, usize)> {
     let b = line.as_bytes();
     if b[0] == b'[' || b[0] == b'<' {
-        let close = b.iter().position(|&c| c == if b[0] == b'[' { b']' } else { b'>' })?;
+        let close = b
+            .iter()
+            .position(|&c| c == if b[0] == b'[' { b']' } else { b'>' })?;
         let word = &line[1..close];
         let level = Level::parse(word).filter(|_| word.trim().len() >= 3)?;
         let mut end = close + 1;
         if b.get(end) == Some(&b':') {
             end += 1;
         }
-        return b.get(end).is_none_or(u8::is_ascii_whitespace).then_some((level, end));
+        return b
+            .get(end)
+            .is_none_or(u8::is_ascii_whitespace)
+            .then_some((level, end));
     }
     let end = word_end(b, 0);
     let tok = &line[..end];
     let level = word_level(tok, true)?;
-    let upper = tok.bytes().filter(|c| c.is_ascii_alphabetic()).all(|c| c.is_ascii_uppercase());
+    let upper = tok
+        .bytes()
+        .filter(|c| c.is_ascii_alphabetic())
+        .all(|c| c.is_ascii_uppercase());
     // Lower-case words lead a header only with a colon (`info: msg`), capitalised ones
     // never (`Error: boom` is a JavaScript error, not a level).
     if upper || (tok.ends_with(':') && tok.bytes().next().is_some_and(|c| c.is_ascii_lowercase())) {
@@ -513,9 +578,18 @@ fn leading_level(line: &str) -> Option<(Level, usize)> {
 
 /// A timestamp at `pos`, bare or in brackets (`[2025-11-03 20:36:40,123]`,
 /// `[2025-11-03T20:36:40.123456 #1234]`). Returns where the header goes on.
-fn timestamp_at<'a>(line: &'a str, pos: usize, p: &mut Parsed<'a>) -> Option<usize> {
+fn timestamp_at<'a>(
+    line: &'a str,
+    pos: usize,
+    p: &mut Parsed<'a>,
+    time_only: bool,
+) -> Option<usize> {
     let b = line.as_bytes();
-    let ctx = TimeContext::probe();
+    let ctx = if time_only {
+        TimeContext::probe()
+    } else {
+        TimeContext::year(2000)
+    };
     let open = b.get(pos).copied();
     if matches!(open, Some(b'[' | b'(')) {
         let close_char = if open == Some(b'[') { b']' } else { b')' };
@@ -564,7 +638,9 @@ fn skip_separators(b: &[u8], mut pos: usize) -> (usize, bool) {
         pos = skip_spaces(b, pos);
         let end = word_end(b, pos);
         let w = &b[pos..end];
-        let sep = !w.is_empty() && w.len() <= 3 && w.iter().all(|c| matches!(c, b'-' | b'|' | b':' | b','));
+        let sep = !w.is_empty()
+            && w.len() <= 3
+            && w.iter().all(|c| matches!(c, b'-' | b'|' | b':' | b','));
         if sep {
             dashes |= w == b"---";
             pos = end;
@@ -648,7 +724,10 @@ mod tests {
     #[test]
     fn bracketed_layouts() {
         let p = t("[2025-11-03 20:36:40,123] ERROR [ReplicaFetcher replicaId=1, leaderId=2] Error for partition orders-0 (kafka.server.ReplicaFetcherThread)");
-        assert_eq!(p.logger.as_deref(), Some("kafka.server.ReplicaFetcherThread"));
+        assert_eq!(
+            p.logger.as_deref(),
+            Some("kafka.server.ReplicaFetcherThread")
+        );
         assert_eq!(p.message, "Error for partition orders-0");
         let p = t("[2025-11-03T20:36:40,123][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high disk watermark [90%] exceeded");
         assert_eq!(p.level, Level::Warn);
@@ -661,7 +740,10 @@ mod tests {
         assert_eq!(p.level, Level::Error);
         assert_eq!(p.message, "(111)Connection refused: AH00957");
         let p = t("2025/11/03 20:36:40 [error] 1234#1234: *5 connect() failed");
-        assert_eq!((p.level, p.message.as_ref()), (Level::Error, "*5 connect() failed"));
+        assert_eq!(
+            (p.level, p.message.as_ref()),
+            (Level::Error, "*5 connect() failed")
+        );
         let p = t("[2025-11-03 20:36:40 +0000] [7] [INFO] Booting worker with pid: 7");
         assert_eq!(p.message, "Booting worker with pid: 7");
     }
@@ -669,9 +751,14 @@ mod tests {
     #[test]
     fn python_log4j_and_columns() {
         let p = t("2025-11-03 20:36:37,123 - feature_api - WARNING - slow");
-        assert_eq!((p.level, p.logger.as_deref()), (Level::Warn, Some("feature_api")));
+        assert_eq!(
+            (p.level, p.logger.as_deref()),
+            (Level::Warn, Some("feature_api"))
+        );
         assert_eq!(p.message, "slow");
-        let p = t("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating");
+        let p = t(
+            "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
+        );
         assert_eq!(p.logger.as_deref(), Some("dfs.DataNode$PacketResponder"));
         assert_eq!(p.message, "PacketResponder 1 terminating");
         let p = t("2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1");
@@ -687,7 +774,10 @@ mod tests {
     #[test]
     fn level_first_lines() {
         let p = t("INFO:     Started server process [1]");
-        assert_eq!((p.level, p.message.as_ref()), (Level::Info, "Started server process [1]"));
+        assert_eq!(
+            (p.level, p.message.as_ref()),
+            (Level::Info, "Started server process [1]")
+        );
         let p = t("[ERROR] plugin/errors: 2 example.org. A: i/o timeout");
         assert_eq!(p.logger.as_deref(), Some("plugin/errors"));
         let p = t("error: payment failed {\"service\":\"billing\"}");
@@ -700,8 +790,11 @@ mod tests {
 
     #[test]
     fn prefix_words_before_the_timestamp() {
-        let p = parse("nova-api.log.1 2017-05-16 00:00:00.008 25746 INFO nova.api [req-1] GET /", 1)
-            .expect("header after one word");
+        let p = parse(
+            "nova-api.log.1 2017-05-16 00:00:00.008 25746 INFO nova.api [req-1] GET /",
+            1,
+        )
+        .expect("header after one word");
         assert_eq!(p.level, Level::Info);
         assert!(parse("nova-api.log.1 2017-05-16 00:00:00.008 INFO x", 0).is_none());
     }
