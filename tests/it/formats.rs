@@ -328,3 +328,139 @@ fn random_lines_never_panic() {
     }
     assert!(miner.len() > 10);
 }
+
+/// `2025-11-03 20:36:40 ERROR 500` and `2025-11-03T20:36:40Z ERROR exit 137` once came
+/// out as info records with empty text and timestamps `.500` / `.137`.
+#[test]
+fn error_records_silently_lost() {
+    use loglens::logs::pipeline::{analyze, PipelineConfig};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f = dir.path().join("p.log");
+    std::fs::write(
+        &f,
+        "2025-11-03 20:36:40 ERROR 500\n2025-11-03T20:36:41Z ERROR exit 137\n",
+    )
+    .expect("write");
+    let r = analyze(
+        &PipelineConfig {
+            inputs: vec![f],
+            ..PipelineConfig::default()
+        },
+        &|_| {},
+    )
+    .expect("analysis runs");
+    assert_eq!(r.accounting.records, 2);
+    let errors: Vec<_> = r
+        .groups
+        .iter()
+        .filter(|g| g.level == Level::Error)
+        .collect();
+    assert_eq!(
+        errors.iter().map(|g| g.count).sum::<u64>(),
+        2,
+        "{:?}",
+        r.groups
+    );
+    let texts: Vec<&str> = errors
+        .iter()
+        .flat_map(|g| g.samples.iter().map(|s| s.text.as_str()))
+        .collect();
+    assert!(
+        texts.contains(&"500") && texts.contains(&"exit 137"),
+        "{texts:?}"
+    );
+    let first = errors.iter().filter_map(|g| g.first_seen.as_deref()).min();
+    assert_eq!(first, Some("2025-11-03T20:36:40.000Z"));
+}
+
+/// A non-ASCII character or an invalid byte right before `scheme://` made `analyze`
+/// panic in the masker (`mask.rs:194: not a char boundary`).
+#[test]
+fn mask_rs_194_not_a_char_boundary() {
+    use loglens::logs::pipeline::{analyze, PipelineConfig};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f = dir.path().join("p.log");
+    let mut bytes = b"INFO fetched \xc2\xabhttps://example.com\xc2\xbb\n".to_vec();
+    bytes.extend_from_slice("INFO 下载 →https://mirror.example.cn/a\n".as_bytes());
+    bytes.extend_from_slice(b"INFO bad byte \xffhttp://example.org/x\n");
+    std::fs::write(&f, bytes).expect("write");
+    let r = analyze(
+        &PipelineConfig {
+            inputs: vec![f],
+            min_level: Level::Trace,
+            ..PipelineConfig::default()
+        },
+        &|_| {},
+    )
+    .expect("analysis runs");
+    assert_eq!(r.accounting.records, 3);
+    assert!(
+        r.groups.iter().all(|g| g.template.contains("<*>")),
+        "{:?}",
+        r.groups
+    );
+}
+
+/// Whatever the lines, every one is accounted for: records + continuation + blank.
+#[test]
+fn random_files_account_for_every_line() {
+    use loglens::logs::multiline::LineKind;
+    use loglens::logs::reader::FileParser;
+    use loglens::logs::time::TimeContext;
+    let pieces = [
+        "2025-11-03 20:36:40 ",
+        "INFO ",
+        "ERROR: ",
+        "  at x",
+        "\t",
+        "Traceback (most recent call last):",
+        "{\"level\":\"warn\",\"msg\":\"m\"}",
+        "app-1  | ",
+        "[pod/a/b] ",
+        "API: SYSTEM()",
+        "Time: 20:36:40 UTC 11/03/2025",
+        "DETAIL:  x",
+        "2025-11-03 20:36:40.1 UTC [1] ERROR:  y",
+        "I1103 20:36:40.000001 1 a.go:1] z",
+        "",
+        "panic: boom",
+        "goroutine 1 [running]:",
+        "é",
+        "<34>1 - - - - - -",
+        "P ",
+        "2025-11-03T20:36:40Z stdout P ",
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..300 {
+        let mut lines = Vec::new();
+        for _ in 0..(seed % 40) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut l = String::new();
+            for k in 0..(1 + seed % 4) {
+                l.push_str(pieces[((seed >> (8 * k)) % pieces.len() as u64) as usize]);
+            }
+            lines.push(l);
+        }
+        let mut fp = FileParser::new(&lines, None, None, TimeContext::year(2025));
+        let (mut records, mut cont, mut blank) = (0, 0, 0);
+        for l in &lines {
+            match fp.push(l) {
+                LineKind::Record | LineKind::Unparsed => records += 1,
+                LineKind::Continuation | LineKind::Dropped => cont += 1,
+                LineKind::Blank => blank += 1,
+            }
+        }
+        fp.finish();
+        let out = fp.drain();
+        assert_eq!(records + cont + blank, lines.len());
+        assert_eq!(out.len(), records, "{lines:?}");
+        let covered: u32 = out.iter().map(|r| r.lines).sum();
+        assert_eq!(covered as usize, records + cont, "{lines:?}");
+        assert!(
+            out.windows(2).all(|w| w[0].line < w[1].line),
+            "records in line order"
+        );
+    }
+}
