@@ -464,3 +464,70 @@ fn random_files_account_for_every_line() {
         );
     }
 }
+
+/// report.md and report.html say per file which format was read, what its records
+/// lacked, and show the first lines no format explained, as text.
+#[test]
+fn reports_show_how_each_file_was_read() {
+    use loglens::logs::pipeline::{analyze, PipelineConfig};
+    use loglens::logs::report::{write_reports, OutputFormat};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).expect("mkdir");
+    std::fs::write(
+        logs.join("checkout.log"),
+        // The first line has no record before it to continue.
+        "just a line <script>alert(1)</script> with `ticks`\n\
+         2025-11-03 20:36:40,123 ERROR [main] c.e.Checkout - failed\n\tat c.e.Checkout.run(Checkout.java:1)\n\
+         2025-11-03 20:36:41,000 INFO [main] c.e.Checkout - ok\n",
+    )
+    .expect("write");
+    std::fs::write(
+        logs.join("api.json"),
+        "{\"time\":\"2025-11-03T20:36:40Z\",\"level\":\"warn\",\"msg\":\"slow\",\"service\":\"api\"}\n",
+    )
+    .expect("write");
+    let r = analyze(
+        &PipelineConfig {
+            inputs: vec![logs],
+            ..PipelineConfig::default()
+        },
+        &|_| {},
+    )
+    .expect("analysis runs");
+    let json = r
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("api.json"))
+        .expect("json file");
+    assert_eq!(
+        (json.format.as_str(), json.records_without_component),
+        ("json", 0)
+    );
+    let text = r
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("checkout.log"))
+        .expect("text file");
+    assert_eq!(text.records_without_component, text.records);
+    assert_eq!(
+        text.unparsed_samples.len(),
+        1,
+        "{:?}",
+        text.unparsed_samples
+    );
+    let out = dir.path().join("out");
+    write_reports(&r, &out, &[OutputFormat::Markdown, OutputFormat::Html]).expect("reports");
+    let md = std::fs::read_to_string(out.join("report.md")).expect("md");
+    assert!(md.contains("## How each file was read"), "{md}");
+    assert!(md.contains("| json (100%) | 1 |"), "{md}");
+    // The unparsed line is shown as code, never as live HTML.
+    assert!(
+        md.contains("`` just a line <script>alert(1)</script> with `ticks` ``"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.contains("How each file was read"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>"));
+}

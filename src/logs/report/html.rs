@@ -165,14 +165,62 @@ pub(super) fn render(r: &Report) -> String {
             f.lines, f.records, f.continuation_lines, f.blank_lines, f.invalid_utf8_lines, f.truncated_lines
         );
     }
+    let _ = write!(s, "</table>");
+    reading(r, &mut s);
     let _ = write!(
         s,
-        "</table><p><small>loglens {} · report schema {} · started {}</small></p></body></html>",
+        "<p><small>loglens {} · report schema {} · started {}</small></p></body></html>",
         esc(&r.run.version),
         r.schema_version,
         esc(&r.run.started_at)
     );
     s
+}
+
+/// Per file: the format it was read with, what its records lacked, and the first lines
+/// no format explained.
+fn reading(r: &Report, s: &mut String) {
+    let _ = write!(s, "<h2>How each file was read</h2><table><tr><th>file</th><th>format (head lines read)</th><th>records</th><th>no timestamp</th><th>timestamp inferred</th><th>no level field</th><th>component from the file name</th></tr>");
+    let pct = |n: u64, of: u64| {
+        if of == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / of as f64)
+        }
+    };
+    for f in r.files.iter().filter(|f| f.records > 0) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{} ({:.0}%)</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&f.path),
+            esc(&f.format),
+            f.format_hit_rate * 100.0,
+            f.records,
+            pct(f.records_without_timestamp, f.records),
+            pct(f.records_inferred_timestamp, f.records),
+            pct(f.records_without_level, f.records),
+            pct(f.records_without_component, f.records)
+        );
+    }
+    let _ = write!(s, "</table>");
+    let mut first = true;
+    for f in &r.files {
+        for (n, t) in &f.unparsed_samples {
+            if first {
+                let _ = write!(s, "<p>Lines no format explained (the first few per file; override with <code>--log-format-for</code>):</p><ul>");
+                first = false;
+            }
+            let _ = write!(
+                s,
+                "<li><code>{}:{n}</code> <code>{}</code></li>",
+                esc(&f.path),
+                esc(t)
+            );
+        }
+    }
+    if !first {
+        let _ = write!(s, "</ul>");
+    }
 }
 
 /// An SVG strip per component: errors (red, up) and warnings (amber, down) per time bucket.

@@ -148,7 +148,75 @@ pub(super) fn render(r: &Report) -> String {
         a.blank_lines,
         if a.balanced() { "" } else { " (MISMATCH)" }
     );
+    reading(r, &mut s);
     s
+}
+
+/// Per file: the format it was read with, what its records lacked, and the first lines
+/// no format explained.
+fn reading(r: &Report, s: &mut String) {
+    let _ = writeln!(s, "\n## How each file was read\n");
+    let _ = writeln!(s, "| file | format (head lines read) | records | no timestamp | timestamp inferred | no level field | component from the file name |\n|---|---|---:|---:|---:|---:|---:|");
+    let pct = |n: u64, of: u64| {
+        if of == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / of as f64)
+        }
+    };
+    for f in r.files.iter().filter(|f| f.records > 0) {
+        let _ = writeln!(
+            s,
+            "| {} | {} ({:.0}%) | {} | {} | {} | {} | {} |",
+            cell(&f.path),
+            cell(&f.format),
+            f.format_hit_rate * 100.0,
+            f.records,
+            pct(f.records_without_timestamp, f.records),
+            pct(f.records_inferred_timestamp, f.records),
+            pct(f.records_without_level, f.records),
+            pct(f.records_without_component, f.records)
+        );
+    }
+    let unparsed: Vec<_> = r
+        .files
+        .iter()
+        .flat_map(|f| f.unparsed_samples.iter().map(move |(n, t)| (f, n, t)))
+        .collect();
+    if !unparsed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nLines no format explained (the first few per file; override with `--log-format-for`):\n"
+        );
+        for (f, n, t) in unparsed {
+            let _ = writeln!(
+                s,
+                "- {} {}",
+                code_span(&format!("{}:{n}", f.path)),
+                code_span(t)
+            );
+        }
+    }
+}
+
+/// Log text as an inline code span: a fence longer than any run of backticks inside,
+/// control characters shown as `\u{…}`, so the text renders as written and never as
+/// Markdown or HTML.
+fn code_span(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+        if c.is_control() {
+            clean.push_str(&c.escape_unicode().to_string());
+        } else {
+            clean.push(c);
+        }
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {clean} {fence}")
 }
 
 fn indent(text: &str) -> String {
