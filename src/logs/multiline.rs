@@ -187,7 +187,7 @@ impl Joiner {
         if self.pending.len() > MAX_PENDING {
             self.finish_oldest(done);
         }
-        if self.pending.len() > 1 && line_no % 1024 == 0 {
+        if self.pending.len() > 1 && line_no.is_multiple_of(1024) {
             self.finish_idle(line_no, done);
         }
         kind

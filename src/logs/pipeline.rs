@@ -265,7 +265,7 @@ fn analyze_source(
         Ok(SourceRead::Text(summary)) => {
             *read_total += summary.lines.bytes;
             let mut report = FileReport::new(name);
-            report.read(summary);
+            report.read(*summary);
             report
         }
         Ok(SourceRead::Binary) => {

@@ -385,7 +385,7 @@ pub struct SourceSummary {
 #[derive(Debug, Clone)]
 pub enum SourceRead {
     /// Read (to the end, or to a read error noted in the summary).
-    Text(SourceSummary),
+    Text(Box<SourceSummary>),
     /// Skipped: the source looks binary.
     Binary,
 }
@@ -475,12 +475,12 @@ pub fn read_source(
     emit(&mut fp);
     let lines = reader.stats();
     progress(lines.bytes);
-    Ok(SourceRead::Text(SourceSummary {
+    Ok(SourceRead::Text(Box::new(SourceSummary {
         detection: fp.detection.clone(),
         parse: fp.stats.clone(),
         lines,
         error,
-    }))
+    })))
 }
 
 #[cfg(test)]

@@ -407,7 +407,7 @@ pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Detection {
         .filter(|(_, s)| s.points > 0)
         .collect();
     // Stable: equal scores keep the more specific format first.
-    scored.sort_by(|a, b| b.1.points.cmp(&a.1.points));
+    scored.sort_by_key(|(_, s)| std::cmp::Reverse(s.points));
     let runner_up = scored
         .iter()
         .skip(1)

@@ -259,16 +259,15 @@ fn group<'a>(p: &mut Parsed<'a>, content: &'a str, open: u8, plain: &mut Vec<&'a
         }
     }
     if let Some((k, v)) = c.split_once(':') {
+        // `[myid:1]`: one short key:value.
         if !k.is_empty()
-            && !k.contains(' ')
+            && k.bytes().all(|x| x.is_ascii_alphabetic())
             && !v.is_empty()
             && !v.contains(' ')
-            && !k.contains('/')
+            && v.len() <= 24
         {
-            if k.bytes().all(|x| x.is_ascii_alphabetic()) && v.len() <= 24 {
-                p.fields.push((Cow::Borrowed(k), Cow::Borrowed(v)));
-                return Group::Fields;
-            }
+            p.fields.push((Cow::Borrowed(k), Cow::Borrowed(v)));
+            return Group::Fields;
         }
     }
     if !c.contains(' ') && (c.contains('.') || c.contains('/')) && looks_like_logger(c) {
