@@ -125,7 +125,7 @@ fn walk_fields<'a>(line: &'a str, mut pos: usize, p: &mut Parsed<'a>, anchored: 
                 break;
             }
             let kind = group(p, &line[pos + 1..close], b[pos], &mut plain);
-            if logger_done && !matches!(kind, Group::Ids | Group::Fields) {
+            if logger_done && !matches!(kind, Group::Ids | Group::Fields | Group::Empty) {
                 // After the logger only MDC groups belong to the header.
                 undo_group(p, kind, &mut plain);
                 break;
@@ -480,6 +480,11 @@ fn logger_at(line: &str, pos: usize, end: usize) -> Option<(&str, usize)> {
     if gap >= 2 && sep.is_some_and(|c| c.is_ascii_alphanumeric()) && (is_logger || caps) {
         return Some((tok, after));
     }
+    // A dotted logger, then a bracketed context (`nova.api.wsgi [req-… - -] msg`, the
+    // oslo.log and `%c [%X{…}] %m` layouts).
+    if gap == 1 && sep == Some(b'[') && is_logger && tok.contains('.') {
+        return Some((tok, after));
+    }
     None
 }
 
@@ -785,6 +790,16 @@ mod tests {
         assert!(parse("ValueError: bad", 0).is_none());
         assert!(parse("\tat com.x.Foo(Foo.java:1)", 0).is_none());
         assert!(parse("just some words", 0).is_none());
+    }
+
+    #[test]
+    fn dotted_logger_then_context() {
+        let p = t("2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b 113d3a99 - - -] 10.11.10.1 \"GET /v2 HTTP/1.1\" status: 200");
+        assert_eq!(p.logger.as_deref(), Some("nova.osapi_compute.wsgi.server"));
+        assert_eq!(p.message, "10.11.10.1 \"GET /v2 HTTP/1.1\" status: 200");
+        let p =
+            t("2017-05-16 00:00:00.008 25746 INFO nova.compute.manager [-] Running periodic task");
+        assert_eq!(p.message, "Running periodic task");
     }
 
     #[test]
