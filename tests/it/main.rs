@@ -9,6 +9,7 @@ mod engine;
 mod formats;
 mod hf;
 mod miner;
+mod parse;
 mod report;
 mod server;
 mod sessions;
