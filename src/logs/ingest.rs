@@ -243,13 +243,6 @@ pub fn open(source: &Source) -> Result<Opened, LogsError> {
     Ok(Opened::Text(stream))
 }
 
-/// Year to assume for yearless timestamps in `source`: the file's modification year,
-/// else the current year.
-pub fn context_year(source: &Source) -> i32 {
-    use chrono::Datelike;
-    source_date(source).year()
-}
-
 /// The day `source` was last written (today for standard input).
 fn source_date(source: &Source) -> chrono::NaiveDate {
     let modified = match source {

@@ -107,10 +107,36 @@ pub fn component_of(p: &Parsed<'_>) -> Option<(String, ComponentSource)> {
         .map(|l| (l.to_string(), ComponentSource::Logger))
 }
 
+/// FNV-1a: pending records are looked up several times a line by short keys, where
+/// SipHash's cost shows and its flooding resistance buys nothing (at most
+/// [`MAX_PENDING`] keys, evicted oldest first).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
 /// Assembles records from parsed lines.
 #[derive(Debug, Default)]
 pub struct Joiner {
-    pending: HashMap<String, Pending>,
+    pending: HashMap<String, Pending, FnvBuild>,
     last_key: Option<String>,
     last_time: Option<DateTime<Utc>>,
 }
@@ -165,13 +191,12 @@ impl Joiner {
                     self.last_time = time;
                 }
                 p.last_line = line_no;
-                self.last_key = Some(key);
-                return append(p, &parsed, time);
+                let kind = append(p, &parsed, time);
+                if self.last_key.as_deref() != Some(key.as_str()) {
+                    self.last_key = Some(key);
+                }
+                return kind;
             }
-        }
-        // A new record: finish the pending one of this component.
-        if let Some(prev) = self.pending.remove(&key) {
-            done.push(prev);
         }
         let kind = if parsed.header {
             LineKind::Record
@@ -182,8 +207,13 @@ impl Joiner {
         if record.timestamp.is_some() {
             self.last_time = record.timestamp;
         }
-        self.pending.insert(key.clone(), record);
-        self.last_key = Some(key);
+        // A new record: the pending one of this component is finished.
+        if self.last_key.as_deref() != Some(key.as_str()) {
+            self.last_key = Some(key.clone());
+        }
+        if let Some(prev) = self.pending.insert(key, record) {
+            done.push(prev);
+        }
         if self.pending.len() > MAX_PENDING {
             self.finish_oldest(done);
         }
@@ -323,6 +353,17 @@ fn append(p: &mut Pending, parsed: &Parsed<'_>, time: Option<DateTime<Utc>>) -> 
 /// the time and the logging class and method, then `LEVEL: message`. The second line
 /// gives the first its level; it starts no record of its own.
 fn level_line(p: &Pending, parsed: &Parsed<'_>) -> bool {
+    // The cheap tests first: this runs for every line that has a record pending.
+    if !(parsed.header
+        && parsed.explicit_level
+        && parsed.timestamp.is_none()
+        && p.lines == 1
+        && p.header
+        && !p.explicit_level
+        && p.timestamp.is_some())
+    {
+        return false;
+    }
     let source_only = {
         let mut words = p.message.split(' ');
         let (class, method) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
@@ -333,16 +374,7 @@ fn level_line(p: &Pending, parsed: &Parsed<'_>) -> bool {
                 c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'<' || c == b'>'
             })
     };
-    p.lines == 1
-        && p.header
-        && !p.explicit_level
-        && p.timestamp.is_some()
-        && source_only
-        && parsed.header
-        && parsed.explicit_level
-        && parsed.timestamp.is_none()
-        && parsed.logger.is_none()
-        && parsed.thread.is_none()
+    source_only && parsed.logger.is_none() && parsed.thread.is_none()
 }
 
 /// Lines with no header that start a record of their own even where records carry
@@ -457,12 +489,18 @@ mod tests {
 
     #[test]
     fn python_traceback_in_plain_text() {
+        // In plain text a traceback has no header to belong to: it is a record itself.
         let text = "starting job\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad\nnext record";
         let (recs, _) = join(plain(), text);
-        assert_eq!(recs.len(), 2);
+        assert_eq!(recs.len(), 3);
+        assert_eq!(recs[1].continuation.len(), 2);
+        assert_eq!(recs[1].level, Level::Error);
+        assert_eq!(recs[2].message, "next record");
+        // After a header it joins that record.
+        let text = "ERROR: job failed\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad";
+        let (recs, _) = join(plain(), text);
+        assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].continuation.len(), 3);
-        assert_eq!(recs[0].level, Level::Error);
-        assert_eq!(recs[1].message, "next record");
     }
 
     #[test]

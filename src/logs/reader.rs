@@ -103,6 +103,8 @@ pub struct FileParser {
     done: Vec<Pending>,
     /// Finished records waiting for an older pending one, by first line.
     held: std::collections::BTreeMap<u64, Pending>,
+    /// Finished records being released (kept to reuse its allocation).
+    ready: Vec<Pending>,
     line_no: u64,
     stats: ParseStats,
 }
@@ -138,6 +140,7 @@ impl FileParser {
             joiner: Joiner::new(),
             done: Vec::new(),
             held: std::collections::BTreeMap::new(),
+            ready: Vec::new(),
             line_no: 0,
             stats: ParseStats::default(),
         }
@@ -152,10 +155,12 @@ impl FileParser {
     pub fn push(&mut self, line: &str) -> LineKind {
         self.line_no += 1;
         let parsed = self.parser.parse_line(line);
-        let time = parsed
-            .timestamp
-            .as_deref()
-            .and_then(|t| parse_timestamp_in(t, &self.ctx));
+        let time = parsed.time.or_else(|| {
+            parsed
+                .timestamp
+                .as_deref()
+                .and_then(|t| parse_timestamp_in(t, &self.ctx))
+        });
         let kind = self.joiner.push(
             self.line_no,
             parsed,
@@ -181,13 +186,28 @@ impl FileParser {
     /// The records finished so far, in line order: a record is released once no record
     /// that started before it is still pending.
     pub fn drain(&mut self) -> Vec<Record> {
+        let mut out = Vec::new();
+        self.drain_with(&mut |r| out.push(r));
+        out
+    }
+
+    /// [`FileParser::drain`] without collecting: each record goes to `f`.
+    pub fn drain_with(&mut self, f: &mut dyn FnMut(Record)) {
         if self.done.is_empty() {
-            return Vec::new();
+            return;
         }
         let oldest = self.joiner.oldest_pending().unwrap_or(u64::MAX);
-        let mut ready: Vec<Pending> = Vec::new();
+        if self.held.is_empty() && self.done.len() == 1 && self.done[0].line < oldest {
+            // The common case (one stream, one record finished): nothing to reorder.
+            if let Some(p) = self.done.pop() {
+                let r = self.record(p);
+                self.stats.count_record(&r);
+                f(r);
+            }
+            return;
+        }
+        let mut ready = std::mem::take(&mut self.ready);
         if self.held.is_empty() && self.done.iter().all(|p| p.line < oldest) {
-            // The common case (one stream): nothing to reorder.
             ready.append(&mut self.done);
             ready.sort_by_key(|p| p.line);
         } else {
@@ -201,13 +221,12 @@ impl FileParser {
                 ready.push(entry.remove());
             }
         }
-        let mut out = Vec::with_capacity(ready.len());
-        for p in ready {
+        for p in ready.drain(..) {
             let r = self.record(p);
             self.stats.count_record(&r);
-            out.push(r);
+            f(r);
         }
-        out
+        self.ready = ready;
     }
 
     /// Counts so far.
@@ -444,11 +463,7 @@ pub fn read_source(
     };
     let ctx = ingest::time_context(source, opts.year);
     let mut fp = FileParser::new(&head, opts.format.clone(), path, ctx);
-    let mut emit = |fp: &mut FileParser| {
-        for r in fp.drain() {
-            on_record(r);
-        }
-    };
+    let mut emit = |fp: &mut FileParser| fp.drain_with(on_record);
     for l in &head {
         fp.push(l);
         emit(&mut fp);

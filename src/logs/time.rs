@@ -73,6 +73,12 @@ pub fn parse_timestamp_in(s: &str, ctx: &TimeContext) -> Option<DateTime<Utc>> {
 /// Reads the longest timestamp at the start of `s`: the byte length it covers and its
 /// value. The timestamp must end at a word boundary.
 pub fn scan_timestamp(s: &str, ctx: &TimeContext) -> Option<(usize, DateTime<Utc>)> {
+    scan(s, ctx).map(|(end, t, _)| (end, t))
+}
+
+/// [`scan_timestamp`], also saying whether the value took anything from `ctx` (a year
+/// or a date the text does not print).
+pub fn scan(s: &str, ctx: &TimeContext) -> Option<(usize, DateTime<Utc>, bool)> {
     let b = s.as_bytes();
     let first = *b.first()?;
     let found = if first.is_ascii_digit() {
@@ -86,7 +92,21 @@ pub fn scan_timestamp(s: &str, ctx: &TimeContext) -> Option<(usize, DateTime<Utc
     if b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
-    Some((end, stamp.resolve()?))
+    Some((end, stamp.resolve()?, stamp.from_context))
+}
+
+/// Reads `s` as a whole timestamp that needs no context: `Err` when it is no timestamp,
+/// `Ok(None)` when it is one that prints no year or no date (its value depends on the
+/// file), `Ok(Some(t))` otherwise. Parsers use it to check a timestamp field and keep
+/// its value in one pass.
+pub fn parse_complete(s: &str) -> Result<Option<DateTime<Utc>>, ()> {
+    let s = s.trim().trim_matches(|c| c == '[' || c == ']');
+    match scan(s, &TimeContext::probe()) {
+        Some((end, t, from_context)) if s[end..].trim().is_empty() => {
+            Ok((!from_context).then_some(t))
+        }
+        _ => Err(()),
+    }
 }
 
 /// A timestamp read but not yet checked.
@@ -94,6 +114,8 @@ struct Stamp {
     date: NaiveDate,
     time: Clock,
     offset: i32,
+    /// Whether the year or the date came from the context.
+    from_context: bool,
 }
 
 impl Stamp {
@@ -195,6 +217,7 @@ fn iso_date(b: &[u8], y: Num) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: false,
         },
     ))
 }
@@ -223,6 +246,7 @@ fn compact_date(b: &[u8], d: Num) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: false,
         },
     ))
 }
@@ -243,6 +267,7 @@ fn hdfs(b: &[u8], d: Num) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: 0,
+            from_context: false,
         },
     ))
 }
@@ -257,7 +282,8 @@ fn short_date(b: &[u8], a: Num, ctx: &TimeContext) -> Option<(usize, Stamp)> {
         return day_name_year(b, a, sep);
     }
     let m = num(b, i, 1, 2)?;
-    let (date, after) = if b.get(m.end) == Some(&sep) {
+    let yearless = b.get(m.end) != Some(&sep);
+    let (date, after) = if !yearless {
         let c = num(b, m.end + 1, 2, 4)?;
         let date = match c.w {
             4 => {
@@ -290,6 +316,7 @@ fn short_date(b: &[u8], a: Num, ctx: &TimeContext) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: yearless,
         },
     ))
 }
@@ -315,6 +342,7 @@ fn day_name_year(b: &[u8], d: Num, sep: u8) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: false,
         },
     ))
 }
@@ -335,6 +363,7 @@ fn day_month_name(b: &[u8], d: Num) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: false,
         },
     ))
 }
@@ -363,6 +392,7 @@ fn time_first(b: &[u8], ctx: &TimeContext) -> Option<(usize, Stamp)> {
                         date,
                         time,
                         offset: offset.unwrap_or(0),
+                        from_context: false,
                     },
                 ));
             }
@@ -375,6 +405,7 @@ fn time_first(b: &[u8], ctx: &TimeContext) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: true,
         },
     ))
 }
@@ -430,6 +461,7 @@ fn name_first(b: &[u8], ctx: &TimeContext) -> Option<(usize, Stamp)> {
             date,
             time,
             offset: offset.unwrap_or(0),
+            from_context: year.is_none(),
         },
     ))
 }
@@ -480,6 +512,7 @@ fn epoch(b: &[u8], lead: Num) -> Option<(usize, Stamp)> {
                 nanos: nanos as u32,
             },
             offset: 0,
+            from_context: false,
         },
     ))
 }
@@ -767,6 +800,16 @@ mod tests {
             parse_timestamp_in("20:36:40.123", &ctx).map(|t| rfc3339(&t)),
             Some("2025-11-03T20:36:40.123Z".into())
         );
+    }
+
+    #[test]
+    fn complete_timestamps_need_no_context() {
+        assert!(parse_complete("2025-11-03T20:36:40Z").is_ok_and(|t| t.is_some()));
+        assert_eq!(parse_complete("Dec 10 06:55:46"), Ok(None));
+        assert_eq!(parse_complete("11-03 20:36:40.123"), Ok(None));
+        assert_eq!(parse_complete("20:36:40"), Ok(None));
+        assert!(parse_complete("Sun Dec 04 04:47:44 2005").is_ok_and(|t| t.is_some()));
+        assert_eq!(parse_complete("banana"), Err(()));
     }
 
     #[test]

@@ -228,11 +228,13 @@ impl HeaderPattern {
             Some(_) => return None,
             None => None,
         };
-        if let Some(t) = &timestamp {
-            crate::logs::time::parse_timestamp_in(t, &crate::logs::time::TimeContext::probe())?;
-        }
+        let time = match &timestamp {
+            Some(t) => crate::logs::time::parse_complete(t).ok()?,
+            None => None,
+        };
         let mut p = Parsed {
             timestamp,
+            time,
             service: names[0].map(Cow::Borrowed),
             logger: names[1].map(Cow::Borrowed),
             thread: names[2].map(Cow::Borrowed),

@@ -50,6 +50,9 @@ pub use header::HeaderPattern;
 pub struct Parsed<'a> {
     /// Timestamp as printed (normalised later by [`crate::logs::time`]).
     pub timestamp: Option<Cow<'a, str>>,
+    /// `timestamp` already normalised, when the parser read it and it needs nothing of
+    /// the file's context (it prints its year and date).
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
     /// Level found in the line's own fields, or inferred from the message.
     pub level: Level,
     /// Whether `level` came from an explicit field (rather than keywords).
@@ -108,6 +111,7 @@ impl<'a> Parsed<'a> {
         let own = |c: Option<Cow<'a, str>>| c.map(|c| Cow::Owned(c.into_owned()));
         Parsed {
             timestamp: own(self.timestamp),
+            time: self.time,
             level: self.level,
             explicit_level: self.explicit_level,
             service: own(self.service),

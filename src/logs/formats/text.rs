@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use super::fields::{self, looks_like_logger, strip_line_number};
 use super::Parsed;
 use crate::logs::level::Level;
-use crate::logs::time::{scan_timestamp, TimeContext};
+use crate::logs::time::{scan, scan_timestamp, TimeContext};
 
 /// Most header fields walked before the message must start.
 const MAX_FIELDS: usize = 12;
@@ -598,12 +598,13 @@ fn timestamp_at<'a>(
     if matches!(open, Some(b'[' | b'(')) {
         let close_char = if open == Some(b'[') { b']' } else { b')' };
         let start = pos + 1;
-        let (len, _) = scan_timestamp(&line[start..], &ctx)?;
+        let (len, t, from_context) = scan(&line[start..], &ctx)?;
         let close = start + b[start..].iter().position(|&c| c == close_char)?;
         if close < start + len {
             return None;
         }
         p.timestamp = Some(Cow::Borrowed(&line[start..start + len]));
+        p.time = (!from_context).then_some(t);
         let rest = line[start + len..close].trim().trim_start_matches('#');
         if !rest.is_empty() {
             p.fields.push((Cow::Borrowed("pid"), Cow::Borrowed(rest)));
@@ -614,8 +615,9 @@ fn timestamp_at<'a>(
         }
         return Some(end);
     }
-    let (len, _) = scan_timestamp(&line[pos..], &ctx)?;
+    let (len, t, from_context) = scan(&line[pos..], &ctx)?;
     p.timestamp = Some(Cow::Borrowed(&line[pos..pos + len]));
+    p.time = (!from_context).then_some(t);
     let mut end = pos + len;
     if b.get(end) == Some(&b',') || b.get(end) == Some(&b'|') {
         end += 1;
