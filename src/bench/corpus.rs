@@ -306,7 +306,7 @@ fn score_file(
                 r.timestamp,
                 r.timestamp_inferred,
                 Some(r.level),
-                Some(r.component.as_str()),
+                Some(&*r.component),
             ),
             None => (None, false, None, None),
         };

@@ -8,7 +8,8 @@
 //! services (docker compose) never mixes; at most [`MAX_PENDING`] are kept, the oldest
 //! being finished first when more components appear.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -42,7 +43,7 @@ pub struct Pending {
     /// Whether the level came from an explicit field.
     pub explicit_level: bool,
     /// Component named by the record itself or its wrapper, and how.
-    pub component: Option<(String, ComponentSource)>,
+    pub component: Option<(Arc<str>, ComponentSource)>,
     /// Logger.
     pub logger: Option<String>,
     /// Thread.
@@ -94,18 +95,21 @@ pub enum LineKind {
 
 /// The component a line names itself: its service field, its wrapper, or its logger
 /// when that reads as a service name.
-pub fn component_of(p: &Parsed<'_>) -> Option<(String, ComponentSource)> {
+pub fn component_of<'p>(p: &'p Parsed<'_>) -> Option<(&'p str, ComponentSource)> {
     if let Some(s) = p.service.as_deref().filter(|s| !s.is_empty()) {
-        return Some((s.to_string(), ComponentSource::Field));
+        return Some((s, ComponentSource::Field));
     }
     if let Some(w) = p.wrapper.as_deref() {
-        return Some((w.to_string(), ComponentSource::Wrapper));
+        return Some((w, ComponentSource::Wrapper));
     }
     p.logger
         .as_deref()
         .filter(|l| names_service(l))
-        .map(|l| (l.to_string(), ComponentSource::Logger))
+        .map(|l| (l, ComponentSource::Logger))
 }
+
+/// Most component names kept shared; past it each record gets its own copy.
+const MAX_NAMES: usize = 4096;
 
 /// FNV-1a: pending records are looked up several times a line by short keys, where
 /// SipHash's cost shows and its flooding resistance buys nothing (at most
@@ -136,15 +140,31 @@ type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 /// Assembles records from parsed lines.
 #[derive(Debug, Default)]
 pub struct Joiner {
-    pending: HashMap<String, Pending, FnvBuild>,
-    last_key: Option<String>,
+    pending: HashMap<Arc<str>, Pending, FnvBuild>,
+    last_key: Option<Arc<str>>,
     last_time: Option<DateTime<Utc>>,
+    /// Component names seen, shared by every record that carries them.
+    names: HashSet<Arc<str>, FnvBuild>,
+    /// The key of records that name no component.
+    anonymous: Arc<str>,
 }
 
 impl Joiner {
     /// An empty joiner.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The shared copy of a component name.
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(name);
+        if self.names.len() < MAX_NAMES {
+            self.names.insert(n.clone());
+        }
+        n
     }
 
     /// Adds one line whose own timestamp normalised to `time`. Finished records are
@@ -164,17 +184,17 @@ impl Joiner {
         let component = component_of(&parsed);
         // Records are kept apart by the stream that wrote them (the wrapper) first, so a
         // service's traceback joins that service's record.
-        let named = parsed
-            .wrapper
-            .as_deref()
-            .map(str::to_string)
-            .or_else(|| component.as_ref().map(|c| c.0.clone()));
-        let key = match (named, parsed.header) {
-            (Some(k), _) => k,
+        let named = parsed.wrapper.as_deref().or(component.map(|c| c.0));
+        let key: Arc<str> = match (named, parsed.header) {
+            (Some(k), _) => self.intern(k),
             // A record with no name of its own starts the file's anonymous key.
-            (None, true) => String::new(),
-            (None, false) => self.last_key.clone().unwrap_or_default(),
+            (None, true) => self.anonymous.clone(),
+            (None, false) => self
+                .last_key
+                .clone()
+                .unwrap_or_else(|| self.anonymous.clone()),
         };
+        let component = component.map(|(c, source)| (self.intern(c), source));
         if let Some(p) = self.pending.get_mut(&key) {
             let forced = parsed.continues || p.partial || level_line(p, &parsed);
             let msg: &str = &parsed.message;
@@ -192,9 +212,7 @@ impl Joiner {
                 }
                 p.last_line = line_no;
                 let kind = append(p, &parsed, time);
-                if self.last_key.as_deref() != Some(key.as_str()) {
-                    self.last_key = Some(key);
-                }
+                self.last_key = Some(key);
                 return kind;
             }
         }
@@ -208,9 +226,7 @@ impl Joiner {
             self.last_time = record.timestamp;
         }
         // A new record: the pending one of this component is finished.
-        if self.last_key.as_deref() != Some(key.as_str()) {
-            self.last_key = Some(key.clone());
-        }
+        self.last_key = Some(key.clone());
         if let Some(prev) = self.pending.insert(key, record) {
             done.push(prev);
         }
@@ -239,7 +255,7 @@ impl Joiner {
 
     /// Finishes records that have had no line for [`IDLE_LINES`] lines.
     fn finish_idle(&mut self, line_no: u64, done: &mut Vec<Pending>) {
-        let idle: Vec<String> = self
+        let idle: Vec<Arc<str>> = self
             .pending
             .iter()
             .filter(|(_, p)| line_no.saturating_sub(p.last_line) > IDLE_LINES)
@@ -280,7 +296,7 @@ fn start(
     line_no: u64,
     parsed: Parsed<'_>,
     time: Option<DateTime<Utc>>,
-    component: Option<(String, ComponentSource)>,
+    component: Option<(Arc<str>, ComponentSource)>,
     last_time: Option<DateTime<Utc>>,
 ) -> Pending {
     let message = parsed.message.into_owned();
@@ -550,7 +566,7 @@ mod tests {
                     app-1  |   File \"x.py\", line 3\n\
                     app-1  | KeyError: 'k'";
         let (recs, _) = join(Parser::new(FormatSpec::Compose), text);
-        let name = |r: &Pending| r.component.as_ref().map(|c| c.0.clone());
+        let name = |r: &Pending| r.component.as_ref().map(|c| c.0.to_string());
         let app: Vec<&Pending> = recs
             .iter()
             .filter(|r| name(r).as_deref() == Some("app-1"))

@@ -98,7 +98,7 @@ pub struct FileParser {
     parser: Parser,
     detection: Detection,
     ctx: TimeContext,
-    fallback_component: Option<(String, ComponentSource)>,
+    fallback_component: (std::sync::Arc<str>, ComponentSource),
     joiner: Joiner,
     done: Vec<Pending>,
     /// Finished records waiting for an older pending one, by first line.
@@ -136,7 +136,10 @@ impl FileParser {
             parser: Parser::detected(&detection),
             detection,
             ctx,
-            fallback_component: path.and_then(path_component),
+            fallback_component: path.and_then(path_component).map_or_else(
+                || ("-".into(), ComponentSource::None),
+                |(n, s)| (n.into(), s),
+            ),
             joiner: Joiner::new(),
             done: Vec::new(),
             held: std::collections::BTreeMap::new(),
@@ -237,8 +240,7 @@ impl FileParser {
     fn record(&self, p: Pending) -> Record {
         let (component, component_source) = p
             .component
-            .or_else(|| self.fallback_component.clone())
-            .unwrap_or_else(|| ("-".to_string(), ComponentSource::None));
+            .unwrap_or_else(|| self.fallback_component.clone());
         let inferred = p.timestamp.is_none() && p.inherited.is_some();
         Record {
             line: p.line,
@@ -297,7 +299,11 @@ pub fn path_component(path: &Path) -> Option<(String, ComponentSource)> {
     let stem = file_stem(name);
     if stem.is_empty() || is_generic(&stem) {
         let dir = file_stem(parent_name);
-        if !dir.is_empty() && !is_generic(&dir) && !matches!(dir.as_str(), "log" | "logs") {
+        let usable = !dir.is_empty()
+            && !dir.starts_with('.')
+            && !is_generic(&dir)
+            && !matches!(dir.as_str(), "log" | "logs" | "tmp" | "var" | "data");
+        if usable {
             return Some((dir, ComponentSource::File));
         }
     }
@@ -524,6 +530,8 @@ mod tests {
         );
         assert_eq!(comp("logs/x-2025-11-03.log.gz").as_deref(), Some("x"));
         assert_eq!(comp("/var/log/nginx/access.log").as_deref(), Some("nginx"));
+        assert_eq!(comp("/tmp/.tmpAb12/app.log").as_deref(), Some("app"));
+        assert_eq!(comp("/var/log/app.log").as_deref(), Some("app"));
         assert_eq!(
             comp("/var/log/postgresql/postgresql-2025-11-03_000000.log").as_deref(),
             Some("postgresql")
@@ -570,7 +578,7 @@ mod tests {
         assert_eq!(recs.len(), 3);
         assert!(recs[1].timestamp_inferred);
         assert_eq!(recs[1].timestamp, recs[0].timestamp);
-        assert!(recs.iter().all(|r| r.component == "orders"));
+        assert!(recs.iter().all(|r| &*r.component == "orders"));
         assert_eq!(fp.stats().inferred_timestamp, 1);
         assert_eq!(fp.stats().without_component, 3);
     }

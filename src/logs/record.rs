@@ -7,6 +7,8 @@
 //! span ids are typed (16 and 8 bytes, as W3C trace context and OTLP carry them) so
 //! records join traces by id.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
@@ -133,8 +135,9 @@ pub struct Record {
     pub level: Level,
     /// True when the level came from a level field; false when inferred from words.
     pub level_explicit: bool,
-    /// The service the record belongs to.
-    pub component: String,
+    /// The service the record belongs to (shared by the records that carry it).
+    #[serde(serialize_with = "serialize_name")]
+    pub component: Arc<str>,
     /// Where `component` came from.
     pub component_source: ComponentSource,
     /// Logger or class name.
@@ -159,6 +162,10 @@ pub struct Record {
     pub continuation: Vec<String>,
     /// False when the first line had no recognised header.
     pub header: bool,
+}
+
+fn serialize_name<S: Serializer>(name: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(name)
 }
 
 fn serialize_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {

@@ -11,7 +11,7 @@ fn parse(spec: &str, line: &str) -> (bool, Level, Option<String>, String) {
     (
         r.header,
         r.level,
-        component_of(&r).map(|c| c.0),
+        component_of(&r).map(|c| c.0.to_string()),
         r.message.into_owned(),
     )
 }
