@@ -167,7 +167,7 @@ impl HeaderPattern {
                         }
                         Role::Level => level = Some(value),
                         Role::Service | Role::Logger | Role::Thread => {
-                            if value.contains(char::is_whitespace) {
+                            if value.bytes().any(|c| c.is_ascii_whitespace()) {
                                 return None;
                             }
                             let slot = match role {
