@@ -39,3 +39,6 @@ if ! "$venv/bin/python" -c "import openai, pydantic, jsonschema, pytest" 2>/dev/
 fi
 cargo build --locked --bin loglens
 LOGLENS_BIN="$target/debug/loglens" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/openai
+
+echo "== RCA scenario generator (benches/rca)"
+python3 benches/rca/test_generate.py

@@ -4,37 +4,40 @@
 //!   train split only and scores the test split; a block is anomalous when it holds a
 //!   surprising event.
 //! - BGL_2k, line level and fixed windows of 20 lines (anomalous when a line in it is an
-//!   alert): lines are read in order with their label field blanked, the baseline
-//!   (templates and their counts) is fitted on the first 60% without labels, and the rest
-//!   is scored: a line is anomalous when its template is new or rare in the baseline, or
-//!   its level is error or worse.
+//!   alert): lines are read in order with their label field blanked, through the same
+//!   parser, multi-line joiner, miner and grouper as `analyze`. The first 60% is the
+//!   baseline period (as a first `analyze --miner-state` run), the rest is scored (as the
+//!   next run): the group detectors `analyze` runs ([`detect::detect_groups`]) judge its
+//!   groups, and a line is anomalous when a finding covers its record
+//!   ([`Anomaly::covers`]).
 //!
-//! Labels are read only to score. Parameters are fixed in the code, not tuned on the
-//! scored part.
+//! The same detector code `analyze` runs, with the same parameters. Labels are read only
+//! to score. Parameters are fixed in the code, not tuned on the scored part.
 
 use std::path::Path;
 
+use chrono::Datelike;
 use serde::Serialize;
 
-use crate::engine::{
-    Constraint, Engine, EngineError, FinishReason, GenerateRequest, Input, Message,
-};
-use crate::logs::detect::lines::{Baseline, Flag};
-use crate::logs::detect::session::NextEventModel;
-use crate::logs::formats::{FormatSpec, Parser};
-use crate::logs::miner::{Miner, MinerConfig};
+use crate::detect::session::{self, NextEventModel};
+use crate::detect::{self, Anomaly, Detector, RecordRef, TemplateBaseline};
+use crate::engine::{Engine, EngineError, FinishReason, Message};
+use crate::logs::formats::{FormatSpec, DETECT_LINES};
+use crate::logs::level::Level;
+use crate::logs::miner::{ClusterId, Miner, MinerConfig};
+use crate::logs::pipeline::Digest;
+use crate::logs::reader::FileParser;
+use crate::logs::session::SessionEvents;
+use crate::logs::time::TimeContext;
 use crate::logs::LogsError;
+use crate::triage::ScreenVerdict;
 
-/// History length of the next-event model (the session detector's).
-pub const ORDER: usize = crate::logs::detect::session::ORDER;
-/// Times a history must have been seen to be trusted.
-pub const MIN_SUPPORT: u32 = crate::logs::detect::session::MIN_SUPPORT;
 /// Baseline share of BGL.
 pub const FIT_SHARE: f64 = 0.6;
-/// Templates seen fewer times in the baseline are rare.
-pub const RARE: u64 = 2;
 /// BGL window length in lines.
 pub const WINDOW: usize = 20;
+/// Samples kept per group (as `analyze` keeps by default; they do not change findings).
+const SAMPLES: usize = 5;
 
 /// Scores of one dataset and mode.
 #[derive(Debug, Clone, Serialize)]
@@ -155,22 +158,45 @@ fn read_hdfs(path: &Path) -> Result<Vec<Block>, LogsError> {
     Ok(out)
 }
 
-/// The next-event model fitted on the normal blocks of the train split only.
+/// The next-event model fitted on the normal blocks of the train split only, with the
+/// session detector's parameters.
 fn fit_normal(blocks: &[Block]) -> NextEventModel {
-    let mut model = NextEventModel::new(ORDER, MIN_SUPPORT);
+    let mut model = NextEventModel::new(session::ORDER, session::MIN_SUPPORT);
     for b in blocks.iter().filter(|b| b.train && !b.anomaly) {
         model.fit(&b.events);
     }
     model
 }
 
+/// Which of `blocks` the session detector flags, the blocks being whole sessions (their
+/// ends are judged).
+fn flag_sessions(model: &NextEventModel, blocks: &[&Block]) -> Vec<bool> {
+    let events = SessionEvents {
+        sessions: blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i.to_string(), b.events.clone()))
+            .collect(),
+        meaning: Default::default(),
+    };
+    let (_, flagged) = session::detect(model, &events, true);
+    let mut out = vec![false; blocks.len()];
+    for i in flagged.iter().filter_map(|k| k.parse::<usize>().ok()) {
+        if let Some(f) = out.get_mut(i) {
+            *f = true;
+        }
+    }
+    out
+}
+
 /// HDFS_100k at block level.
 pub fn hdfs(dir: &Path) -> Result<Score, LogsError> {
     let blocks = read_hdfs(&dir.join("hdfs_100k_blocks.csv"))?;
     let model = fit_normal(&blocks);
+    let test: Vec<&Block> = blocks.iter().filter(|b| !b.train).collect();
     let mut c = Confusion::default();
-    for b in blocks.iter().filter(|b| !b.train) {
-        c.add(!model.surprises(&b.events, true).is_empty(), b.anomaly);
+    for (b, flagged) in test.iter().zip(flag_sessions(&model, &test)) {
+        c.add(flagged, b.anomaly);
     }
     Ok(c.score("HDFS_100k/block", "detectors"))
 }
@@ -200,51 +226,143 @@ pub fn read_bgl(path: &Path) -> Result<Vec<LabelledLine>, LogsError> {
         .collect())
 }
 
-/// Flags of each line of the scored part of BGL, after fitting the baseline on the
-/// first part; returns where the scored part starts.
-pub fn bgl_flags(lines: &[LabelledLine]) -> Result<(usize, Vec<Vec<Flag>>), LogsError> {
-    let spec = FormatSpec::parse("bgl")?;
-    let parser = Parser::new(spec);
-    let mut miner = Miner::new(MinerConfig::default());
-    let fit = (lines.len() as f64 * FIT_SHARE) as usize;
-    let mut baseline = Baseline::new(RARE);
-    let mut flags = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let p = parser.parse_line(&l.text);
-        let cluster = miner.add(&p.message);
-        if i < fit {
-            baseline.fit(miner.canonical(cluster));
-        } else {
-            flags.push(baseline.flags(miner.canonical(cluster), p.level));
-        }
-    }
-    Ok((fit, flags))
+/// A record of BGL's scored part, as the findings are mapped onto it.
+#[derive(Debug, Clone)]
+struct Record {
+    component: String,
+    level: Level,
+    cluster: ClusterId,
+    minute: Option<i64>,
 }
 
-/// BGL_2k at line level and in windows of [`WINDOW`] lines: all detectors together
-/// (`detectors`), then each alone.
+/// What `analyze`'s detectors found in BGL's scored part, and the record each scored
+/// line belongs to.
+#[derive(Debug)]
+pub struct BglFindings {
+    /// Where the scored part starts.
+    pub fit: usize,
+    /// The findings.
+    pub anomalies: Vec<Anomaly>,
+    /// Per scored line: (component, level, template id, minute) of its record.
+    records: Vec<(String, Level, String, Option<i64>)>,
+}
+
+impl BglFindings {
+    /// Per scored line, whether a finding of a detector `pick` accepts covers it.
+    pub fn flagged(&self, pick: &dyn Fn(Detector) -> bool) -> Vec<bool> {
+        self.records
+            .iter()
+            .map(|(component, level, template_id, minute)| {
+                let r = RecordRef {
+                    component,
+                    level: *level,
+                    template_id,
+                    minute: *minute,
+                };
+                self.anomalies
+                    .iter()
+                    .any(|a| pick(a.detector) && a.covers(&r))
+            })
+            .collect()
+    }
+}
+
+/// Feeds lines through the reader into `digest` as `analyze` reads a file; returns each
+/// record's first line (0-based in `lines`) with what it is.
+fn feed(
+    spec: &FormatSpec,
+    lines: &[LabelledLine],
+    digest: &mut Digest,
+    year: i32,
+) -> Vec<(usize, Record)> {
+    let head: Vec<String> = lines
+        .iter()
+        .take(DETECT_LINES)
+        .map(|l| l.text.clone())
+        .collect();
+    let mut fp = FileParser::new(&head, Some(spec.clone()), None, TimeContext::year(year));
+    let mut out = Vec::new();
+    let mut take = |rec: crate::logs::record::Record| {
+        let cluster = digest.add(&rec, "BGL_2k.log");
+        out.push((
+            rec.line.saturating_sub(1) as usize,
+            Record {
+                component: rec.component.to_string(),
+                level: rec.level,
+                cluster,
+                minute: rec.timestamp.map(|t| t.timestamp().div_euclid(60)),
+            },
+        ));
+    };
+    for l in lines {
+        fp.push(&l.text);
+        fp.drain_with(&mut take);
+    }
+    fp.finish();
+    fp.drain_with(&mut take);
+    out
+}
+
+/// Runs `analyze`'s reading and group detectors over BGL: the first part fits the
+/// template baseline (a first run saving its miner state), the rest is read and judged
+/// (the next run).
+pub fn bgl_findings(lines: &[LabelledLine]) -> Result<BglFindings, LogsError> {
+    let spec = FormatSpec::parse("bgl")?;
+    let year = chrono::Utc::now().year();
+    let fit = (lines.len() as f64 * FIT_SHARE) as usize;
+    let mut digest = Digest::new(Miner::new(MinerConfig::default()), SAMPLES, None);
+    feed(&spec, &lines[..fit], &mut digest, year);
+    let (miner, _, _) = digest.finish();
+    let baseline = TemplateBaseline::of(&miner);
+    let mut digest = Digest::new(miner, SAMPLES, None);
+    let mut starts = feed(&spec, &lines[fit..], &mut digest, year);
+    let (miner, groups, _) = digest.finish();
+    let anomalies = detect::detect_groups(&groups, &miner, baseline.as_ref());
+    // Each scored line belongs to the record that starts at it or before it.
+    starts.sort_by_key(|s| s.0);
+    let mut records = Vec::with_capacity(lines.len() - fit);
+    let mut at = 0;
+    for i in 0..lines.len() - fit {
+        while at + 1 < starts.len() && starts[at + 1].0 <= i {
+            at += 1;
+        }
+        records.push(starts.get(at).map_or_else(
+            || ("-".into(), Level::Info, String::new(), None),
+            |(_, r)| {
+                let tid = miner.cluster(miner.canonical(r.cluster)).template_id();
+                (r.component.clone(), r.level, tid, r.minute)
+            },
+        ));
+    }
+    Ok(BglFindings {
+        fit,
+        anomalies,
+        records,
+    })
+}
+
+/// BGL_2k at line level and in windows of [`WINDOW`] lines: all the group detectors of
+/// `analyze` together (`detectors`), then each alone.
 pub fn bgl(dir: &Path) -> Result<Vec<Score>, LogsError> {
     let lines = read_bgl(&dir.join("BGL_2k.log"))?;
-    let (fit, flags) = bgl_flags(&lines)?;
-    let scored = &lines[fit..];
-    type Predicate<'a> = &'a dyn Fn(&[Flag]) -> bool;
-    let modes: [(&str, Predicate<'_>); 4] = [
-        ("detectors", &|f: &[Flag]| !f.is_empty()),
-        ("error_level", &|f: &[Flag]| f.contains(&Flag::ErrorLevel)),
-        ("new_template", &|f: &[Flag]| f.contains(&Flag::NewTemplate)),
-        ("rare_template", &|f: &[Flag]| {
-            f.contains(&Flag::RareTemplate)
-        }),
-    ];
+    let found = bgl_findings(&lines)?;
+    let scored = &lines[found.fit..];
+    let mut modes: Vec<(&str, Vec<bool>)> = vec![("detectors", found.flagged(&|_| true))];
+    for d in Detector::ALL
+        .into_iter()
+        .filter(|d| *d != Detector::Session)
+    {
+        modes.push((d.name(), found.flagged(&|x| x == d)));
+    }
     let mut out = Vec::new();
-    for (mode, pred) in modes {
+    for (mode, flags) in modes {
         let mut line = Confusion::default();
         for (l, f) in scored.iter().zip(&flags) {
-            line.add(pred(f), l.alert);
+            line.add(*f, l.alert);
         }
         let mut window = Confusion::default();
         for (ls, fs) in scored.chunks(WINDOW).zip(flags.chunks(WINDOW)) {
-            window.add(fs.iter().any(|f| pred(f)), ls.iter().any(|l| l.alert));
+            window.add(fs.iter().any(|f| *f), ls.iter().any(|l| l.alert));
         }
         out.push(line.score("BGL_2k/line", mode));
         out.push(window.score(&format!("BGL_2k/window{WINDOW}"), mode));
@@ -274,32 +392,27 @@ pub fn sample(n: usize, k: usize) -> Vec<usize> {
 fn ask(engine: &Engine, evidence: &[String]) -> Result<Vec<Option<bool>>, EngineError> {
     let mut out = Vec::with_capacity(evidence.len());
     for chunk in evidence.chunks(16) {
-        let requests: Vec<GenerateRequest> = chunk
+        let requests: Vec<_> = chunk
             .iter()
             .map(|e| {
-                let mut r = GenerateRequest::new(
-                    Input::Messages(vec![
-                        Message::new(
-                            "system",
-                            "You are a site reliability engineer triaging logs. Judge only from \
-                             the evidence given. Answer in JSON.",
-                        ),
-                        Message::new(
-                            "user",
-                            format!("Log evidence:\n{e}\nDecide only whether this is a real problem, how severe it is, and your confidence."),
-                        ),
-                    ]),
-                    crate::logs::triage::SCREEN_TOKENS,
-                );
-                r.constraint = Some(Constraint::JsonSchema(crate::logs::triage::screen_schema()));
-                r
+                crate::triage::screen_request(vec![
+                    Message::new(
+                        "system",
+                        "You are a site reliability engineer triaging logs. Judge only from \
+                         the evidence given. Answer in JSON.",
+                    ),
+                    Message::new(
+                        "user",
+                        format!("Log evidence:\n{e}\nDecide only whether this is a real problem, how severe it is, and your confidence."),
+                    ),
+                ])
             })
             .collect();
-        for (text, finish, _) in crate::logs::triage::run_batch(engine, &requests)? {
+        for (text, finish, _) in crate::triage::run_batch(engine, &requests)? {
             let v = (finish == Some(FinishReason::Stop))
-                .then(|| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .then(|| ScreenVerdict::parse(&text))
                 .flatten();
-            out.push(v.and_then(|v| v["is_anomaly"].as_bool()));
+            out.push(v.map(|v| v.is_anomaly));
         }
     }
     Ok(out)
@@ -319,10 +432,8 @@ pub fn with_llm(dir: &Path, engine: &Engine, k: usize) -> Result<Vec<Score>, Log
     let model = fit_normal(&blocks);
     let test: Vec<&Block> = blocks.iter().filter(|b| !b.train).collect();
     let picked = sample(test.len(), k);
-    let flagged: Vec<bool> = picked
-        .iter()
-        .map(|&i| !model.surprises(&test[i].events, true).is_empty())
-        .collect();
+    let sampled: Vec<&Block> = picked.iter().map(|&i| test[i]).collect();
+    let flagged = flag_sessions(&model, &sampled);
     let evidence: Vec<String> = picked
         .iter()
         .zip(&flagged)
@@ -357,18 +468,19 @@ pub fn with_llm(dir: &Path, engine: &Engine, k: usize) -> Result<Vec<Score>, Log
     }
     // BGL_2k: scored lines.
     let lines = read_bgl(&dir.join("BGL_2k").join("BGL_2k.log"))?;
-    let (fit, flags) = bgl_flags(&lines)?;
-    let scored = &lines[fit..];
+    let found = bgl_findings(&lines)?;
+    let flags = found.flagged(&|_| true);
+    let scored = &lines[found.fit..];
     let picked = sample(scored.len(), k);
     let evidence: Vec<String> = picked
         .iter()
-        .filter(|&&i| !flags[i].is_empty())
+        .filter(|&&i| flags[i])
         .map(|&i| scored[i].text.clone())
         .collect();
     let mut answers = ask(engine, &evidence).map_err(llm_err)?.into_iter();
     let (mut det, mut both) = (Confusion::default(), Confusion::default());
     for &i in &picked {
-        let f = !flags[i].is_empty();
+        let f = flags[i];
         det.add(f, scored[i].alert);
         let confirmed = if f {
             answers.next().flatten().unwrap_or(true)

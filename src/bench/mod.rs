@@ -4,6 +4,7 @@
 
 pub mod corpus;
 pub mod detect;
+pub mod devices;
 pub mod parse;
 pub mod serve;
 pub mod tokens;

@@ -5,7 +5,10 @@
 //! and mask times are read from the server's `/metrics`.
 //!
 //! The client is plain HTTP/1.1 over a socket (one connection per request), so the
-//! figures include no client library overhead worth speaking of.
+//! figures include no client library overhead worth speaking of. A request answered 429
+//! is retried after its `Retry-After`, as OpenAI's clients do; the level counts every
+//! answer (200, 429, 5xx) and reports end-to-end latency, waits included, and the
+//! server's resident memory read from its `/metrics` while the level runs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +37,8 @@ pub struct ServeBench {
     pub max_tokens: usize,
     /// Also run every level with a JSON schema.
     pub constrained: bool,
+    /// Retries of a request answered 429.
+    pub retries: usize,
 }
 
 /// Figures of one level.
@@ -43,10 +48,22 @@ pub struct Level {
     pub concurrency: usize,
     /// With a JSON-schema response format.
     pub constrained: bool,
-    /// Requests completed.
+    /// Requests completed (answered 200, retries included).
     pub requests: usize,
-    /// Requests that failed.
+    /// Requests that failed (no 200 and no more retries).
     pub errors: usize,
+    /// Answers 429 (queue full, with `Retry-After`); each was retried.
+    pub busy_429: usize,
+    /// Answers with a 5xx status.
+    pub server_errors: usize,
+    /// End-to-end latency of completed requests (retry waits included), median.
+    pub latency_p50_ms: f64,
+    /// End-to-end latency, 99th percentile.
+    pub latency_p99_ms: f64,
+    /// Largest resident memory of the server seen during the level (MiB).
+    pub rss_peak_mib: Option<f64>,
+    /// Resident memory of the server after the level (MiB).
+    pub rss_end_mib: Option<f64>,
     /// Completed requests per second.
     pub requests_per_s: f64,
     /// Output tokens per second, all requests, wall time.
@@ -95,6 +112,43 @@ fn schema() -> Value {
         "required": ["is_anomaly", "severity", "component", "summary", "confidence"],
         "additionalProperties": false
     })
+}
+
+fn request_body(cfg: &ServeBench, i: usize, constrained: bool) -> Value {
+    let mut body = json!({
+        "model": cfg.model,
+        "messages": [
+            {"role": "system", "content": "You triage log lines for an SRE team. Reply in JSON."},
+            {"role": "user", "content": PROMPTS[i % PROMPTS.len()]}
+        ],
+        "max_tokens": cfg.max_tokens,
+        "temperature": 0.7,
+        "seed": i,
+        "stream": true,
+        "stream_options": {"include_usage": true}
+    });
+    if constrained {
+        body["response_format"] =
+            json!({"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema()}});
+    }
+    body
+}
+
+/// The server's resident memory from its `/metrics`, in MiB.
+fn rss_mib(host: &str, port: u16) -> Option<f64> {
+    let m = metrics(host, port).ok()?;
+    m.get("process_resident_memory_bytes")
+        .map(|b| b / (1 << 20) as f64)
+}
+
+/// How the server answered one attempt.
+enum Answer {
+    /// 200, streamed to the end.
+    Done(Sample),
+    /// 429: wait this long and retry.
+    Busy(Duration),
+    /// Any other status, with the last line of its body.
+    Status(u16, String),
 }
 
 /// One streamed request as the client saw it.
@@ -150,44 +204,77 @@ fn level(
     let samples = Mutex::new(Vec::new());
     let errors = AtomicUsize::new(0);
     let start = Instant::now();
+    let busy = AtomicUsize::new(0);
+    let server_errors = AtomicUsize::new(0);
+    let latencies = Mutex::new(Vec::new());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let rss_peak = Mutex::new(None::<f64>);
     std::thread::scope(|scope| {
-        for _ in 0..c {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
+        // The server's memory, sampled while the level runs.
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(m) = rss_mib(host, port) {
+                    if let Ok(mut p) = rss_peak.lock() {
+                        *p = Some(p.map_or(m, |q: f64| q.max(m)));
+                    }
                 }
-                let mut body = json!({
-                    "model": cfg.model,
-                    "messages": [
-                        {"role": "system", "content": "You triage log lines for an SRE team. Reply in JSON."},
-                        {"role": "user", "content": PROMPTS[i % PROMPTS.len()]}
-                    ],
-                    "max_tokens": cfg.max_tokens,
-                    "temperature": 0.7,
-                    "seed": i,
-                    "stream": true,
-                    "stream_options": {"include_usage": true}
-                });
-                if constrained {
-                    body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema()}});
-                }
-                match stream_chat(host, port, cfg.api_key.as_deref(), &body.to_string()) {
-                    Ok(s) => {
-                        if let Ok(mut v) = samples.lock() {
-                            v.push(s);
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        });
+        let clients: Vec<_> = (0..c)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let body = request_body(cfg, i, constrained).to_string();
+                    let began = Instant::now();
+                    let mut attempts = 0;
+                    loop {
+                        attempts += 1;
+                        match stream_chat(host, port, cfg.api_key.as_deref(), &body) {
+                            Ok(Answer::Done(s)) => {
+                                if let Ok(mut v) = latencies.lock() {
+                                    v.push(began.elapsed().as_secs_f64() * 1e3);
+                                }
+                                if let Ok(mut v) = samples.lock() {
+                                    v.push(s);
+                                }
+                            }
+                            Ok(Answer::Busy(wait)) => {
+                                busy.fetch_add(1, Ordering::Relaxed);
+                                if attempts <= cfg.retries {
+                                    std::thread::sleep(wait);
+                                    continue;
+                                }
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(Answer::Status(status, text)) => {
+                                tracing::warn!(status, body = %text, "request failed");
+                                if status >= 500 {
+                                    server_errors.fetch_add(1, Ordering::Relaxed);
+                                }
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "request failed");
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
                         }
+                        break;
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "request failed");
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            });
+                })
+            })
+            .collect();
+        for c in clients {
+            let _ = c.join();
         }
+        done.store(true, Ordering::Relaxed);
     });
     let wall = start.elapsed().as_secs_f64();
     let samples = samples.into_inner().unwrap_or_default();
+    let mut latencies = latencies.into_inner().unwrap_or_default();
     let tokens: usize = samples.iter().map(|s| s.tokens).sum();
     let decode_tokens: usize = samples.iter().map(|s| s.tokens.saturating_sub(1)).sum();
     let decode_s: f64 = samples.iter().map(|s| s.decode.as_secs_f64()).sum();
@@ -205,6 +292,12 @@ fn level(
         constrained,
         requests: samples.len(),
         errors: errors.into_inner(),
+        busy_429: busy.into_inner(),
+        server_errors: server_errors.into_inner(),
+        latency_p50_ms: percentile(&mut latencies, 0.5),
+        latency_p99_ms: percentile(&mut latencies, 0.99),
+        rss_peak_mib: rss_peak.into_inner().unwrap_or_default(),
+        rss_end_mib: rss_mib(host, port),
         requests_per_s: samples.len() as f64 / wall,
         output_tok_per_s: tokens as f64 / wall,
         // Decoding of concurrent requests overlaps: per-request rates, times concurrency.
@@ -248,6 +341,13 @@ fn parse_url(url: &str) -> anyhow::Result<(String, u16)> {
     ))
 }
 
+/// A response's status line and headers read; the body follows in the reader.
+struct Head {
+    status: u16,
+    retry_after: Option<u64>,
+    body: BufReader<TcpStream>,
+}
+
 fn connect(
     host: &str,
     port: u16,
@@ -255,7 +355,7 @@ fn connect(
     path: &str,
     key: Option<&str>,
     body: &str,
-) -> anyhow::Result<BufReader<TcpStream>> {
+) -> anyhow::Result<Head> {
     let mut s =
         TcpStream::connect((host, port)).with_context(|| format!("connecting to {host}:{port}"))?;
     s.set_read_timeout(Some(Duration::from_secs(600)))?;
@@ -268,27 +368,52 @@ fn connect(
         body.len()
     )?;
     let mut r = BufReader::new(s);
-    let mut status = String::new();
-    r.read_line(&mut status)?;
-    if !status.starts_with("HTTP/1.1 200") {
-        let mut rest = String::new();
-        let _ = r.read_to_string(&mut rest);
-        bail!("{}: {}", status.trim(), rest.lines().last().unwrap_or(""));
-    }
-    // Headers.
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .with_context(|| format!("bad status line {line:?}"))?;
+    let mut retry_after = None;
     loop {
         let mut h = String::new();
         if r.read_line(&mut h)? == 0 || h == "\r\n" {
             break;
         }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("retry-after") {
+                retry_after = v.trim().parse().ok();
+            }
+        }
     }
-    Ok(r)
+    Ok(Head {
+        status,
+        retry_after,
+        body: r,
+    })
 }
 
 /// Streams one chat completion, decoding chunked transfer encoding.
-fn stream_chat(host: &str, port: u16, key: Option<&str>, body: &str) -> anyhow::Result<Sample> {
+fn stream_chat(host: &str, port: u16, key: Option<&str>, body: &str) -> anyhow::Result<Answer> {
     let start = Instant::now();
-    let mut r = connect(host, port, "POST", "/v1/chat/completions", key, body)?;
+    let head = connect(host, port, "POST", "/v1/chat/completions", key, body)?;
+    let mut r = head.body;
+    match head.status {
+        200 => {}
+        429 => {
+            let Some(wait) = head.retry_after else {
+                bail!("429 without Retry-After");
+            };
+            return Ok(Answer::Busy(Duration::from_secs(wait)));
+        }
+        status => {
+            let mut rest = String::new();
+            let _ = r.read_to_string(&mut rest);
+            let last = rest.lines().last().unwrap_or("").to_string();
+            return Ok(Answer::Status(status, last));
+        }
+    }
     let mut sample = Sample::default();
     let mut last: Option<Instant> = None;
     let mut first: Option<Instant> = None;
@@ -346,14 +471,17 @@ fn stream_chat(host: &str, port: u16, key: Option<&str>, body: &str) -> anyhow::
     if let (Some(f), Some(l)) = (first, last) {
         sample.decode = l - f;
     }
-    Ok(sample)
+    Ok(Answer::Done(sample))
 }
 
 /// Counters and histogram buckets from `/metrics`.
 fn metrics(host: &str, port: u16) -> anyhow::Result<std::collections::HashMap<String, f64>> {
-    let mut r = connect(host, port, "GET", "/metrics", None, "")?;
+    let mut head = connect(host, port, "GET", "/metrics", None, "")?;
+    if head.status != 200 {
+        bail!("/metrics answered {}", head.status);
+    }
     let mut text = String::new();
-    r.read_to_string(&mut text)?;
+    head.body.read_to_string(&mut text)?;
     Ok(text
         .lines()
         .filter(|l| !l.starts_with('#'))

@@ -1,65 +1,21 @@
-//! `loglens analyze`: arguments to [`PipelineConfig`], a progress bar, the reports.
+//! `loglens analyze`: validated settings, a progress bar, the analysis, LLM triage, the
+//! reports.
 
 use std::io::IsTerminal;
 
-use anyhow::{bail, Context};
-use globset::Glob;
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
-use crate::logs::formats::FormatSpec;
-use crate::logs::pipeline::{analyze, FormatOverride, PipelineConfig};
-use crate::logs::report::{write_reports, OutputFormat};
-use crate::logs::store::{default_state_dir, Store};
-use crate::logs::triage::{triage, TriageConfig};
-
-fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
-    let mut overrides = Vec::new();
-    for o in &args.format_for {
-        let Some((glob, spec)) = o.split_once('=') else {
-            bail!("--log-format-for expects GLOB=FORMAT, got {o:?}");
-        };
-        overrides.push(FormatOverride {
-            glob: Glob::new(glob)
-                .with_context(|| format!("invalid glob {glob:?}"))?
-                .compile_matcher(),
-            format: FormatSpec::parse(spec)?,
-        });
-    }
-    if args.max_line_bytes < 64 {
-        bail!("--max-line-bytes must be at least 64");
-    }
-    let session_key = args
-        .session_key
-        .as_deref()
-        .map(|k| {
-            let pattern = crate::logs::detect::session::preset_key(k).unwrap_or(k);
-            regex::Regex::new(pattern).with_context(|| format!("invalid --session-key {k:?}"))
-        })
-        .transpose()?;
-    Ok(PipelineConfig {
-        session_key,
-        session_state: args.session_state.clone(),
-        inputs: args.paths.clone(),
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        overrides,
-        year: args.year,
-        max_line_bytes: args.max_line_bytes,
-        min_level: args.min_level,
-        miner_state: args.miner_state.clone(),
-        samples: args.samples.max(1),
-        ..PipelineConfig::default()
-    })
-}
+use super::settings::{AnalyzeSettings, Screen, TriageSettings};
+use super::{AnalyzeArgs, EXIT_FAILED, EXIT_FAIL_ON, EXIT_OK};
+use crate::analysis::{analyze, Analysis};
+use crate::report::{write_reports, Report};
+use crate::store::Store;
+use crate::triage::{triage, Triage, VerdictCache};
 
 pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
-    let formats = args
-        .format
-        .iter()
-        .map(|f| f.parse::<OutputFormat>().map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = config(&args)?;
+    let settings = AnalyzeSettings::from_args(&args)?;
+    let config = &settings.pipeline;
     let total: u64 = config
         .inputs
         .iter()
@@ -67,7 +23,7 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
         .filter(|m| m.is_file())
         .map(|m| m.len())
         .sum();
-    let bar = if !args.quiet && std::io::stderr().is_terminal() && total > 0 {
+    let bar = if !settings.quiet && std::io::stderr().is_terminal() && total > 0 {
         let b = ProgressBar::new(total);
         b.set_style(
             ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:30} {msg}")
@@ -82,78 +38,117 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             b.set_position(bytes);
         }
     };
-    let mut report = analyze(&config, &progress).context("analysis failed")?;
+    let analysis = analyze(config, &progress).context("analysis failed")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if !args.no_llm && !report.anomalies.is_empty() {
-        let engine = super::generate::load(&args.model).context(
-            "LLM triage needs the model (fetch it with models/fetch-default.sh, or pass --no-llm)",
-        )?;
-        let cfg = TriageConfig {
-            max_groups: args.llm_max_groups,
-            ..TriageConfig::default()
-        };
-        let store = if args.no_cache {
-            None
-        } else {
-            let dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
-            match Store::open(&dir) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    // The cache is a shortcut; without it triage still runs.
-                    eprintln!("loglens: verdict cache unavailable ({e}); asking the model");
-                    None
-                }
-            }
-        };
-        let main_path = super::generate::model_path(&args.model);
-        let other_screen = match &args.screen_model {
-            Some(p) if *p != main_path => Some(
-                super::generate::load_path(&args.model, p.clone())
-                    .context("loading the screening model")?,
-            ),
-            _ => None,
-        };
-        let screen = match (&other_screen, args.screen || args.screen_model.is_some()) {
-            (Some(e), _) => Some(e),
-            (None, true) => Some(&engine),
-            (None, false) => None,
-        };
-        triage(&mut report, &engine, screen, &cfg, store.as_ref()).context("LLM triage failed")?;
-    }
-    let written = write_reports(&report, &args.output_dir, &formats)?;
-    if !args.quiet {
-        let a = &report.accounting;
-        eprintln!(
-            "loglens: {} records ({} lines, {} files, {} failed) -> {} templates, {} groups listed",
-            a.records,
-            a.lines,
-            a.files_read,
-            a.files_failed,
-            report.templates,
-            report.groups.len()
-        );
-        if let Some(t) = &report.triage {
-            eprintln!(
-                "loglens: triage of {} group(s) ({} from the cache): {} tokens generated in {:.1} s, {} fallback(s)",
-                t.groups, t.cache_hits, t.completion_tokens, t.seconds, t.fallbacks
-            );
-            if t.screen_model.is_some() {
-                eprintln!(
-                    "loglens: screening: {} screened, {} dismissed, {} tokens saved (estimated)",
-                    t.screened, t.screened_out, t.tokens_saved
+    // The statistics exist from here on: whatever happens to triage, the report is
+    // written, with the failure in it.
+    let (triaged, triage_error) = match &settings.triage {
+        Some(t) if !analysis.anomalies.is_empty() => match run_triage(&analysis, t) {
+            Ok(t) => (Some(t), None),
+            Err(e) => {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "LLM triage failed; writing the report without verdicts"
                 );
+                (None, Some(format!("{e:#}")))
             }
+        },
+        _ => (None, None),
+    };
+    let mut report = Report::assemble(analysis, triaged);
+    report.triage_error = triage_error;
+    let written = write_reports(&report, &settings.output_dir, &settings.formats)?;
+    if !settings.quiet {
+        summary(&report, &written);
+    }
+    Ok(exit_status(&report, &settings))
+}
+
+/// The exit status of a run whose report was written: `--fail-on` first (a record at or
+/// above its level, or an input that could not be read), then a triage that failed.
+fn exit_status(report: &Report, settings: &AnalyzeSettings) -> i32 {
+    if let Some(threshold) = settings.fail_on {
+        // An input that could not be read (or changed under the reader) may hold
+        // exactly what the threshold is for.
+        let a = &report.accounting;
+        if a.files_failed + a.files_changed > 0 {
+            return EXIT_FAIL_ON;
         }
-        for p in &written {
-            eprintln!("  wrote {}", p.display());
+        if report.worst_level().is_some_and(|w| w >= threshold) {
+            return EXIT_FAIL_ON;
         }
     }
-    if let (Some(threshold), Some(worst)) = (args.fail_on, report.worst_level()) {
-        if worst >= threshold {
-            return Ok(EXIT_FAIL_ON);
+    if report.triage_error.is_some() {
+        return EXIT_FAILED;
+    }
+    EXIT_OK
+}
+
+/// Loads the models and puts the flagged groups to them.
+fn run_triage(analysis: &Analysis, t: &TriageSettings) -> anyhow::Result<Triage> {
+    let engine = t.model.load().context(
+        "LLM triage needs the model (fetch it with models/fetch-default.sh, or pass --no-llm)",
+    )?;
+    let store = t
+        .state_dir
+        .as_deref()
+        .and_then(|dir| match Store::open(dir) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // The cache is a shortcut; without it triage still runs.
+                eprintln!("loglens: verdict cache unavailable ({e}); asking the model");
+                None
+            }
+        });
+    let other = match &t.screen {
+        Screen::Other(m) => Some(m.load().context("loading the screening model")?),
+        Screen::Same | Screen::Off => None,
+    };
+    let screen = match (&t.screen, &other) {
+        (_, Some(e)) => Some(e),
+        (Screen::Same, None) => Some(&engine),
+        _ => None,
+    };
+    let cache = store.as_ref().map(|s| s as &dyn VerdictCache);
+    triage(analysis, &engine, screen, &t.config, cache).context("LLM triage failed")
+}
+
+/// The run's summary on stderr.
+fn summary(report: &Report, written: &[std::path::PathBuf]) {
+    let a = &report.accounting;
+    eprintln!(
+        "loglens: {} records ({} lines, {} files, {} failed) -> {} templates, {} groups listed",
+        a.counts.records,
+        a.counts.lines,
+        a.files_read,
+        a.files_failed,
+        report.templates,
+        report.groups.len()
+    );
+    if let Some(t) = &report.triage {
+        eprintln!(
+            "loglens: triage of {} group(s) ({} from the cache): {} tokens generated in {:.1} s, {} fallback(s)",
+            t.groups, t.cache_hits, t.completion_tokens, t.seconds, t.fallbacks
+        );
+        if t.screen_model.is_some() {
+            eprintln!(
+                "loglens: screening: {} screened, {} dismissed, {} tokens saved (estimated)",
+                t.screened, t.screened_out, t.tokens_saved
+            );
         }
     }
-    Ok(EXIT_OK)
+    if let Some(e) = &report.triage_error {
+        eprintln!("loglens: LLM triage failed ({e}); the report has the statistics only");
+    }
+    if a.files_skipped + a.files_changed > 0 {
+        eprintln!(
+            "loglens: {} input(s) changed while read, {} walked entries not read (see the input accounting)",
+            a.files_changed, a.files_skipped
+        );
+    }
+    for p in written {
+        eprintln!("  wrote {}", p.display());
+    }
 }

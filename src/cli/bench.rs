@@ -2,7 +2,10 @@
 
 use anyhow::Context;
 
-use super::{BenchDetectArgs, BenchParseArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK};
+use super::{
+    BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchServeArgs, BenchTokensArgs, ModelArgs,
+    EXIT_FAILED, EXIT_OK,
+};
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
@@ -107,12 +110,13 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
 }
 
 pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
-    let engine = super::generate::load(&args.model)?;
+    let engine = args.model.choose()?.load()?;
     let r = crate::bench::tokens::run(
         &engine,
         args.prompt_tokens.max(1),
         args.gen_tokens.max(2),
         &args.concurrency,
+        args.concurrency_prompt_tokens.map(|n| n.max(1)),
     )?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
@@ -155,17 +159,20 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
     let (url, model_id) = match &args.url {
         Some(u) => (u.clone(), args.model_id.clone()),
         None => {
-            let engine = super::generate::load(&args.model)?;
-            let id = crate::server::model_id_for(&super::generate::model_path(&args.model));
+            let model = args.model.choose()?;
+            let engine = model.load()?;
+            let id = crate::server::model_id_for(&model.named);
             let cfg = crate::server::ServeConfig {
                 addr: ([127, 0, 0, 1], 0).into(),
                 api_key: args.api_key.clone(),
-                cors_origins: Vec::new(),
-                body_limit: 8 << 20,
                 scheduler: crate::engine::SchedulerConfig {
-                    max_batch: args.concurrency.iter().copied().max().unwrap_or(1).max(1),
+                    max_batch: args.max_batch.max(1),
+                    max_queue: args.max_queue.max(1),
                     ..Default::default()
                 },
+                // Every client gets a connection; the queue bound is what is measured.
+                max_connections: 2 * args.concurrency.iter().copied().max().unwrap_or(1) + 16,
+                ..Default::default()
             };
             let (addr, rt) = crate::server::spawn_local(engine, &id, &cfg)?;
             local = Some(rt);
@@ -185,6 +192,7 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
         requests: args.requests.unwrap_or(2 * max_c),
         max_tokens: args.max_tokens.max(1),
         constrained: args.constrained,
+        retries: args.retries,
     };
     let levels = run(&cfg)?;
     drop(local);
@@ -196,37 +204,46 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_OK);
     }
     println!(
-        "{:>4} {:<11} {:>5} {:>4} {:>7} {:>9} {:>9} {:>15} {:>15} {:>9} {:>15}",
+        "{:>4} {:<11} {:>5} {:>4} {:>5} {:>4} {:>7} {:>9} {:>9} {:>15} {:>15} {:>17} {:>9} {:>15} {:>14}",
         "conc",
         "mode",
         "reqs",
         "errs",
+        "429s",
+        "5xx",
         "req/s",
         "out tok/s",
         "dec tok/s",
         "TTFT p50/p99 ms",
         "ITL p50/p99 ms",
+        "latency p50/p99 ms",
         "grammar %",
-        "mask p50/p99 us"
+        "mask p50/p99 us",
+        "RSS peak/end MiB"
     );
+    let mib = |m: Option<f64>| m.map_or_else(|| "-".into(), |m| format!("{m:.0}"));
     for l in &levels {
         println!(
-            "{:>4} {:<11} {:>5} {:>4} {:>7.2} {:>9.1} {:>9.1} {:>15} {:>15} {:>9} {:>15}",
+            "{:>4} {:<11} {:>5} {:>4} {:>5} {:>4} {:>7.2} {:>9.1} {:>9.1} {:>15} {:>15} {:>17} {:>9} {:>15} {:>14}",
             l.concurrency,
             if l.constrained { "json_schema" } else { "text" },
             l.requests,
             l.errors,
+            l.busy_429,
+            l.server_errors,
             l.requests_per_s,
             l.output_tok_per_s,
             l.decode_tok_per_s,
             format!("{:.0} / {:.0}", l.ttft_p50_ms, l.ttft_p99_ms),
             format!("{:.1} / {:.1}", l.itl_p50_ms, l.itl_p99_ms),
+            format!("{:.0} / {:.0}", l.latency_p50_ms, l.latency_p99_ms),
             l.constraint_share
                 .map_or_else(|| "-".into(), |s| format!("{:.2}", s * 100.0)),
             match (l.mask_p50_us, l.mask_p99_us) {
                 (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
                 _ => "-".into(),
             },
+            format!("{} / {}", mib(l.rss_peak_mib), mib(l.rss_end_mib)),
         );
     }
     Ok(EXIT_OK)
@@ -235,14 +252,15 @@ pub(super) fn serve(args: BenchServeArgs) -> anyhow::Result<i32> {
 pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
     use crate::bench::detect;
     let dir = args.data.unwrap_or_else(|| data_dir().join("anomaly"));
+    let model = args.llm.then(|| args.model.choose()).transpose()?;
     let mut scores = vec![detect::hdfs(&dir.join("HDFS_100k"))
         .with_context(|| format!("HDFS_100k under {}", dir.display()))?];
     scores.extend(
         detect::bgl(&dir.join("BGL_2k"))
             .with_context(|| format!("BGL_2k under {}", dir.display()))?,
     );
-    if args.llm {
-        let engine = super::generate::load(&args.model)?;
+    if let Some(model) = model {
+        let engine = model.load()?;
         let started = std::time::Instant::now();
         scores.extend(detect::with_llm(&dir, &engine, args.llm_items)?);
         if !args.json {
@@ -280,4 +298,62 @@ pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(EXIT_OK)
+}
+
+pub(super) fn devices(args: BenchDevicesArgs) -> anyhow::Result<i32> {
+    use crate::bench::devices::{run, DevicesBench};
+    let reference = match &args.reference {
+        Some(p) => Some(serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?),
+        None => None,
+    };
+    let device = args.model.choose()?.load()?;
+    let base_args = ModelArgs {
+        model: args.model.model.clone(),
+        device: args.against.clone(),
+        weight_format: args.model.weight_format.clone(),
+        threads: args.model.threads,
+    };
+    let base = base_args.choose()?.load()?;
+    let cfg = DevicesBench {
+        tokens: args.tokens.max(1),
+        tie: args.tie,
+        tolerance: args.tolerance,
+        reference,
+    };
+    let r = run(&device, &base, &args.model.device, &args.against, &cfg)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "{} on {} against {} ({}), near-tie {} , tolerance {}",
+            r.model, r.device, r.against, r.weight_format, r.tie, r.tolerance
+        );
+        println!(
+            "{:<40} {:>7} {:>9} {:>8} {:>10} {:>9} {:>6} {:>5}",
+            "prompt", "agreed", "tie gap", "rel diff", "rel L2", "ref", "batch", "ok"
+        );
+        for p in &r.prompts {
+            println!(
+                "{:<40} {:>7} {:>9} {:>8.2e} {:>10.2e} {:>9} {:>6} {:>5}",
+                p.prompt
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+                    .replace('\n', " "),
+                format!("{}/{}", p.agreed, p.compared),
+                p.divergence_gap
+                    .map_or_else(|| "-".into(), |g| format!("{g:.3}")),
+                p.rel_logit_diff,
+                p.rel_l2,
+                p.reference_agreed
+                    .map_or_else(|| "-".into(), |n| n.to_string()),
+                p.batch_agreed,
+                p.ok && p.batch_ok && p.reference_ok != Some(false),
+            );
+        }
+        println!("pass {} ({:.1} s)", r.pass, r.seconds);
+    }
+    Ok(if r.pass { EXIT_OK } else { EXIT_FAILED })
 }

@@ -13,7 +13,7 @@ use super::{ChatArgs, EXIT_OK};
 use crate::engine::{Engine, EngineError, Event, GenerateRequest, Input, Message, SamplingParams};
 
 pub(super) fn run(args: ChatArgs) -> anyhow::Result<i32> {
-    let engine = super::generate::load(&args.model)?;
+    let engine = args.model.choose()?.load()?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(

@@ -7,56 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use candle_core::DType;
 
-use super::{GenerateArgs, ModelArgs, EXIT_OK};
-use crate::engine::device::set_cpu_threads;
-use crate::engine::{
-    Constraint, Engine, Event, GenerateRequest, Input, Message, ModelSpec, SamplingParams,
-};
-
-/// The default model's file name.
-pub(crate) const DEFAULT_MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-
-/// Resolves `--model` / `LOGLENS_MODEL`, else the default model in the model directory.
-pub(crate) fn model_path(args: &ModelArgs) -> PathBuf {
-    if let Some(p) = &args.model {
-        return p.clone();
-    }
-    let dir = std::env::var_os("LOGLENS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("models"));
-    dir.join(DEFAULT_MODEL)
-}
-
-/// Loads the model the arguments name.
-pub(crate) fn load(args: &ModelArgs) -> anyhow::Result<Engine> {
-    load_path(args, model_path(args))
-}
-
-/// Loads `path` with the device, weight format and threads of `args`.
-pub(crate) fn load_path(args: &ModelArgs, path: PathBuf) -> anyhow::Result<Engine> {
-    if let Some(n) = args.threads {
-        set_cpu_threads(n);
-    }
-    let spec = ModelSpec {
-        device: args.device.parse().map_err(anyhow::Error::msg)?,
-        weight_format: args
-            .weight_format
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        path: path.clone(),
-    };
-    Engine::load(&spec).with_context(|| {
-        format!(
-            "loading {} (fetch the default model with models/fetch-default.sh)",
-            path.display()
-        )
-    })
-}
+use super::{GenerateArgs, EXIT_OK};
+use crate::engine::{Constraint, Event, GenerateRequest, Input, Message, SamplingParams};
 
 pub(super) fn run(args: GenerateArgs) -> anyhow::Result<i32> {
-    let engine = load(&args.model)?;
+    let model = args.model.choose()?;
+    let constraint = constraint(&args)?;
+    let engine = model.load()?;
     let input = if args.raw {
         Input::Prompt(args.prompt.clone())
     } else {
@@ -78,7 +35,7 @@ pub(super) fn run(args: GenerateArgs) -> anyhow::Result<i32> {
         },
         max_tokens: args.max_tokens,
         stop: args.stop.clone(),
-        constraint: constraint(&args)?,
+        constraint,
         logprobs: None,
         cancel: None,
     };
@@ -139,12 +96,26 @@ pub(super) fn convert(input: &Path, out: &Path, dtype: &str) -> anyhow::Result<i
     Ok(EXIT_OK)
 }
 
+/// `loglens models random`: prints what it wrote as one JSON line.
+pub(super) fn random(out: &Path, shape: &str, seed: u64, dtype: &str) -> anyhow::Result<i32> {
+    use crate::engine::random::{shape as named, write_random, RandomDtype};
+    let s = named(shape)?;
+    let dtype: RandomDtype = dtype.parse().map_err(anyhow::Error::msg)?;
+    let started = std::time::Instant::now();
+    let done = write_random(out, shape, &s, seed, dtype)
+        .with_context(|| format!("writing a random {shape} model to {}", out.display()))?;
+    let mut line = serde_json::to_value(&done)?;
+    line["shape"] = shape.into();
+    line["seed"] = seed.into();
+    line["seconds"] = started.elapsed().as_secs_f64().into();
+    println!("{line}");
+    Ok(EXIT_OK)
+}
+
 /// `loglens models list`: every `.gguf` file and HF directory in the model directory,
 /// and the files, directories and cached repository ids in `extra`.
 pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> {
-    let dir = std::env::var_os("LOGLENS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("models"));
+    let dir = crate::engine::locate::model_dir();
     let mut files = Vec::new();
     let default_dir = dir.is_dir().then_some(&dir);
     for p in default_dir.into_iter().chain(extra) {

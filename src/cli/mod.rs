@@ -1,5 +1,6 @@
-//! Command-line interface: clap definitions and dispatch. Nothing below this module
-//! sees a clap type; arguments are validated here into the library's configs.
+//! Command-line interface in two stages: clap definitions (this file: raw arguments)
+//! and their validation into typed settings (`settings`) before any work starts, then
+//! dispatch. Nothing below this module sees a clap type.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ mod chat;
 mod generate;
 mod parse;
 mod serve;
+mod settings;
 
 pub use parse::{FormatsCommand, ParseArgs};
 
@@ -65,15 +67,19 @@ pub enum Command {
 /// Model selection shared by the commands that load one.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// A .gguf file (default: $LOGLENS_MODEL, else the default model in
-    /// $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh).
+    /// A .gguf file, an HF model directory, or an HF repository id (org/name or
+    /// org/name@revision) found in the local HF cache ($HF_HUB_CACHE, $HF_HOME/hub or
+    /// ~/.cache/huggingface/hub; nothing is downloaded). Default: the default model
+    /// in $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh.
     #[arg(long, env = "LOGLENS_MODEL")]
     pub model: Option<PathBuf>,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", env = "LOGLENS_DEVICE")]
     pub device: String,
-    /// Weight format in memory: native, q8_0 or f32 (default: f32 on CPU for models up
-    /// to 2 GiB in f32, q8_0 for larger ones, native on GPU).
+    /// Weight format in memory: native (as stored), q8_0 (re-quantized at load) or
+    /// f32. Default on CPU: native for GGUF files in Q4_0, Q4_1 or Q8_0 (loglens's own
+    /// kernels run them as stored); otherwise f32 when the f32 weights fit in 2 GiB,
+    /// q8_0 above. On GPU: native.
     #[arg(long)]
     pub weight_format: Option<String>,
     /// CPU threads for the tensor kernels (default: all cores).
@@ -102,6 +108,21 @@ pub enum ModelsCommand {
         out_dir: PathBuf,
         /// Weight dtype: f16, bf16 or f32.
         #[arg(long, default_value = "f16")]
+        dtype: String,
+    },
+    /// Writes a model of a real shape with random weights as an HF directory (for speed
+    /// runs on nodes without the real weights, and tests); same seed, same files.
+    Random {
+        /// The directory to write (created if missing).
+        out_dir: PathBuf,
+        /// llama3-8b, mistral-7b, smollm2-135m or tiny.
+        #[arg(long, default_value = "tiny")]
+        shape: String,
+        /// Seed of the weights.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Weight dtype: bf16 or f32.
+        #[arg(long, default_value = "bf16")]
         dtype: String,
     },
 }
@@ -185,9 +206,28 @@ pub struct ServeArgs {
     /// Port (0 picks a free one; the address is printed on stdout).
     #[arg(long, default_value_t = 8080, env = "LOGLENS_PORT")]
     pub port: u16,
-    /// Require `Authorization: Bearer KEY` on /v1/*.
+    /// Require `Authorization: Bearer KEY` on /v1/*. A key given on the command line is
+    /// visible to every user of the machine in `ps`: prefer the LOGLENS_API_KEY variable
+    /// or --api-key-file.
     #[arg(long, env = "LOGLENS_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Read the API key from this file (its first line; the file should be readable by
+    /// the server's user only).
+    #[arg(long, env = "LOGLENS_API_KEY_FILE", conflicts_with = "api_key")]
+    pub api_key_file: Option<PathBuf>,
+    /// Without an API key, answer requests whose Host header is this name too
+    /// (repeatable; localhost, 127.0.0.1, ::1 and the --host address always are; `*`
+    /// answers any, which lets web pages reach the API through DNS rebinding).
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, then its body; idle
+    /// keep-alive connections and clients that read nothing of a response for this
+    /// long are closed.
+    #[arg(long, default_value_t = 30)]
+    pub read_timeout_secs: u64,
     /// Allow browser requests from this origin (repeatable); no CORS headers otherwise.
     #[arg(long = "cors-origin")]
     pub cors_origins: Vec<String>,
@@ -304,6 +344,37 @@ pub enum BenchCommand {
     /// Anomaly detection precision, recall and F1 on labelled data (HDFS_100k blocks,
     /// BGL_2k lines and windows).
     Detect(BenchDetectArgs),
+    /// The model on --device against --against (a GPU against the CPU): greedy tokens
+    /// up to near-ties, logit differences, batched against lone runs; exit status 1 when
+    /// they disagree.
+    Devices(BenchDevicesArgs),
+}
+
+/// `loglens bench devices`.
+#[derive(Debug, Args)]
+pub struct BenchDevicesArgs {
+    /// The device to compare with (the reference side).
+    #[arg(long, default_value = "cpu")]
+    pub against: String,
+    /// A reference file (`models/reference/*.json`) whose prompts and greedy tokens to
+    /// use; default: three built-in prompts.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Greedy tokens per prompt.
+    #[arg(long, default_value_t = 32)]
+    pub tokens: usize,
+    /// Top-two logit gap under which a divergence counts as a near-tie.
+    #[arg(long, default_value_t = 0.2)]
+    pub tie: f32,
+    /// Largest logit difference allowed, relative to the largest logit.
+    #[arg(long, default_value_t = 0.05)]
+    pub tolerance: f32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The model and the device checked.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench detect`.
@@ -352,6 +423,15 @@ pub struct BenchServeArgs {
     /// Run every level a second time with a JSON-schema response_format.
     #[arg(long)]
     pub constrained: bool,
+    /// Sequences decoding together in the in-process server (no --url).
+    #[arg(long, default_value_t = 16)]
+    pub max_batch: usize,
+    /// Requests waiting for a slot in the in-process server (no --url); beyond it, 429.
+    #[arg(long, default_value_t = 64)]
+    pub max_queue: usize,
+    /// Times a client retries a request answered 429, after its Retry-After.
+    #[arg(long, default_value_t = 20)]
+    pub retries: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -372,6 +452,9 @@ pub struct BenchTokensArgs {
     /// Concurrency levels to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1")]
     pub concurrency: Vec<usize>,
+    /// Prompt length of each request at the concurrency levels (default: --prompt-tokens).
+    #[arg(long)]
+    pub concurrency_prompt_tokens: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -428,9 +511,16 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             out_dir,
             dtype,
         }) => generate::convert(&input, &out_dir, &dtype),
+        Command::Models(ModelsCommand::Random {
+            out_dir,
+            shape,
+            seed,
+            dtype,
+        }) => generate::random(&out_dir, &shape, seed, &dtype),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
         Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
+        Command::Bench(BenchCommand::Devices(args)) => bench::devices(args),
     }
 }

@@ -90,6 +90,7 @@ impl Seq<'_> {
         }
         let _ = (self.sink)(Event::Error {
             message: e.to_string(),
+            kind: e.kind(),
         });
         self.error = Some(e);
     }

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`gguf`]: reading GGUF files and choosing the in-memory weight format.
 //! - [`convert`]: GGUF to an HF directory.
+//! - [`random`]: random-weight models of real shapes, for speed runs and tests.
 //! - [`hf`]: HF directories (safetensors, config and tokenizer files) and the HF cache.
 //! - [`weights`]: one interface over both for the architectures.
 //! - [`model`]: architectures ([`model::llama`]) and shared layers.
@@ -26,8 +27,10 @@ pub mod error;
 pub mod gguf;
 pub mod hf;
 pub mod kv;
+pub mod locate;
 pub mod model;
 pub mod quant;
+pub mod random;
 pub mod sampling;
 pub mod scheduler;
 pub mod tokenizer;
@@ -44,7 +47,7 @@ pub use batch::{Prepared, Sink};
 pub use chat::Message;
 pub use constrain::Constraint;
 pub use device::DeviceSpec;
-pub use error::EngineError;
+pub use error::{EngineError, ErrorKind};
 pub use gguf::WeightFormat;
 pub use sampling::SamplingParams;
 pub use scheduler::{Scheduler, SchedulerConfig};
@@ -285,6 +288,8 @@ pub enum Event {
     Error {
         /// What went wrong.
         message: String,
+        /// Whose fault it is (what a client should do).
+        kind: ErrorKind,
     },
     /// The end.
     Done {

@@ -1,24 +1,24 @@
-//! The log pipeline: ingest -> formats -> multi-line joining -> template mining ->
-//! grouping -> reports. Detection and LLM triage build on these stages.
+//! Reading logs: ingest -> formats -> multi-line joining -> template mining -> grouping
+//! (and sessions), with every line accounted for. Detection (`crate::detect`), triage
+//! and reports build on what it returns; nothing here imports them.
 //!
-//! `logs` never formats HTTP and talks to the engine only through its request API.
+//! `logs` never formats HTTP and never calls the engine.
 
-pub mod detect;
+pub mod accounting;
 pub mod error;
 pub mod formats;
 pub mod group;
 pub mod ingest;
 pub mod level;
+pub mod lock;
 pub mod mask;
 pub mod miner;
 pub mod multiline;
 pub mod pipeline;
 pub mod reader;
 pub mod record;
-pub mod report;
-pub mod store;
+pub mod session;
 pub mod time;
-pub mod triage;
 
 pub use error::LogsError;
 

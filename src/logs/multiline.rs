@@ -6,7 +6,8 @@
 //!
 //! Pending records are kept per component, so the interleaved output of several
 //! services (docker compose) never mixes; at most [`MAX_PENDING`] are kept, the oldest
-//! being finished first when more components appear.
+//! quarter being finished when more components appear, and one idle for
+//! [`IDLE_LINES`] lines is finished too.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -268,17 +269,27 @@ impl Joiner {
         }
     }
 
-    /// Finishes the pending record that started first (memory stays bounded however many
-    /// components write).
+    /// Finishes the quarter of the pending records that started first, so memory stays
+    /// bounded however many components write (a record that waited that long gets no
+    /// more lines); a quarter at a time keeps the cost per line constant.
     fn finish_oldest(&mut self, done: &mut Vec<Pending>) {
-        let oldest = self
+        let mut by_age: Vec<(u64, &Arc<str>)> = self
             .pending
             .iter()
             .filter(|(k, _)| Some(*k) != self.last_key.as_ref())
-            .min_by_key(|(_, p)| p.line)
-            .map(|(k, _)| k.clone());
-        if let Some(p) = oldest.and_then(|k| self.pending.remove(&k)) {
-            done.push(p);
+            .map(|(k, p)| (p.line, k))
+            .collect();
+        let n = (MAX_PENDING / 4).clamp(1, by_age.len().max(1));
+        if by_age.len() > n {
+            by_age.select_nth_unstable(n);
+            by_age.truncate(n);
+        }
+        by_age.sort_unstable();
+        let keys: Vec<Arc<str>> = by_age.into_iter().map(|(_, k)| k.clone()).collect();
+        for k in keys {
+            if let Some(p) = self.pending.remove(&k) {
+                done.push(p);
+            }
         }
     }
 
@@ -555,6 +566,29 @@ mod tests {
         assert_eq!(done.len(), 2);
         assert_eq!(done[0].level, Level::Error);
         assert!(done[0].timestamp.is_some());
+    }
+
+    #[test]
+    fn pending_records_are_bounded_when_every_line_has_a_new_component() {
+        let parser = Parser::new(FormatSpec::Compose);
+        let mut j = Joiner::new();
+        let mut done = Vec::new();
+        let n = 3 * MAX_PENDING as u64;
+        for i in 0..n {
+            let l = format!("svc-{i}  | 2025-11-03 20:36:37,123 - app - INFO - up");
+            j.push(
+                i + 1,
+                parser.parse_line(&l),
+                None,
+                parser.has_headers(),
+                &mut done,
+            );
+            assert!(j.pending.len() <= MAX_PENDING);
+        }
+        j.finish(&mut done);
+        // Nothing lost: every record comes out, the oldest first.
+        assert_eq!(done.len() as u64, n);
+        assert_eq!(done[0].line, 1);
     }
 
     #[test]

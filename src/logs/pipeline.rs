@@ -1,15 +1,13 @@
-//! The `analyze` pipeline without the LLM: ingest -> parse -> join multi-line records
-//! -> mine templates -> group -> detect, with every input line accounted for.
+//! Reading for `analyze`: ingest -> parse -> join multi-line records -> mine templates
+//! -> group (and collect sessions), with every input line accounted for. The detectors
+//! and the assembled analysis (`crate::analysis`) build on what it returns.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use chrono::Utc;
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
-use super::detect::session::{self, NextEventModel, SessionCollector};
-use super::detect::{rate, Anomaly};
+use super::accounting::{FileReport, FileStatus, ReadingFigures};
 use super::formats::FormatSpec;
 use super::group::{Group, GroupInput, Grouper};
 use super::ingest::{self, Filters, Source};
@@ -17,8 +15,7 @@ use super::level::Level;
 use super::miner::{ClusterId, Miner, MinerConfig};
 use super::reader::{self, ReadOptions, SourceRead, SourceSummary};
 use super::record::Record;
-use super::report::{FileReport, FileStatus, Report, SessionSummary};
-use super::time::rfc3339;
+use super::session::SessionCollector;
 use super::LogsError;
 
 /// A per-path format override: files matching the glob use the format.
@@ -83,163 +80,139 @@ impl Default for PipelineConfig {
 /// Progress callback: bytes read so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
-/// Runs the pipeline and builds the report (without verdicts).
-pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report, LogsError> {
-    let started = Utc::now();
-    let clock = Instant::now();
+/// What reading keeps of the records: their templates (the miner), their groups and,
+/// with a session key, their sessions. A run fills one from its inputs; anything that
+/// has records (a benchmark, later a stream) can fill one the same way.
+#[derive(Debug)]
+pub struct Digest {
+    miner: Miner,
+    grouper: Grouper,
+    sessions: Option<SessionCollector>,
+}
+
+impl Digest {
+    /// Starts from `miner` (new, or a saved state), keeping `samples` samples per group
+    /// and following the sessions `session_key` names.
+    pub fn new(miner: Miner, samples: usize, session_key: Option<regex::Regex>) -> Self {
+        Self {
+            miner,
+            grouper: Grouper::new(samples),
+            sessions: session_key.map(SessionCollector::new),
+        }
+    }
+
+    /// The templates so far.
+    pub fn miner(&self) -> &Miner {
+        &self.miner
+    }
+
+    /// Adds one record of `file`. Returns the record's template cluster (resolve it with
+    /// [`Miner::canonical`] once done).
+    pub fn add(&mut self, rec: &Record, file: &str) -> ClusterId {
+        let cluster = self.miner.add(&rec.message);
+        if let Some(s) = &mut self.sessions {
+            s.add(&rec.text(), &rec.component, rec.level, cluster);
+        }
+        let text = || rec.text();
+        let miner = &self.miner;
+        let params = || {
+            miner
+                .last_params(&rec.message)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        };
+        self.grouper.add(&GroupInput {
+            component: &rec.component,
+            level: rec.level,
+            cluster,
+            time: rec.timestamp,
+            file,
+            line: rec.line,
+            text: &text,
+            params: &params,
+        });
+        cluster
+    }
+
+    /// The templates, the groups (merged templates resolved; most severe first, then by
+    /// count) and the sessions collected.
+    pub fn finish(self) -> (Miner, Vec<Group>, Option<SessionCollector>) {
+        let groups = self.grouper.finish(&self.miner);
+        (self.miner, groups, self.sessions)
+    }
+}
+
+/// What reading a run's inputs gave.
+#[derive(Debug)]
+pub struct Reading {
+    /// Accounting per input, in the order read (inputs that failed first).
+    pub files: Vec<FileReport>,
+    /// The templates (saved to `miner_state` already, when configured).
+    pub miner: Miner,
+    /// The groups, most severe first, then by count.
+    pub groups: Vec<Group>,
+    /// The sessions, when a session key was given.
+    pub sessions: Option<SessionCollector>,
+}
+
+/// The template miner a run starts from: the saved state when `miner_state` names one
+/// that exists, else a new miner.
+pub fn load_miner(config: &PipelineConfig) -> Result<Miner, LogsError> {
+    match &config.miner_state {
+        Some(p) if p.exists() => Miner::load(p),
+        _ => Ok(Miner::new(config.miner)),
+    }
+}
+
+/// Reads every input into `miner`'s templates and the run's groups, then saves the
+/// miner state when `miner_state` is set. An input that cannot be read is reported in
+/// its [`FileReport`]; the others are read all the same.
+pub fn read(
+    config: &PipelineConfig,
+    miner: Miner,
+    progress: Progress<'_>,
+) -> Result<Reading, LogsError> {
     let filters = Filters::new(&config.include, &config.exclude)?;
-    let (sources, missing) = ingest::expand(&config.inputs, &filters);
-    let mut miner = match &config.miner_state {
-        Some(p) if p.exists() => Miner::load(p)?,
-        _ => Miner::new(config.miner),
-    };
-    // Templates of the saved state are the baseline of the new-template detector.
-    let baseline: Option<std::collections::HashSet<ClusterId>> = (!miner.is_empty()).then(|| {
-        miner
-            .clusters()
-            .map(|(id, _)| miner.canonical(id))
-            .collect()
-    });
-    let mut grouper = Grouper::new(config.samples);
-    let mut sessions = config.session_key.clone().map(SessionCollector::new);
+    let expanded = ingest::expand_inputs(&config.inputs, &filters);
+    let sources = expanded.sources;
+    let mut digest = Digest::new(miner, config.samples, config.session_key.clone());
     let mut files = Vec::new();
-    for (path, reason) in missing {
+    for (path, reason) in expanded.failed {
         warn!(path = %path.display(), %reason, "input skipped");
         files.push(FileReport::failed(path.display().to_string(), reason));
     }
+    for (path, why) in expanded.skipped {
+        warn!(path = %path.display(), reason = %why, "not read");
+        files.push(FileReport::passed_over(path.display().to_string(), why));
+    }
     let mut read_total = 0u64;
     for source in &sources {
-        let report = analyze_source(
+        files.push(read_source(
             config,
             source,
-            &mut miner,
-            &mut grouper,
-            sessions.as_mut(),
+            &mut digest,
             &mut read_total,
             progress,
-        );
-        files.push(report);
+        ));
     }
     if let Some(p) = &config.miner_state {
-        miner.save(p)?;
+        digest.miner.save(p)?;
     }
-    let groups = grouper.finish(&miner);
-    let mut anomalies = detect(&groups, &miner, baseline.as_ref());
-    let session_summary = match sessions {
-        Some(collector) => {
-            let (found, summary) = detect_sessions(config, collector, &miner)?;
-            anomalies.extend(found);
-            Some(summary)
-        }
-        None => None,
-    };
-    let flagged: std::collections::HashSet<(String, Level, String)> = anomalies
-        .iter()
-        .filter_map(|a| Some((a.component.clone(), a.level?, a.template_id.clone()?)))
-        .collect();
-    let mut report = Report::build(
-        started,
-        clock.elapsed(),
-        config,
+    let (miner, groups, sessions) = digest.finish();
+    Ok(Reading {
         files,
-        &miner,
+        miner,
         groups,
-        &flagged,
-    );
-    report.set_anomalies(anomalies);
-    report.sessions = session_summary;
-    Ok(report)
+        sessions,
+    })
 }
 
-/// Scores the run's sessions against the saved session model (when there is one), then
-/// adds the unflagged sessions to it and saves it. Ends of sessions are not judged: a log
-/// window cuts sessions off at its edges.
-fn detect_sessions(
-    config: &PipelineConfig,
-    collector: SessionCollector,
-    miner: &Miner,
-) -> Result<(Vec<Anomaly>, SessionSummary), LogsError> {
-    let dropped = collector.dropped_sessions;
-    let events = collector.finish(&|c| miner.cluster(c).template_id());
-    let saved = match &config.session_state {
-        Some(p) if p.exists() => Some(NextEventModel::load(p)?),
-        _ => None,
-    };
-    let (found, flagged) = match &saved {
-        Some(m) => session::detect(m, &events, false),
-        None => (Vec::new(), Vec::new()),
-    };
-    let mut summary = SessionSummary {
-        key: config
-            .session_key
-            .as_ref()
-            .map(|r| r.as_str().to_string())
-            .unwrap_or_default(),
-        sessions: events.sessions.len(),
-        dropped,
-        scored: saved.is_some(),
-        flagged: flagged.len(),
-        fitted: 0,
-    };
-    if let Some(p) = &config.session_state {
-        let flagged: std::collections::HashSet<&String> = flagged.iter().collect();
-        let mut model =
-            saved.unwrap_or_else(|| NextEventModel::new(session::ORDER, session::MIN_SUPPORT));
-        for (key, seq) in &events.sessions {
-            if !flagged.contains(key) {
-                model.fit(seq);
-                summary.fitted += 1;
-            }
-        }
-        model.save(p)?;
-    }
-    Ok((found, summary))
-}
-
-/// Runs the group-level detectors: rate spikes and error bursts, templates absent from
-/// the saved state (when there is one), and groups at error level or above.
-fn detect(
-    groups: &[Group],
-    miner: &Miner,
-    baseline: Option<&std::collections::HashSet<ClusterId>>,
-) -> Vec<Anomaly> {
-    let tid = |g: &Group| miner.cluster(g.cluster).template_id();
-    let mut out = rate::detect(groups, &tid);
-    for g in groups {
-        let new = baseline.is_some_and(|b| !b.contains(&miner.canonical(g.cluster)));
-        let weight = g.level as u8 as f64;
-        if new {
-            out.push(Anomaly {
-                detector: "new_template",
-                score: weight + 1.0,
-                component: g.component.clone(),
-                template_id: Some(tid(g)),
-                level: Some(g.level),
-                window_start: g.first_seen.as_ref().map(rfc3339),
-                summary: format!("template not in the saved state; {} record(s)", g.count),
-            });
-        }
-        if g.level >= Level::Error {
-            out.push(Anomaly {
-                detector: "error_level",
-                score: weight + (g.count as f64).log10(),
-                component: g.component.clone(),
-                template_id: Some(tid(g)),
-                level: Some(g.level),
-                window_start: g.first_seen.as_ref().map(rfc3339),
-                summary: format!("{} record(s) at level {}", g.count, g.level),
-            });
-        }
-    }
-    out
-}
-
-fn analyze_source(
+/// Reads one input into `digest`; its accounting, with the failure if reading stopped.
+fn read_source(
     config: &PipelineConfig,
     source: &Source,
-    miner: &mut Miner,
-    grouper: &mut Grouper,
-    mut sessions: Option<&mut SessionCollector>,
+    digest: &mut Digest,
     read_total: &mut u64,
     progress: Progress<'_>,
 ) -> FileReport {
@@ -259,13 +232,16 @@ fn analyze_source(
         max_line_bytes: config.max_line_bytes,
     };
     let base = *read_total;
-    let mut on_record = |rec: Record| record(rec, &name, miner, grouper, sessions.as_deref_mut());
+    let mut on_record = |rec: Record| {
+        digest.add(&rec, &name);
+    };
     let read = reader::read_source(source, &opts, &mut on_record, &|b| progress(base + b));
     match read {
         Ok(SourceRead::Text(summary)) => {
             *read_total += summary.lines.bytes;
+            progress(*read_total);
             let mut report = FileReport::new(name);
-            report.read(*summary);
+            fill(&mut report, *summary);
             report
         }
         Ok(SourceRead::Binary) => {
@@ -279,54 +255,24 @@ fn analyze_source(
     }
 }
 
-fn record(
-    rec: Record,
-    file: &str,
-    miner: &mut Miner,
-    grouper: &mut Grouper,
-    sessions: Option<&mut SessionCollector>,
-) {
-    let cluster = miner.add(&rec.message);
-    if let Some(s) = sessions {
-        s.add(&rec.text(), &rec.component, rec.level, cluster);
-    }
-    let text = || rec.text();
-    let miner_ref = &*miner;
-    let params = || {
-        miner_ref
-            .last_params(&rec.message)
-            .into_iter()
-            .map(str::to_string)
-            .collect()
+/// Fills the accounting of a source that was read: where its lines went, how its
+/// records were read, and the failure if reading stopped.
+fn fill(report: &mut FileReport, summary: SourceSummary) {
+    let p = summary.parse;
+    report.format = summary.detection.spec.name();
+    let c = &mut report.counts;
+    c.records = p.records;
+    c.unparsed_records = p.unparsed_records;
+    c.continuation_lines = p.continuation_lines;
+    c.continuation_dropped = p.continuation_dropped;
+    c.blank_lines = p.blank_lines;
+    report.reading = ReadingFigures {
+        format_hit_rate: summary.detection.hit_rate(),
+        records_without_timestamp: p.without_timestamp,
+        records_inferred_timestamp: p.inferred_timestamp,
+        records_without_level: p.without_level,
+        records_without_component: p.without_component,
+        unparsed_samples: p.unparsed_samples,
     };
-    grouper.add(&GroupInput {
-        component: &rec.component,
-        level: rec.level,
-        cluster,
-        time: rec.timestamp,
-        file,
-        line: rec.line,
-        text: &text,
-        params: &params,
-    });
-}
-
-impl FileReport {
-    /// Fills the accounting of a source that was read.
-    fn read(&mut self, summary: SourceSummary) {
-        let p = &summary.parse;
-        self.format = summary.detection.spec.name();
-        self.format_hit_rate = summary.detection.hit_rate();
-        self.records = p.records;
-        self.unparsed_records = p.unparsed_records;
-        self.continuation_lines = p.continuation_lines;
-        self.continuation_dropped = p.continuation_dropped;
-        self.blank_lines = p.blank_lines;
-        self.records_without_timestamp = p.without_timestamp;
-        self.records_inferred_timestamp = p.inferred_timestamp;
-        self.records_without_level = p.without_level;
-        self.records_without_component = p.without_component;
-        self.unparsed_samples = p.unparsed_samples.clone();
-        self.finish(summary.lines, summary.error);
-    }
+    report.finish(summary.lines, summary.error);
 }

@@ -13,18 +13,29 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
+use tracing::Instrument;
 
 use crate::engine::{
     CancelToken, Constraint, Engine, Event, FinishReason, GenerateRequest, Input, Usage,
 };
 
-use super::api::{ChatRequest, Common, CompletionRequest, TokenLogprob, TopLogprobOut, UsageOut};
+use super::api::{
+    ChatRequest, Common, CompletionRequest, Content, TokenLogprob, TopLogprobOut, UsageOut,
+};
 use super::error::ApiError;
-use super::{AppState, KEEP_ALIVE};
+use super::{trace, AppState, KEEP_ALIVE};
+
+/// The completion routes.
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/completions", post(completion))
+}
 
 /// Cancels the choices of a response when dropped before they finish.
 struct CancelOnDrop(Vec<CancelToken>);
@@ -47,7 +58,8 @@ struct Running {
     n: usize,
 }
 
-/// Submits `n` choices for each input.
+/// Submits `n` choices for each input (whose bytes the caller has checked), in its turn
+/// to be prepared, after counting each input's tokens against the context.
 async fn submit(
     state: &AppState,
     inputs: Vec<Input>,
@@ -55,50 +67,63 @@ async fn submit(
     constraint: Option<Constraint>,
     logprobs: Option<usize>,
 ) -> Result<Running, ApiError> {
-    let sched = state.scheduler()?.clone();
+    let (sched, admission) = state.scheduler()?;
+    let (sched, admission) = (sched.clone(), admission.clone());
+    let turn = admission.turn().await;
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut requests = Vec::new();
-    let mut cancels = Vec::new();
-    for input in inputs {
-        for j in 0..common.n {
-            let cancel = CancelToken::new();
-            cancels.push(cancel.clone());
-            let mut sampling = common.sampling.clone();
-            // Distinct choices from one seed, still reproducible.
-            sampling.seed = sampling.seed.map(|s| s.wrapping_add(j as u64));
-            requests.push(GenerateRequest {
-                input: input.clone(),
-                sampling,
-                max_tokens: common.max_tokens,
-                stop: common.stop.clone(),
-                constraint: constraint.clone(),
-                logprobs,
-                cancel: Some(cancel),
-            });
-        }
-    }
-    let guard = CancelOnDrop(cancels);
-    let choices = requests.len();
+    let cancels: Vec<CancelToken> = (0..inputs.len() * common.n)
+        .map(|_| CancelToken::new())
+        .collect();
+    let guard = CancelOnDrop(cancels.clone());
+    let choices = cancels.len();
     let engine = sched.engine().clone();
-    // Tokenizing and compiling grammars is CPU work: off the async threads.
+    let common_c = common.clone();
+    // Counting, tokenizing and compiling grammars is CPU work: off the async threads.
     tokio::task::spawn_blocking(move || {
-        for (i, req) in requests.into_iter().enumerate() {
-            let tx = tx.clone();
-            sched.submit(
-                req,
-                Box::new(move |e| {
-                    if tx.send((i, e)).is_err() {
-                        std::ops::ControlFlow::Break(())
-                    } else {
-                        std::ops::ControlFlow::Continue(())
-                    }
-                }),
-            )?;
+        let _turn = turn;
+        for input in &inputs {
+            let texts: Vec<&str> = match input {
+                Input::Prompt(p) => vec![p.as_str()],
+                Input::Messages(m) => m.iter().map(|m| m.content.as_str()).collect(),
+                Input::Tokens(_) => Vec::new(),
+            };
+            admission.check_tokens(sched.engine(), &texts)?;
+        }
+        let mut cancels = cancels.into_iter();
+        let mut i = 0;
+        for input in inputs {
+            for j in 0..common_c.n {
+                let mut sampling = common_c.sampling.clone();
+                // Distinct choices from one seed, still reproducible.
+                sampling.seed = sampling.seed.map(|s| s.wrapping_add(j as u64));
+                let req = GenerateRequest {
+                    input: input.clone(),
+                    sampling,
+                    max_tokens: common_c.max_tokens,
+                    stop: common_c.stop.clone(),
+                    constraint: constraint.clone(),
+                    logprobs,
+                    cancel: cancels.next(),
+                };
+                let tx = tx.clone();
+                let index = i;
+                sched.submit(
+                    req,
+                    Box::new(move |e| {
+                        if tx.send((index, e)).is_err() {
+                            std::ops::ControlFlow::Break(())
+                        } else {
+                            std::ops::ControlFlow::Continue(())
+                        }
+                    }),
+                )?;
+                i += 1;
+            }
         }
         Ok::<_, crate::engine::EngineError>(())
     })
     .await
-    .map_err(|e| ApiError::internal(format!("submitting the request: {e}")))??;
+    .map_err(|e| ApiError::internal(format!("preparing the request failed: {e}")))??;
     Ok(Running {
         rx,
         guard,
@@ -219,9 +244,7 @@ fn apply(
             state.metrics.count_generation(&usage);
             Ok(true)
         }
-        Event::Error { message } => {
-            Err(ApiError::internal(format!("generation failed: {message}")))
-        }
+        Event::Error { message, kind } => Err(ApiError::from_event(kind, message)),
     }
 }
 
@@ -235,7 +258,9 @@ async fn collect(
     let mut done = 0;
     while done < run.choices {
         let Some((i, e)) = run.rx.recv().await else {
-            return Err(ApiError::internal("the engine stopped before finishing"));
+            return Err(ApiError::internal(
+                "the engine stopped before finishing the request",
+            ));
         };
         if apply(state, run, &mut choices, i, e, with_top)? {
             done += 1;
@@ -255,6 +280,7 @@ pub(super) async fn chat(
     let messages = body.messages()?;
     let constraint = body.constraint()?;
     let logprobs = body.logprobs()?;
+    state.scheduler()?.1.check_bytes(chat_bytes(&body))?;
     let with_top = body.top_logprobs.is_some();
     let mut run = submit(
         &state,
@@ -312,6 +338,10 @@ pub(super) async fn completion(
             "logprobs",
         ));
     }
+    let admission = state.scheduler()?.1;
+    for p in &prompts {
+        admission.check_bytes(p.len())?;
+    }
     let mut run = submit(
         &state,
         prompts.into_iter().map(Input::Prompt).collect(),
@@ -350,6 +380,23 @@ pub(super) async fn completion(
     let mut v = envelope(&id, "text_completion", now(), &model, json!(out));
     v["usage"] = json!(usage);
     Ok(Json(v).into_response())
+}
+
+/// Bytes of a chat prompt before the template (templates commonly trim each message,
+/// so trimmed lengths keep the bound on the safe side).
+fn chat_bytes(body: &ChatRequest) -> usize {
+    body.messages
+        .iter()
+        .map(|m| match &m.content {
+            None => 0,
+            Some(Content::Text(t)) => t.trim().len(),
+            Some(Content::Parts(parts)) => parts
+                .iter()
+                .filter_map(|p| p.text.as_deref())
+                .map(str::len)
+                .sum(),
+        })
+        .sum()
 }
 
 /// The fields every response and chunk carries around its choices.
@@ -410,7 +457,8 @@ fn stream(
         }
         SseEvent::default().data(v.to_string())
     };
-    tokio::spawn(async move {
+    let request_id = trace::current_id().unwrap_or_default();
+    let task = async move {
         let mut choices: Vec<Choice> = (0..run.choices).map(|_| Choice::default()).collect();
         if chat {
             for i in 0..run.choices {
@@ -437,8 +485,8 @@ fn stream(
             let ended = match apply(&state, &run, &mut choices, i, e, with_top) {
                 Ok(ended) => ended,
                 Err(err) => {
-                    let body = json!({"error": {"message": err.message, "type": err.kind, "param": null, "code": null}});
-                    let _ = tx.send(Ok(SseEvent::default().data(body.to_string())));
+                    err.log();
+                    let _ = tx.send(Ok(SseEvent::default().data(err.body().to_string())));
                     break;
                 }
             };
@@ -479,7 +527,9 @@ fn stream(
         }
         let _ = tx.send(Ok(SseEvent::default().data("[DONE]")));
         drop(run.guard);
-    });
+    };
+    // The stream outlives the handler: it keeps the request's id and span.
+    tokio::spawn(trace::scope(request_id, task).instrument(tracing::Span::current()));
     Sse::new(UnboundedReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response()

@@ -4,30 +4,43 @@
 //!
 //! The listener opens before the model is loaded: `/health` answers at once, `/ready`
 //! and `/v1/*` answer 503 with `Retry-After` until the model is in memory.
+//!
+//! Each route family is a file with its own `router()`; [`router`] merges them and adds
+//! what every request goes through, outermost first: request id and span ([`trace`]),
+//! CORS, the `Host` allow-list ([`host`]), request counting; `/v1/*` adds the API key
+//! check and then reads the body within the read timeout and the body limit
+//! ([`conn`]). Connections themselves are capped and timed out in [`conn::serve`].
 
+pub mod admit;
 pub mod api;
 mod completions;
+pub mod conn;
 pub mod error;
+pub mod host;
 mod metrics;
+mod models;
+mod status;
+pub mod trace;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Router;
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
 use crate::engine::{Engine, Scheduler, SchedulerConfig};
+use admit::Admission;
 use api::ModelCard;
+pub use conn::ConnLimits;
 use error::ApiError;
+use host::HostPolicy;
 pub use metrics::Metrics;
 
 /// How the server runs.
@@ -43,12 +56,47 @@ pub struct ServeConfig {
     pub body_limit: usize,
     /// Batching limits.
     pub scheduler: SchedulerConfig,
+    /// `Host` names a keyless server answers besides the loopback names and its own
+    /// address; `*` answers any.
+    pub allowed_hosts: Vec<String>,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Time for a request's headers, then its body; also how long an idle keep-alive
+    /// connection, or a client that reads nothing of its response, is kept.
+    pub read_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        let conn = ConnLimits::default();
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            api_key: None,
+            cors_origins: Vec::new(),
+            body_limit: conn.body_limit,
+            scheduler: SchedulerConfig::default(),
+            allowed_hosts: Vec::new(),
+            max_connections: conn.max_connections,
+            read_timeout: conn.read_timeout,
+        }
+    }
+}
+
+impl ServeConfig {
+    fn conn_limits(&self) -> ConnLimits {
+        ConnLimits {
+            max_connections: self.max_connections,
+            read_timeout: self.read_timeout,
+            body_limit: self.body_limit,
+        }
+    }
 }
 
 /// What the handlers share.
 #[derive(Debug)]
 pub struct AppState {
     sched: OnceLock<Arc<Scheduler>>,
+    admission: OnceLock<Arc<Admission>>,
     model_id: String,
     api_key: Option<String>,
     created: u64,
@@ -61,6 +109,7 @@ impl AppState {
     pub fn new(model_id: impl Into<String>, api_key: Option<String>) -> Arc<Self> {
         Arc::new(Self {
             sched: OnceLock::new(),
+            admission: OnceLock::new(),
             model_id: model_id.into(),
             api_key: api_key.filter(|k| !k.is_empty()),
             created: SystemTime::now()
@@ -72,12 +121,21 @@ impl AppState {
 
     /// Marks the model loaded.
     pub fn set_ready(&self, sched: Arc<Scheduler>) {
+        let admission = Admission::for_engine(sched.engine());
+        tracing::info!(
+            max_prompt_bytes = admission.max_prompt_bytes,
+            "longer prompts are refused before tokenizing"
+        );
+        let _ = self.admission.set(Arc::new(admission));
         let _ = self.sched.set(sched);
     }
 
-    /// The scheduler, or 503 while the model loads.
-    fn scheduler(&self) -> Result<&Arc<Scheduler>, ApiError> {
-        self.sched.get().ok_or_else(ApiError::loading)
+    /// The scheduler and the admission bounds, or 503 while the model loads.
+    fn scheduler(&self) -> Result<(&Arc<Scheduler>, &Arc<Admission>), ApiError> {
+        match (self.sched.get(), self.admission.get()) {
+            (Some(s), Some(a)) => Ok((s, a)),
+            _ => Err(ApiError::loading()),
+        }
     }
 
     /// The id clients use for the model.
@@ -110,20 +168,25 @@ pub fn model_id_for(path: &std::path::Path) -> String {
         .unwrap_or_else(|| "loglens".into())
 }
 
-/// The routes, with auth, metrics, body limit and (if asked) CORS.
+/// The routes with everything a request goes through (see the module docs).
 pub fn router(state: Arc<AppState>, cfg: &ServeConfig) -> Router {
-    let v1 = Router::new()
-        .route("/v1/chat/completions", post(completions::chat))
-        .route("/v1/completions", post(completions::completion))
-        .route("/v1/models", get(list_models))
-        .route("/v1/models/{*id}", get(get_model))
+    let policy = Arc::new(HostPolicy::new(
+        cfg.addr,
+        state.api_key.is_some(),
+        &cfg.allowed_hosts,
+    ));
+    let v1 = completions::router()
+        .merge(models::router())
+        .route_layer(middleware::from_fn_with_state(
+            conn::BodyGate::new(cfg.conn_limits()),
+            conn::read_body,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     let mut app = Router::new()
         .merge(v1)
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/metrics", get(metrics_text))
+        .merge(status::router())
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(policy, host::check))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(DefaultBodyLimit::max(cfg.body_limit))
         .with_state(state);
@@ -140,7 +203,7 @@ pub fn router(state: Arc<AppState>, cfg: &ServeConfig) -> Router {
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         );
     }
-    app
+    trace::layer(app)
 }
 
 /// Binds, loads the model in the background and serves until SIGTERM or Ctrl-C, then
@@ -152,6 +215,11 @@ pub async fn serve(
     load: impl FnOnce() -> anyhow::Result<Engine> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(model_id_for(&model_path), cfg.api_key.clone());
+    if state.api_key.is_none() {
+        if let HostPolicy::Only(names) = HostPolicy::new(cfg.addr, false, &cfg.allowed_hosts) {
+            tracing::info!(hosts = ?names, "no API key: answering these Host names only");
+        }
+    }
     let app = router(state.clone(), &cfg);
     let listener = TcpListener::bind(cfg.addr).await?;
     let addr = listener.local_addr()?;
@@ -190,9 +258,7 @@ pub async fn serve(
             }
         }
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await?;
+    conn::serve(listener, app, cfg.conn_limits(), stop).await;
     if let Some(e) = failed.lock().ok().and_then(|mut f| f.take()) {
         return Err(e);
     }
@@ -211,22 +277,29 @@ pub fn spawn_local(
     model_id: &str,
     cfg: &ServeConfig,
 ) -> anyhow::Result<(SocketAddr, tokio::runtime::Runtime)> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .worker_threads(2)
-        .thread_name("loglens-http")
-        .build()?;
+    let rt = runtime()?;
     let state = AppState::new(model_id, cfg.api_key.clone());
     state.set_ready(Arc::new(Scheduler::new(Arc::new(engine), cfg.scheduler)));
     let app = router(state, cfg);
     let listener = rt.block_on(TcpListener::bind(cfg.addr))?;
     let addr = listener.local_addr()?;
-    rt.spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "local server stopped");
-        }
-    });
+    rt.spawn(conn::serve(
+        listener,
+        app,
+        cfg.conn_limits(),
+        std::future::pending(),
+    ));
     Ok((addr, rt))
+}
+
+/// The server's runtime: two threads for HTTP (inference has its own), and blocking
+/// threads for tokenizing and compiling grammars.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .thread_name("loglens-http")
+        .build()
 }
 
 async fn shutdown_signal() {
@@ -276,53 +349,6 @@ async fn count(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
     let r = next.run(req).await;
     state.metrics.count_request(&route, r.status().as_u16());
     r
-}
-
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
-}
-
-async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.scheduler() {
-        Ok(s) => Json(json!({
-            "status": "ready",
-            "model": state.model_id,
-            "queued": s.queued(),
-            "running": s.running(),
-        }))
-        .into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn list_models(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(json!({"object": "list", "data": [state.card()]}))
-}
-
-async fn get_model(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> Result<Json<ModelCard>, ApiError> {
-    state.check_model(&id)?;
-    Ok(Json(state.card()))
-}
-
-async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
-    let sched = state.sched.get();
-    let body = state.metrics.render(
-        sched.map_or(0, |s| s.queued()),
-        sched.map_or(0, |s| s.running()),
-        sched.map(|s| &s.engine().mask_hist),
-    );
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
 }
 
 async fn fallback(uri: axum::http::Uri) -> ApiError {

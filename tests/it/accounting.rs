@@ -2,14 +2,12 @@
 
 use std::io::Write;
 
+use loglens::analysis::{analyze, Analysis};
+use loglens::logs::accounting::FileStatus;
 use loglens::logs::level::Level;
-use loglens::logs::pipeline::{analyze, PipelineConfig};
-use loglens::logs::report::FileStatus;
+use loglens::logs::pipeline::PipelineConfig;
 
-fn run(
-    inputs: Vec<std::path::PathBuf>,
-    tweak: impl FnOnce(&mut PipelineConfig),
-) -> loglens::logs::report::Report {
+fn run(inputs: Vec<std::path::PathBuf>, tweak: impl FnOnce(&mut PipelineConfig)) -> Analysis {
     let mut config = PipelineConfig {
         inputs,
         min_level: Level::Trace,
@@ -43,11 +41,11 @@ fn malformed_input_is_counted_not_lost() {
     let missing = p.join("missing.log");
 
     let r = run(vec![p.to_path_buf(), missing], |c| c.year = Some(2025));
-    let a = &r.accounting;
+    let (files, a) = (&r.accounting, &r.accounting.counts);
     assert!(a.balanced(), "{a:?}");
-    assert_eq!(a.files_read, 2);
-    assert_eq!(a.files_binary, 1);
-    assert_eq!(a.files_failed, 1);
+    assert_eq!(files.files_read, 2);
+    assert_eq!(files.files_binary, 1);
+    assert_eq!(files.files_failed, 1);
     assert_eq!(a.lines, 9);
     assert_eq!(a.blank_lines, 1);
     assert_eq!(a.continuation_lines, 3);
@@ -65,7 +63,7 @@ fn malformed_input_is_counted_not_lost() {
         .iter()
         .find(|f| f.path.ends_with("auth.log.gz"))
         .expect("gz read");
-    assert_eq!((gz.format.as_str(), gz.records), ("syslog", 1));
+    assert_eq!((gz.format.as_str(), gz.counts.records), ("syslog", 1));
     // The traceback stayed with its record.
     let crash = r
         .groups

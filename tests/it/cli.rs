@@ -144,3 +144,58 @@ fn chat_keeps_a_conversation_within_the_context() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("context length"), "{err}");
 }
+
+/// Every option is validated before any work: a bad device, weight format or model, or
+/// a missing model, fails at once with a clear message and writes no report.
+#[test]
+fn bad_options_fail_before_any_work() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let reports = out.path().join("r");
+    let run = |extra: &[&str]| {
+        let o = loglens()
+            .args(["analyze", "-q", "-o"])
+            .arg(&reports)
+            .args(extra)
+            .arg(super::examples_dir())
+            .output()
+            .expect("runs");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--device", "cudx"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("unknown device"), "{err}");
+    let (code, err) = run(&["--weight-format", "q3"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("unknown weight format"), "{err}");
+    let missing = out.path().join("missing.gguf");
+    let (code, err) = run(&["--model", &missing.display().to_string()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("missing.gguf") && err.contains("--no-llm"),
+        "{err}"
+    );
+    assert!(!reports.exists(), "no work was done");
+    // --no-llm needs no model.
+    let (code, err) = run(&["--no-llm", "--model", &missing.display().to_string()]);
+    assert_eq!(code, Some(0), "{err}");
+    // The other commands resolve models the same way.
+    for cmd in [
+        &["generate", "--prompt", "hi"][..],
+        &["chat"][..],
+        &["serve", "--port", "0"][..],
+        &["bench", "tokens"][..],
+    ] {
+        let o = loglens()
+            .args(cmd)
+            .args(["--model", "no-such-org/no-such-model"])
+            .env("HF_HUB_CACHE", out.path())
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{cmd:?}: {err}");
+        assert!(err.contains("no-such-org"), "{cmd:?}: {err}");
+    }
+}

@@ -165,7 +165,7 @@ fn run_all(sched: &Scheduler, reqs: Vec<GenerateRequest>) -> Vec<Outcome> {
             Event::Done { finish, usage } => {
                 out[i] = Some(Ok((std::mem::take(&mut text[i]), finish, usage)))
             }
-            Event::Error { message } => out[i] = Some(Err(message)),
+            Event::Error { message, .. } => out[i] = Some(Err(message)),
             Event::Token { .. } => {}
         }
     }
@@ -268,7 +268,7 @@ fn bad_constraints_are_request_errors() {
     ] {
         r.constraint = Some(c.clone());
         match e.generate_text(&r) {
-            Err(EngineError::InvalidRequest(msg)) => assert!(!msg.is_empty()),
+            Err(EngineError::InvalidConstraint(msg)) => assert!(!msg.is_empty()),
             other => panic!("{c:?}: {other:?}"),
         }
     }

@@ -333,7 +333,8 @@ fn random_lines_never_panic() {
 /// out as info records with empty text and timestamps `.500` / `.137`.
 #[test]
 fn error_records_silently_lost() {
-    use loglens::logs::pipeline::{analyze, PipelineConfig};
+    use loglens::analysis::analyze;
+    use loglens::logs::pipeline::PipelineConfig;
     let dir = tempfile::tempdir().expect("temp dir");
     let f = dir.path().join("p.log");
     std::fs::write(
@@ -349,7 +350,7 @@ fn error_records_silently_lost() {
         &|_| {},
     )
     .expect("analysis runs");
-    assert_eq!(r.accounting.records, 2);
+    assert_eq!(r.accounting.counts.records, 2);
     let errors: Vec<_> = r
         .groups
         .iter()
@@ -377,7 +378,8 @@ fn error_records_silently_lost() {
 /// panic in the masker (`mask.rs:194: not a char boundary`).
 #[test]
 fn mask_rs_194_not_a_char_boundary() {
-    use loglens::logs::pipeline::{analyze, PipelineConfig};
+    use loglens::analysis::analyze;
+    use loglens::logs::pipeline::PipelineConfig;
     let dir = tempfile::tempdir().expect("temp dir");
     let f = dir.path().join("p.log");
     let mut bytes = b"INFO fetched \xc2\xabhttps://example.com\xc2\xbb\n".to_vec();
@@ -393,7 +395,7 @@ fn mask_rs_194_not_a_char_boundary() {
         &|_| {},
     )
     .expect("analysis runs");
-    assert_eq!(r.accounting.records, 3);
+    assert_eq!(r.accounting.counts.records, 3);
     assert!(
         r.groups.iter().all(|g| g.template.contains("<*>")),
         "{:?}",
@@ -469,8 +471,9 @@ fn random_files_account_for_every_line() {
 /// lacked, and show the first lines no format explained, as text.
 #[test]
 fn reports_show_how_each_file_was_read() {
-    use loglens::logs::pipeline::{analyze, PipelineConfig};
-    use loglens::logs::report::{write_reports, OutputFormat};
+    use loglens::analysis::analyze;
+    use loglens::logs::pipeline::PipelineConfig;
+    use loglens::report::{write_reports, OutputFormat, Report};
     let dir = tempfile::tempdir().expect("temp dir");
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).expect("mkdir");
@@ -501,7 +504,7 @@ fn reports_show_how_each_file_was_read() {
         .find(|f| f.path.ends_with("api.json"))
         .expect("json file");
     assert_eq!(
-        (json.format.as_str(), json.records_without_component),
+        (json.format.as_str(), json.reading.records_without_component),
         ("json", 0)
     );
     let text = r
@@ -509,15 +512,20 @@ fn reports_show_how_each_file_was_read() {
         .iter()
         .find(|f| f.path.ends_with("checkout.log"))
         .expect("text file");
-    assert_eq!(text.records_without_component, text.records);
+    assert_eq!(text.reading.records_without_component, text.counts.records);
     assert_eq!(
-        text.unparsed_samples.len(),
+        text.reading.unparsed_samples.len(),
         1,
         "{:?}",
-        text.unparsed_samples
+        text.reading.unparsed_samples
     );
     let out = dir.path().join("out");
-    write_reports(&r, &out, &[OutputFormat::Markdown, OutputFormat::Html]).expect("reports");
+    write_reports(
+        &Report::assemble(r, None),
+        &out,
+        &[OutputFormat::Markdown, OutputFormat::Html],
+    )
+    .expect("reports");
     let md = std::fs::read_to_string(out.join("report.md")).expect("md");
     assert!(md.contains("## How each file was read"), "{md}");
     assert!(md.contains("| json (100%) | 1 |"), "{md}");

@@ -10,6 +10,7 @@ mod formats;
 mod hf;
 mod miner;
 mod parse;
+mod reliability;
 mod report;
 mod server;
 mod sessions;

@@ -1,8 +1,10 @@
 //! The JSON report schema: fields a consumer relies on, and the other two renderings.
 
+use loglens::analysis::analyze;
+use loglens::detect::Detector;
 use loglens::logs::level::Level;
-use loglens::logs::pipeline::{analyze, PipelineConfig};
-use loglens::logs::report::{write_reports, OutputFormat, SCHEMA_VERSION};
+use loglens::logs::pipeline::PipelineConfig;
+use loglens::report::{write_reports, OutputFormat, Report, SCHEMA_VERSION};
 use serde_json::Value;
 
 #[test]
@@ -12,7 +14,7 @@ fn json_schema_of_the_example_report() {
         min_level: Level::Warn,
         ..PipelineConfig::default()
     };
-    let report = analyze(&config, &|_| {}).expect("analysis runs");
+    let report = Report::assemble(analyze(&config, &|_| {}).expect("analysis runs"), None);
     let dir = tempfile::tempdir().expect("temp dir");
     let written = write_reports(
         &report,
@@ -162,7 +164,7 @@ fn detectors_flag_bursts_and_templates_missing_from_the_saved_state() {
         first
             .anomalies
             .iter()
-            .all(|a| a.anomaly.detector != "error_burst"),
+            .all(|a| a.anomaly.detector != Detector::ErrorBurst),
         "steady traffic has no burst"
     );
     std::fs::write(&log, burst_log()).expect("write");
@@ -171,7 +173,7 @@ fn detectors_flag_bursts_and_templates_missing_from_the_saved_state() {
     let burst = r
         .anomalies
         .iter()
-        .find(|a| a.anomaly.detector == "error_burst")
+        .find(|a| a.anomaly.detector == Detector::ErrorBurst)
         .expect("a burst");
     // The records name no service; the file does.
     assert_eq!(burst.anomaly.component, "app");
@@ -182,7 +184,7 @@ fn detectors_flag_bursts_and_templates_missing_from_the_saved_state() {
     let new: Vec<_> = r
         .anomalies
         .iter()
-        .filter(|a| a.anomaly.detector == "new_template")
+        .filter(|a| a.anomaly.detector == Detector::NewTemplate)
         .collect();
     assert_eq!(new.len(), 1, "only the pool template is new: {new:?}");
     let rank = new[0].group_rank.expect("linked to its group");
@@ -193,6 +195,6 @@ fn detectors_flag_bursts_and_templates_missing_from_the_saved_state() {
         g.template
     );
     assert_eq!(g.level, Level::Error);
-    let json: Value = serde_json::from_str(&r.to_json()).expect("json");
-    assert!(json["anomalies"][0]["detector"].is_string());
+    let json: Value = serde_json::from_str(&Report::assemble(r, None).to_json()).expect("json");
+    assert_eq!(json["anomalies"][0]["detector"], "error_burst");
 }

@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use loglens::logs::pipeline::{analyze, PipelineConfig};
+use loglens::analysis::analyze;
+use loglens::detect::Detector;
+use loglens::logs::pipeline::PipelineConfig;
 
 /// HDFS lines from the Loghub sample: the first 1,200 as the normal period, the rest as
 /// the period to check, with one block whose events arrive in an order no normal block
@@ -42,7 +44,7 @@ fn sessions_out_of_order_are_flagged_against_a_normal_period() {
     assert!(first
         .anomalies
         .iter()
-        .all(|a| a.anomaly.detector != "session"));
+        .all(|a| a.anomaly.detector != Detector::Session));
     assert!(state.exists());
 
     let second = analyze(&config(&new), &|_| {}).expect("later period");
@@ -53,7 +55,7 @@ fn sessions_out_of_order_are_flagged_against_a_normal_period() {
     let found: Vec<_> = second
         .anomalies
         .iter()
-        .filter(|a| a.anomaly.detector == "session")
+        .filter(|a| a.anomaly.detector == Detector::Session)
         .collect();
     assert!(
         found

@@ -182,3 +182,89 @@ def test_errors(server, client):
         urllib.request.urlopen(req)
     assert e.value.code == 400
     assert set(json.loads(e.value.read())["error"]) == {"message", "type", "param", "code"}
+
+
+def start(args):
+    """`loglens serve` with extra arguments, once ready; returns (process, base URL)."""
+    proc = subprocess.Popen(
+        [os.environ["LOGLENS_BIN"], "serve", "--port", "0", "--api-key", KEY,
+         "--model", os.environ["LOGLENS_MODEL"], *args],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    line = proc.stdout.readline()
+    assert line.startswith("listening on http://"), line
+    base = line.strip().removeprefix("listening on ")
+    deadline = time.time() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/ready") as r:
+                if r.status == 200:
+                    return proc, base
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        assert time.time() < deadline, "server never became ready"
+        time.sleep(0.2)
+
+
+def test_cyclic_ref_schema_is_unprocessable_without_parser_state(client):
+    loop = {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}
+    with pytest.raises(openai.UnprocessableEntityError) as e:
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=8,
+            response_format={"type": "json_schema", "json_schema": {"name": "loop", "schema": loop}})
+    assert e.value.status_code == 422
+    assert e.value.body["code"] == "invalid_constraint"
+    assert e.value.body["param"] == "response_format"
+    assert "<state>" not in e.value.message
+
+
+def test_schema_over_the_limits_is_unprocessable(client):
+    wide = {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(5001)}}
+    with pytest.raises(openai.UnprocessableEntityError) as e:
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=8,
+            response_format={"type": "json_schema", "json_schema": {"name": "wide", "schema": wide}})
+    assert e.value.body["code"] == "constraint_too_large"
+
+
+def test_prompt_larger_than_the_context_is_a_bad_request(client):
+    huge = "disk full on node-17 " * (4_000_000 // 21)
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": huge}],
+                                       max_tokens=8)
+    assert e.value.body["code"] == "context_length_exceeded"
+
+
+def test_every_answer_carries_a_request_id(client):
+    raw = client.chat.completions.with_raw_response.create(
+        model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=2)
+    assert raw.headers.get("x-request-id", "").startswith("req-")
+    with pytest.raises(openai.NotFoundError) as e:
+        client.models.retrieve("gpt-4o")
+    assert e.value.response.headers.get("x-request-id")
+
+
+def test_a_full_queue_answers_429_with_retry_after_and_the_sdk_retries():
+    proc, base = start(["--max-batch", "1", "--max-queue", "1"])
+    try:
+        ask = dict(model=MODEL, messages=[{"role": "user", "content": "Count to twenty."}],
+                   max_tokens=24, temperature=0)
+        once = openai.OpenAI(base_url=base + "/v1", api_key=KEY, max_retries=0, timeout=600)
+
+        def try_once(_):
+            try:
+                return once.chat.completions.create(**ask).choices[0].finish_reason
+            except openai.RateLimitError as e:
+                return ("429", e.response.headers.get("retry-after"), e.body["code"])
+        outcomes = parallel(try_once, range(6))
+        refused = [o for o in outcomes if isinstance(o, tuple)]
+        assert refused, outcomes
+        assert all(o == ("429", "1", "queue_full") for o in refused), outcomes
+        assert all(o in ("stop", "length") for o in outcomes if not isinstance(o, tuple))
+        patient = openai.OpenAI(base_url=base + "/v1", api_key=KEY, max_retries=40, timeout=600)
+        done = parallel(lambda _: patient.chat.completions.create(**ask).choices[0].finish_reason,
+                        range(6))
+        assert all(f in ("stop", "length") for f in done), done
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0
