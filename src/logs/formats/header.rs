@@ -229,7 +229,7 @@ impl HeaderPattern {
             None => None,
         };
         let time = match &timestamp {
-            Some(t) => crate::logs::time::parse_complete(t).ok()?,
+            Some(t) => crate::logs::time::parse_complete(t)?,
             None => None,
         };
         let mut p = Parsed {

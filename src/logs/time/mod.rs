@@ -98,17 +98,17 @@ pub fn scan(s: &str, ctx: &TimeContext) -> Option<(usize, DateTime<Utc>, bool)> 
     Some((end, stamp.resolve()?, stamp.from_context))
 }
 
-/// Reads `s` as a whole timestamp that needs no context: `Err` when it is no timestamp,
-/// `Ok(None)` when it is one that prints no year or no date (its value depends on the
-/// file), `Ok(Some(t))` otherwise. Parsers use it to check a timestamp field and keep
-/// its value in one pass.
-pub fn parse_complete(s: &str) -> Result<Option<DateTime<Utc>>, ()> {
+/// Reads `s` as a whole timestamp that needs no context: `None` when it is no
+/// timestamp, `Some(None)` when it is one that prints no year or no date (its value
+/// depends on the file), `Some(Some(t))` otherwise. Parsers use it to check a timestamp
+/// field and keep its value in one pass.
+pub fn parse_complete(s: &str) -> Option<Option<DateTime<Utc>>> {
     let s = s.trim().trim_matches(|c| c == '[' || c == ']');
     match scan(s, &TimeContext::probe()) {
         Some((end, t, from_context)) if s[end..].trim().is_empty() => {
-            Ok((!from_context).then_some(t))
+            Some((!from_context).then_some(t))
         }
-        _ => Err(()),
+        _ => None,
     }
 }
 
@@ -677,12 +677,12 @@ mod tests {
 
     #[test]
     fn complete_timestamps_need_no_context() {
-        assert!(parse_complete("2025-11-03T20:36:40Z").is_ok_and(|t| t.is_some()));
-        assert_eq!(parse_complete("Dec 10 06:55:46"), Ok(None));
-        assert_eq!(parse_complete("11-03 20:36:40.123"), Ok(None));
-        assert_eq!(parse_complete("20:36:40"), Ok(None));
-        assert!(parse_complete("Sun Dec 04 04:47:44 2005").is_ok_and(|t| t.is_some()));
-        assert_eq!(parse_complete("banana"), Err(()));
+        assert!(parse_complete("2025-11-03T20:36:40Z").is_some_and(|t| t.is_some()));
+        assert_eq!(parse_complete("Dec 10 06:55:46"), Some(None));
+        assert_eq!(parse_complete("11-03 20:36:40.123"), Some(None));
+        assert_eq!(parse_complete("20:36:40"), Some(None));
+        assert!(parse_complete("Sun Dec 04 04:47:44 2005").is_some_and(|t| t.is_some()));
+        assert_eq!(parse_complete("banana"), None);
     }
 
     #[test]
