@@ -7,6 +7,7 @@ mod constrain;
 mod corpus;
 mod engine;
 mod formats;
+mod fuzz_corpus;
 mod hf;
 mod miner;
 mod parse;
