@@ -13,12 +13,13 @@ use std::sync::OnceLock;
 use loglens::detect::session::NextEventModel;
 use loglens::engine::constrain::Grammars;
 use loglens::engine::Constraint;
-use loglens::logs::formats::{FormatSpec, Parser};
+use loglens::logs::formats::{FormatSpec, Parser, DETECT_LINES};
 use loglens::logs::ingest::LineReader;
 use loglens::logs::mask::{mask_into, Masked};
 use loglens::logs::miner::{Miner, MinerConfig};
-use loglens::logs::multiline::{Joiner, LineKind, MAX_CONTINUATION_LINES, MAX_RECORD_BYTES};
-use loglens::logs::time::{parse_timestamp, rfc3339};
+use loglens::logs::multiline::{LineKind, MAX_CONTINUATION_LINES, MAX_RECORD_BYTES};
+use loglens::logs::reader::FileParser;
+use loglens::logs::time::{parse_timestamp, rfc3339, TimeContext};
 use loglens::server::api::{ChatRequest, CompletionRequest};
 
 /// Lines looked at per input: enough for every parser state, few enough to stay fast.
@@ -37,7 +38,12 @@ fn all_specs() -> Vec<FormatSpec> {
         FormatSpec::Syslog,
         FormatSpec::Access,
         FormatSpec::Cri,
-        FormatSpec::Generic,
+        FormatSpec::Klog,
+        FormatSpec::Logcat,
+        FormatSpec::Postgres,
+        FormatSpec::Minio,
+        FormatSpec::Text { prefix: 0 },
+        FormatSpec::Text { prefix: 1 },
     ];
     for preset in [
         "hdfs",
@@ -81,8 +87,14 @@ pub fn formats(data: &[u8]) {
             let p = parser.parse_line(l);
             let size = p.message.len()
                 + p.timestamp.as_deref().map_or(0, str::len)
-                + p.component.as_deref().map_or(0, str::len)
-                + p.trace_id.as_deref().map_or(0, str::len);
+                + p.service.as_deref().map_or(0, str::len)
+                + p.wrapper.as_deref().map_or(0, str::len)
+                + p.logger.as_deref().map_or(0, str::len)
+                + p.thread.as_deref().map_or(0, str::len)
+                + p.fields
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>();
             assert!(
                 size <= bounded(l.len()),
                 "{name}: {size} bytes from a {}-byte line",
@@ -151,7 +163,8 @@ pub fn reading(data: &[u8]) {
         .next_line(&mut line)
         .expect("reading memory cannot fail")
     {
-        assert!(line.len() <= max_line.max(16) + 32, "line over its cap");
+        // The cap counts raw bytes; an invalid byte decodes to U+FFFD (3 bytes).
+        assert!(line.len() <= 3 * max_line.max(16) + 32, "line over its cap");
         all.push(line.clone());
         if all.len() >= 4 * MAX_LINES {
             return;
@@ -162,22 +175,26 @@ pub fn reading(data: &[u8]) {
     assert_eq!(stats.bytes, body.len() as u64);
     let specs = all_specs();
     let spec = match usize::from(pick) % (specs.len() + 1) {
-        i if i < specs.len() => specs[i].clone(),
-        _ => FormatSpec::detect(all.iter().take(64).map(String::as_str)),
+        i if i < specs.len() => Some(specs[i].clone()),
+        // Detected on the head, as `analyze` does.
+        _ => None,
     };
-    let parser = Parser::new(spec);
-    let headers = parser.has_headers();
-    let mut joiner = Joiner::new();
-    let mut done = Vec::new();
+    let mut fp = FileParser::new(
+        &all[..all.len().min(DETECT_LINES)],
+        spec,
+        None,
+        TimeContext::year(2025),
+    );
     let (mut records, mut continuation, mut blank) = (0u64, 0u64, 0u64);
-    for (i, l) in all.iter().enumerate() {
-        match joiner.push(i as u64 + 1, l, parser.parse_line(l), headers, &mut done) {
+    for l in &all {
+        match fp.push(l) {
             LineKind::Record | LineKind::Unparsed => records += 1,
             LineKind::Continuation | LineKind::Dropped => continuation += 1,
             LineKind::Blank => blank += 1,
         }
     }
-    joiner.finish(&mut done);
+    fp.finish();
+    let done = fp.drain();
     assert_eq!(
         stats.lines,
         records + continuation + blank,

@@ -22,13 +22,13 @@ use serde::Serialize;
 use crate::detect::session::{self, NextEventModel};
 use crate::detect::{self, Anomaly, Detector, RecordRef, TemplateBaseline};
 use crate::engine::{Engine, EngineError, FinishReason, Message};
-use crate::logs::formats::{FormatSpec, Parser};
+use crate::logs::formats::{FormatSpec, DETECT_LINES};
 use crate::logs::level::Level;
 use crate::logs::miner::{ClusterId, Miner, MinerConfig};
-use crate::logs::multiline::{Joiner, Pending};
 use crate::logs::pipeline::Digest;
+use crate::logs::reader::FileParser;
 use crate::logs::session::SessionEvents;
-use crate::logs::time::parse_timestamp;
+use crate::logs::time::TimeContext;
 use crate::logs::LogsError;
 use crate::triage::ScreenVerdict;
 
@@ -267,48 +267,39 @@ impl BglFindings {
     }
 }
 
-/// Feeds lines through the joiner into `digest` as `analyze` reads a file; returns each
+/// Feeds lines through the reader into `digest` as `analyze` reads a file; returns each
 /// record's first line (0-based in `lines`) with what it is.
 fn feed(
-    parser: &Parser,
+    spec: &FormatSpec,
     lines: &[LabelledLine],
     digest: &mut Digest,
     year: i32,
 ) -> Vec<(usize, Record)> {
-    let mut joiner = Joiner::new();
-    let mut done: Vec<Pending> = Vec::new();
+    let head: Vec<String> = lines
+        .iter()
+        .take(DETECT_LINES)
+        .map(|l| l.text.clone())
+        .collect();
+    let mut fp = FileParser::new(&head, Some(spec.clone()), None, TimeContext::year(year));
     let mut out = Vec::new();
-    let mut take = |done: &mut Vec<Pending>, digest: &mut Digest| {
-        for rec in done.drain(..) {
-            let cluster = digest.add(&rec, "BGL_2k.log", year);
-            let minute = rec
-                .timestamp
-                .as_deref()
-                .and_then(|t| parse_timestamp(t, year))
-                .map(|t| t.timestamp().div_euclid(60));
-            out.push((
-                rec.line.saturating_sub(1) as usize,
-                Record {
-                    component: rec.component.clone().unwrap_or_else(|| "-".into()),
-                    level: rec.level,
-                    cluster,
-                    minute,
-                },
-            ));
-        }
+    let mut take = |rec: crate::logs::record::Record| {
+        let cluster = digest.add(&rec, "BGL_2k.log");
+        out.push((
+            rec.line.saturating_sub(1) as usize,
+            Record {
+                component: rec.component.to_string(),
+                level: rec.level,
+                cluster,
+                minute: rec.timestamp.map(|t| t.timestamp().div_euclid(60)),
+            },
+        ));
     };
-    for (i, l) in lines.iter().enumerate() {
-        joiner.push(
-            i as u64 + 1,
-            &l.text,
-            parser.parse_line(&l.text),
-            parser.has_headers(),
-            &mut done,
-        );
-        take(&mut done, digest);
+    for l in lines {
+        fp.push(&l.text);
+        fp.drain_with(&mut take);
     }
-    joiner.finish(&mut done);
-    take(&mut done, digest);
+    fp.finish();
+    fp.drain_with(&mut take);
     out
 }
 
@@ -316,15 +307,15 @@ fn feed(
 /// template baseline (a first run saving its miner state), the rest is read and judged
 /// (the next run).
 pub fn bgl_findings(lines: &[LabelledLine]) -> Result<BglFindings, LogsError> {
-    let parser = Parser::new(FormatSpec::parse("bgl")?);
+    let spec = FormatSpec::parse("bgl")?;
     let year = chrono::Utc::now().year();
     let fit = (lines.len() as f64 * FIT_SHARE) as usize;
     let mut digest = Digest::new(Miner::new(MinerConfig::default()), SAMPLES, None);
-    feed(&parser, &lines[..fit], &mut digest, year);
+    feed(&spec, &lines[..fit], &mut digest, year);
     let (miner, _, _) = digest.finish();
     let baseline = TemplateBaseline::of(&miner);
     let mut digest = Digest::new(miner, SAMPLES, None);
-    let mut starts = feed(&parser, &lines[fit..], &mut digest, year);
+    let mut starts = feed(&spec, &lines[fit..], &mut digest, year);
     let (miner, groups, _) = digest.finish();
     let anomalies = detect::detect_groups(&groups, &miner, baseline.as_ref());
     // Each scored line belongs to the record that starts at it or before it.

@@ -1,6 +1,8 @@
 //! The benchmark harness behind `loglens bench ...`: whole-system figures printed as a
-//! table or as one JSON object. Parsing accuracy and throughput live in [`parse`].
+//! table or as one JSON object. Parsing accuracy and throughput live in [`parse`], the
+//! labelled corpus of log formats in [`corpus`].
 
+pub mod corpus;
 pub mod detect;
 pub mod devices;
 pub mod parse;

@@ -1,6 +1,6 @@
-//! `loglens bench parse`: template-mining accuracy against the Loghub ground truth
-//! (grouping accuracy, parsing accuracy, lines/s), and raw parse + match throughput of
-//! one log file.
+//! `loglens bench parse`: accuracy against the Loghub ground truth (grouping accuracy,
+//! parsing accuracy, lines/s) on the raw logs, formats detected as `analyze` detects
+//! them, and the read + parse + join + match throughput of one log file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,9 +8,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::logs::formats::{FormatSpec, Parser};
+use crate::logs::formats::{detect, FormatSpec, Parser, DETECT_LINES};
 use crate::logs::miner::{ClusterId, Miner, MinerConfig};
-use crate::logs::time::parse_timestamp;
 use crate::logs::LogsError;
 
 /// The systems `bench parse --data` looks for, in the order they are reported.
@@ -30,8 +29,13 @@ pub const SYSTEMS: [&str; 8] = [
 pub struct SystemScore {
     /// System name (folder name).
     pub name: String,
+    /// The format read (detected, or given for the file).
+    pub format: String,
     /// Lines scored.
     pub lines: usize,
+    /// Share of lines whose message equals the ground truth's `Content` (header
+    /// fields split off as the ground truth splits them), after whitespace is trimmed.
+    pub content_accuracy: f64,
     /// Share of lines whose predicted group holds exactly their ground-truth group.
     pub grouping_accuracy: f64,
     /// Share of lines whose template equals the ground truth (after normalisation).
@@ -60,38 +64,73 @@ pub struct AccuracyReport {
     pub average: Average,
 }
 
-/// One labelled message.
+/// One labelled line.
 struct Labelled {
     content: String,
     template: String,
 }
 
-/// Scores the miner on every known system found under `data`.
-pub fn accuracy(data: &Path, config: MinerConfig) -> Result<AccuracyReport, LogsError> {
-    let mut systems = Vec::new();
-    for name in SYSTEMS {
-        let csv = data
-            .join(name)
-            .join(format!("{name}_2k.log_structured_corrected.csv"));
-        if !csv.exists() {
-            continue;
-        }
+/// A per-file format override for the benchmark: files whose name matches use it.
+pub type FormatFor = [(globset::GlobMatcher, FormatSpec)];
+
+/// The systems under `data`: every `<S>/<S>_2k.log` with its
+/// `<S>_2k.log_structured_corrected.csv`, the eight known ones first in their order.
+fn systems(data: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(data)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| {
+                    let d = data.join(n);
+                    d.join(format!("{n}_2k.log")).is_file()
+                        && d.join(format!("{n}_2k.log_structured_corrected.csv"))
+                            .is_file()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let rank = |n: &String| SYSTEMS.iter().position(|s| s == n).unwrap_or(SYSTEMS.len());
+    found.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    found
+}
+
+/// Scores the miner on every system found under `data`, reading the raw logs with
+/// detected formats (or those `format_for` gives by file name).
+pub fn accuracy(
+    data: &Path,
+    config: MinerConfig,
+    format_for: &FormatFor,
+) -> Result<AccuracyReport, LogsError> {
+    let mut scores = Vec::new();
+    for name in systems(data) {
+        let dir = data.join(&name);
+        let log = dir.join(format!("{name}_2k.log"));
+        let csv = dir.join(format!("{name}_2k.log_structured_corrected.csv"));
         let rows = read_labelled(&csv)?;
-        systems.push(score_system(name, &rows, config));
+        let raw = std::fs::read_to_string(&log).map_err(|e| LogsError::io(&log, e))?;
+        let lines: Vec<&str> = raw.lines().collect();
+        let spec = format_for
+            .iter()
+            .find(|(g, _)| g.is_match(&log) || log.file_name().is_some_and(|f| g.is_match(f)))
+            .map(|(_, s)| s.clone());
+        scores.push(score_system(&name, &lines, &rows, spec, config));
     }
-    if systems.is_empty() {
+    if scores.is_empty() {
         return Err(LogsError::Data {
             path: data.to_path_buf(),
-            reason: "no <System>/<System>_2k.log_structured_corrected.csv found".into(),
+            reason: "no <System>/<System>_2k.log with its _structured_corrected.csv found".into(),
         });
     }
-    let n = systems.len() as f64;
+    let n = scores.len() as f64;
     let average = Average {
-        grouping_accuracy: systems.iter().map(|s| s.grouping_accuracy).sum::<f64>() / n,
-        parsing_accuracy: systems.iter().map(|s| s.parsing_accuracy).sum::<f64>() / n,
-        lines_per_sec: systems.iter().map(|s| s.lines_per_sec).sum::<f64>() / n,
+        grouping_accuracy: scores.iter().map(|s| s.grouping_accuracy).sum::<f64>() / n,
+        parsing_accuracy: scores.iter().map(|s| s.parsing_accuracy).sum::<f64>() / n,
+        lines_per_sec: scores.iter().map(|s| s.lines_per_sec).sum::<f64>() / n,
     };
-    Ok(AccuracyReport { systems, average })
+    Ok(AccuracyReport {
+        systems: scores,
+        average,
+    })
 }
 
 fn read_labelled(path: &Path) -> Result<Vec<Labelled>, LogsError> {
@@ -119,13 +158,33 @@ fn read_labelled(path: &Path) -> Result<Vec<Labelled>, LogsError> {
     Ok(rows)
 }
 
-fn score_system(name: &str, rows: &[Labelled], config: MinerConfig) -> SystemScore {
-    let mut miner = Miner::new(config);
+/// Each raw line is one labelled message (as Loghub labels them): it is parsed on its
+/// own with the file's format, and its message mined.
+fn score_system(
+    name: &str,
+    lines: &[&str],
+    rows: &[Labelled],
+    spec: Option<FormatSpec>,
+    config: MinerConfig,
+) -> SystemScore {
     let start = Instant::now();
-    let predicted: Vec<ClusterId> = rows.iter().map(|r| miner.add(&r.content)).collect();
+    let detection = detect(lines.iter().copied().take(DETECT_LINES));
+    let parser = match spec {
+        Some(s) => Parser::new(s),
+        None => Parser::detected(&detection),
+    };
+    let mut miner = Miner::new(config);
+    let n = lines.len().min(rows.len());
+    let mut content_ok = 0usize;
+    let mut predicted: Vec<ClusterId> = Vec::with_capacity(n);
+    for (line, row) in lines.iter().zip(rows) {
+        let p = parser.parse_line(line);
+        content_ok += usize::from(p.message.trim() == row.content.trim());
+        predicted.push(miner.add(&p.message));
+    }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let predicted: Vec<ClusterId> = predicted.into_iter().map(|c| miner.canonical(c)).collect();
-    let truth: Vec<&str> = rows.iter().map(|r| r.template.as_str()).collect();
+    let truth: Vec<&str> = rows[..n].iter().map(|r| r.template.as_str()).collect();
     let templates: HashMap<ClusterId, String> = miner
         .clusters()
         .map(|(id, c)| (id, normalize_template(&c.template())))
@@ -133,15 +192,21 @@ fn score_system(name: &str, rows: &[Labelled], config: MinerConfig) -> SystemSco
     let pa = rows
         .iter()
         .zip(&predicted)
-        .filter(|(r, p)| templates[p] == normalize_template(&r.template))
+        .filter(|(r, p)| {
+            templates
+                .get(p)
+                .is_some_and(|t| *t == normalize_template(&r.template))
+        })
         .count();
-    let n = rows.len().max(1) as f64;
+    let denom = n.max(1) as f64;
     SystemScore {
         name: name.to_string(),
-        lines: rows.len(),
+        format: parser.spec().name(),
+        lines: n,
+        content_accuracy: content_ok as f64 / denom,
         grouping_accuracy: grouping_accuracy(&predicted, &truth),
-        parsing_accuracy: pa as f64 / n,
-        lines_per_sec: rows.len() as f64 / secs,
+        parsing_accuracy: pa as f64 / denom,
+        lines_per_sec: n as f64 / secs,
     }
 }
 
@@ -204,77 +269,64 @@ pub fn normalize_template(t: &str) -> String {
 pub struct ThroughputReport {
     /// The file measured.
     pub input: PathBuf,
-    /// Lines parsed.
+    /// Lines read.
     pub lines: u64,
-    /// Parse + template match rate on one core.
+    /// Records they formed.
+    pub records: u64,
+    /// Read + parse + join + timestamp + template match rate on one core.
     pub lines_per_sec: f64,
     /// Templates found.
     pub templates: usize,
     /// Format used.
     pub format: String,
-    /// Lines whose timestamp was normalised.
+    /// Records with a timestamp of their own, normalised.
     pub with_timestamp: u64,
     /// Peak resident set size of the process, in MiB, where the OS reports it.
     pub peak_rss_mb: Option<f64>,
 }
 
-/// Times reading, header parsing, timestamp normalisation and template matching of
-/// every line of `input` on one thread, streaming as `analyze` does (so peak RSS is the
-/// pipeline's, not a copy of the file).
+/// Times what `analyze` does to every line of `input` before grouping, on one thread:
+/// reading, format detection, header parsing, multi-line joining, timestamp
+/// normalisation, records, template matching. Streams as `analyze` does (so peak RSS is
+/// the pipeline's, not a copy of the file).
 pub fn throughput(input: &Path, format: Option<&str>) -> Result<ThroughputReport, LogsError> {
-    use crate::logs::ingest::{open, LineReader, Opened, Source, DEFAULT_MAX_LINE};
-    let source = Source::File(input.to_path_buf());
-    let stream = match open(&source)? {
-        Opened::Text(s) => s,
-        Opened::Binary => {
+    use crate::logs::ingest::Source;
+    use crate::logs::reader::{read_source, ReadOptions, SourceRead};
+    let opts = ReadOptions {
+        format: format.map(FormatSpec::parse).transpose()?,
+        year: Some(2000),
+        ..ReadOptions::default()
+    };
+    let mut miner = Miner::default();
+    let (mut records, mut with_time) = (0u64, 0u64);
+    let start = Instant::now();
+    let read = read_source(
+        &Source::File(input.to_path_buf()),
+        &opts,
+        &mut |r| {
+            records += 1;
+            with_time += u64::from(r.timestamp.is_some() && !r.timestamp_inferred);
+            miner.add(&r.message);
+        },
+        &|_| {},
+    )?;
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let summary = match read {
+        SourceRead::Text(s) => s,
+        SourceRead::Binary => {
             return Err(LogsError::Data {
                 path: input.to_path_buf(),
                 reason: "binary file".into(),
             })
         }
     };
-    let mut reader = LineReader::new(stream, DEFAULT_MAX_LINE);
-    let io = |e| LogsError::io(input, e);
-    let start = Instant::now();
-    let mut head = Vec::new();
-    let mut line = String::new();
-    while head.len() < 64 && reader.next_line(&mut line).map_err(io)? {
-        head.push(line.clone());
-    }
-    let spec = match format {
-        Some(f) => FormatSpec::parse(f)?,
-        None => FormatSpec::detect(head.iter().map(String::as_str)),
-    };
-    let parser = Parser::new(spec);
-    let mut miner = Miner::default();
-    let mut with_time = 0u64;
-    let mut one = |line: &str, miner: &mut Miner| {
-        let rec = parser.parse_line(line);
-        // Timestamp normalisation is part of parsing.
-        if rec
-            .timestamp
-            .as_deref()
-            .and_then(|t| parse_timestamp(t, 2000))
-            .is_some()
-        {
-            with_time += 1;
-        }
-        miner.add(&rec.message);
-    };
-    for l in &head {
-        one(l, &mut miner);
-    }
-    while reader.next_line(&mut line).map_err(io)? {
-        one(&line, &mut miner);
-    }
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let lines = reader.stats().lines;
     Ok(ThroughputReport {
         input: input.to_path_buf(),
-        lines,
-        lines_per_sec: lines as f64 / secs,
+        lines: summary.lines.lines,
+        records,
+        lines_per_sec: summary.lines.lines as f64 / secs,
         templates: miner.len(),
-        format: parser.spec().name(),
+        format: summary.detection.spec.name(),
         with_timestamp: with_time,
         peak_rss_mb: super::peak_rss_mb(),
     })

@@ -10,6 +10,43 @@ use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
 pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
+    if let Some(dir) = &args.corpus {
+        let r = crate::bench::corpus::score(dir)
+            .with_context(|| format!("corpus {}", dir.display()))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+            return Ok(EXIT_OK);
+        }
+        println!(
+            "{:<18} {:>5} {:>10} {:>9} {:>7} {:>9}  detected",
+            "format", "lines", "boundaries", "timestamp", "level", "component"
+        );
+        let pct = |c: &crate::bench::corpus::Count| format!("{:.1}", c.rate() * 100.0);
+        for f in &r.formats {
+            let m = &f.metrics;
+            println!(
+                "{:<18} {:>5} {:>10} {:>9} {:>7} {:>9}  {}",
+                f.format,
+                m.boundaries.total,
+                pct(&m.boundaries),
+                pct(&m.timestamp),
+                pct(&m.level),
+                pct(&m.component),
+                f.detected.join(",")
+            );
+        }
+        let m = &r.overall;
+        println!(
+            "{:<18} {:>5} {:>10} {:>9} {:>7} {:>9}",
+            "overall",
+            r.lines,
+            pct(&m.boundaries),
+            pct(&m.timestamp),
+            pct(&m.level),
+            pct(&m.component)
+        );
+        return Ok(EXIT_OK);
+    }
     if let Some(input) = &args.input {
         let r = parse::throughput(input, args.input_format.as_deref())
             .with_context(|| format!("benchmark on {}", input.display()))?;
@@ -19,8 +56,9 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
             println!("input       {}", r.input.display());
             println!("format      {}", r.format);
             println!("lines       {}", r.lines);
+            println!("records     {}", r.records);
             println!(
-                "lines/s     {:.0} (one core, parse + timestamp + template match)",
+                "lines/s     {:.0} (one core: read, parse, join, timestamps, template match)",
                 r.lines_per_sec
             );
             println!("templates   {}", r.templates);
@@ -36,23 +74,32 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
         .data
         .clone()
         .unwrap_or_else(|| data_dir().join("loghub-2k"));
-    let r = parse::accuracy(&data, MinerConfig::default())?;
+    let format_for = super::parse::format_overrides(&args.format_for)?;
+    let r = parse::accuracy(&data, MinerConfig::default(), &format_for)?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "{:<12} {:>6} {:>9} {:>9} {:>12}",
-            "system", "lines", "grouping", "parsing", "lines/s"
+            "{:<12} {:<10} {:>6} {:>8} {:>9} {:>9} {:>12}",
+            "system", "format", "lines", "content", "grouping", "parsing", "lines/s"
         );
         for s in &r.systems {
             println!(
-                "{:<12} {:>6} {:>9.3} {:>9.3} {:>12.0}",
-                s.name, s.lines, s.grouping_accuracy, s.parsing_accuracy, s.lines_per_sec
+                "{:<12} {:<10} {:>6} {:>8.3} {:>9.3} {:>9.3} {:>12.0}",
+                s.name,
+                s.format,
+                s.lines,
+                s.content_accuracy,
+                s.grouping_accuracy,
+                s.parsing_accuracy,
+                s.lines_per_sec
             );
         }
         println!(
-            "{:<12} {:>6} {:>9.3} {:>9.3} {:>12.0}",
+            "{:<12} {:<10} {:>6} {:>8} {:>9.3} {:>9.3} {:>12.0}",
             "average",
+            "",
+            "",
             "",
             r.average.grouping_accuracy,
             r.average.parsing_accuracy,

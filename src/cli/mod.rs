@@ -12,8 +12,11 @@ mod analyze;
 mod bench;
 mod chat;
 mod generate;
+mod parse;
 mod serve;
 mod settings;
+
+pub use parse::{FormatsCommand, ParseArgs};
 
 /// loglens: find what is abnormal in your logs, on your own machine.
 #[derive(Debug, Parser)]
@@ -47,6 +50,12 @@ pub enum Command {
     Chat(ChatArgs),
     /// Serve the local model through an OpenAI-compatible HTTP API.
     Serve(ServeArgs),
+    /// Read logs into records (timestamp, level, component, logger, ids, template),
+    /// one per line, or one JSON object per line with --jsonl.
+    Parse(ParseArgs),
+    /// Log formats: which one each file is read with.
+    #[command(subcommand)]
+    Formats(FormatsCommand),
     /// Local models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -467,6 +476,14 @@ pub struct BenchParseArgs {
     /// Format of `--input` (detected when absent).
     #[arg(long = "log-format-of-input", value_name = "FORMAT")]
     pub input_format: Option<String>,
+    /// Format override for `--data` files, `GLOB=FORMAT` (matched against the path
+    /// and the file name); repeatable, first match wins. Formats are detected otherwise.
+    #[arg(long = "log-format-for", value_name = "GLOB=FORMAT")]
+    pub format_for: Vec<String>,
+    /// Score the labelled corpus in this directory (`tests/corpus`): record
+    /// boundaries, timestamps, levels and components per format.
+    #[arg(long, conflicts_with_all = ["input", "data"])]
+    pub corpus: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -486,6 +503,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Generate(args) => generate::run(args),
         Command::Chat(args) => chat::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Parse(args) => parse::run(args),
+        Command::Formats(cmd) => parse::formats(cmd),
         Command::Models(ModelsCommand::List { paths, json }) => generate::list_models(&paths, json),
         Command::Models(ModelsCommand::Convert {
             input,

@@ -1,10 +1,10 @@
 //! Input accounting: how reading each input ended and where every one of its lines went
-//! (records, continuation lines, blank lines), and the totals over all inputs.
+//! (records, continuation lines, blank lines), how its records were read, and the
+//! totals over all inputs.
 
 use serde::Serialize;
 
 use super::ingest::LineStats;
-use super::multiline::LineKind;
 
 /// How reading one input ended.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -83,6 +83,28 @@ pub struct FileReport {
     /// Where its lines went.
     #[serde(flatten)]
     pub counts: LineCounts,
+    /// How its records were read.
+    #[serde(flatten)]
+    pub reading: ReadingFigures,
+}
+
+/// How the records of one input were read: how well the chosen format fitted, what the
+/// records lacked, and the first lines no format explained (so that nothing unparsed
+/// stays hidden).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReadingFigures {
+    /// Share of the head lines the chosen format read (0 to 1).
+    pub format_hit_rate: f64,
+    /// Records with no timestamp (none of their own and none before them).
+    pub records_without_timestamp: u64,
+    /// Records that took the timestamp of the record before them.
+    pub records_inferred_timestamp: u64,
+    /// Records whose level was guessed from words (no level field).
+    pub records_without_level: u64,
+    /// Records that named no component themselves (the path or file name did).
+    pub records_without_component: u64,
+    /// The first lines that started a record no format explained: `[line, text]`.
+    pub unparsed_samples: Vec<(u64, String)>,
 }
 
 impl FileReport {
@@ -94,6 +116,7 @@ impl FileReport {
             status: FileStatus::Ok,
             error: None,
             counts: LineCounts::default(),
+            reading: ReadingFigures::default(),
         }
     }
 
@@ -120,24 +143,6 @@ impl FileReport {
             status: FileStatus::Skipped,
             error: Some(why),
             ..Self::new(path)
-        }
-    }
-
-    /// Counts one line by what the multi-line joiner made of it.
-    pub(crate) fn count(&mut self, kind: LineKind) {
-        let c = &mut self.counts;
-        match kind {
-            LineKind::Record => c.records += 1,
-            LineKind::Unparsed => {
-                c.records += 1;
-                c.unparsed_records += 1;
-            }
-            LineKind::Continuation => c.continuation_lines += 1,
-            LineKind::Dropped => {
-                c.continuation_lines += 1;
-                c.continuation_dropped += 1;
-            }
-            LineKind::Blank => c.blank_lines += 1,
         }
     }
 

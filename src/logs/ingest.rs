@@ -487,16 +487,25 @@ impl Read for PipeReader {
     }
 }
 
-/// Year to assume for yearless timestamps in `source`: the file's modification year,
-/// else the current year.
-pub fn context_year(source: &Source) -> i32 {
-    use chrono::Datelike;
+/// The day `source` was last written (today for standard input).
+fn source_date(source: &Source) -> chrono::NaiveDate {
     let modified = match source {
         Source::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
         Source::Stdin => None,
     };
     let t: chrono::DateTime<chrono::Utc> = modified.map_or_else(chrono::Utc::now, Into::into);
-    t.year()
+    t.date_naive()
+}
+
+/// What yearless and time-only timestamps of `source` take: `year` when given (else the
+/// file's modification year), and the file's modification day.
+pub fn time_context(source: &Source, year: Option<i32>) -> crate::logs::time::TimeContext {
+    use chrono::Datelike;
+    let date = source_date(source);
+    crate::logs::time::TimeContext {
+        year: year.unwrap_or_else(|| date.year()),
+        date: Some(date),
+    }
 }
 
 #[cfg(test)]

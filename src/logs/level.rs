@@ -52,27 +52,68 @@ impl Level {
     }
 
     /// Parses a level word as loggers write it (`WARN`, `warning`, `E`, `crit`, `SEVERE`,
-    /// syslog numbers are handled by the syslog format).
+    /// .NET's `fail`/`dbug`, MySQL's `Note`/`System`, postgres's `LOG`), surrounding
+    /// brackets and colons allowed. Numbers are read by [`Level::from_number`].
     pub fn parse(s: &str) -> Option<Level> {
         let s = s.trim_matches(|c: char| c == '[' || c == ']' || c == ':' || c.is_whitespace());
-        if s.is_empty() || s.len() > 9 {
+        if s.is_empty() || s.len() > 13 {
             return None;
         }
-        let mut buf = [0u8; 9];
+        let mut buf = [0u8; 13];
         for (d, c) in buf.iter_mut().zip(s.bytes()) {
             *d = c.to_ascii_lowercase();
         }
         Some(match &buf[..s.len()] {
-            b"trace" | b"t" | b"finest" | b"finer" => Level::Trace,
-            b"debug" | b"d" | b"dbg" | b"fine" | b"verbose" => Level::Debug,
-            b"info" | b"i" | b"information" | b"informational" | b"config" => Level::Info,
+            b"trace" | b"t" | b"trce" | b"finest" | b"finer" | b"v" => Level::Trace,
+            b"debug" | b"d" | b"dbg" | b"dbug" | b"fine" | b"verbose" => Level::Debug,
+            b"info" | b"i" | b"inf" | b"information" | b"informational" | b"config" | b"note"
+            | b"system" | b"log" => Level::Info,
             b"notice" | b"n" => Level::Notice,
-            b"warn" | b"w" | b"warning" => Level::Warn,
-            b"error" | b"e" | b"err" | b"severe" | b"failure" => Level::Error,
-            b"critical" | b"crit" | b"c" | b"fatal" | b"f" | b"panic" | b"emerg" | b"emergency"
-            | b"alert" => Level::Critical,
+            b"warn" | b"w" | b"wrn" | b"warning" => Level::Warn,
+            b"error" | b"e" | b"err" | b"eror" | b"severe" | b"failure" | b"fail" => Level::Error,
+            b"critical" | b"crit" | b"c" | b"fatal" | b"f" | b"ftl" | b"panic" | b"emerg"
+            | b"emergency" | b"alert" | b"a" => Level::Critical,
             _ => return None,
         })
+    }
+
+    /// Level of a numeric severity field, by its range: syslog severities 0-7 (journald
+    /// `PRIORITY`, GELF), pino/bunyan levels 10-60, OpenTelemetry severity numbers 1-24
+    /// when `otel` says the field is one.
+    pub fn from_number(n: i64, otel: bool) -> Option<Level> {
+        if otel {
+            return Some(match n {
+                1..=4 => Level::Trace,
+                5..=8 => Level::Debug,
+                9..=12 => Level::Info,
+                13..=16 => Level::Warn,
+                17..=20 => Level::Error,
+                21..=24 => Level::Critical,
+                _ => return None,
+            });
+        }
+        Some(match n {
+            0..=7 => Self::from_syslog_severity(n as u8),
+            10 => Level::Trace,
+            20 => Level::Debug,
+            30 => Level::Info,
+            40 => Level::Warn,
+            50 => Level::Error,
+            60 => Level::Critical,
+            _ => return None,
+        })
+    }
+
+    /// Level of a syslog severity (0 emergency ... 7 debug).
+    pub fn from_syslog_severity(severity: u8) -> Level {
+        match severity {
+            0..=2 => Level::Critical,
+            3 => Level::Error,
+            4 => Level::Warn,
+            5 => Level::Notice,
+            6 => Level::Info,
+            _ => Level::Debug,
+        }
     }
 
     /// Level of an HTTP access-log line from its status code.
@@ -161,6 +202,18 @@ mod tests {
         assert_eq!(Level::parse("FATAL"), Some(Level::Critical));
         assert_eq!(Level::parse("notice"), Some(Level::Notice));
         assert_eq!(Level::parse("banana"), None);
+        assert_eq!(Level::parse("fail"), Some(Level::Error));
+        assert_eq!(Level::parse("[Note]"), Some(Level::Info));
+    }
+
+    #[test]
+    fn numeric_levels() {
+        assert_eq!(Level::from_number(50, false), Some(Level::Error));
+        assert_eq!(Level::from_number(30, false), Some(Level::Info));
+        assert_eq!(Level::from_number(3, false), Some(Level::Error));
+        assert_eq!(Level::from_number(6, false), Some(Level::Info));
+        assert_eq!(Level::from_number(17, true), Some(Level::Error));
+        assert_eq!(Level::from_number(35, false), None);
     }
 
     #[test]

@@ -156,7 +156,31 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
         out.text.push_str(tok);
         return false;
     }
-    // Literal brackets/quotes around the token.
+    let (lo, hi) = literal_edges(b);
+    if lo >= hi {
+        out.text.push_str(tok);
+        return false;
+    }
+    if colon && mask_url(tok, start, hi, out) {
+        return false;
+    }
+    let core = &tok[lo..hi];
+    if is_whole_variable(core) {
+        push_variable(out, tok, start, lo, hi);
+        return false;
+    }
+    if !core.bytes().any(|c| c.is_ascii_digit()) {
+        out.text.push_str(tok);
+        return false;
+    }
+    let (bare_number, words) = mask_words(tok, start, colon, out);
+    bare_number && words == 1 && lo == 0 && hi == b.len()
+}
+
+/// The brackets and quotes around a token, and the punctuation after it, are literal:
+/// the value lies in `tok[lo..hi]`. Every edge byte is ASCII, so both are char
+/// boundaries.
+fn literal_edges(b: &[u8]) -> (usize, usize) {
     let mut lo = 0;
     while lo < b.len() && matches!(b[lo], b'(' | b'[' | b'{' | b'<' | b'\'' | b'"' | b'`') {
         lo += 1;
@@ -181,37 +205,43 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
     {
         hi -= 1;
     }
-    if lo >= hi {
-        out.text.push_str(tok);
+    (lo, hi)
+}
+
+/// Writes `tok[..lo]`, one `<*>` for `tok[lo..hi]`, then `tok[hi..]`.
+fn push_variable(out: &mut Masked, tok: &str, start: usize, lo: usize, hi: usize) {
+    out.text.push_str(&tok[..lo]);
+    out.text.push_str(WILDCARD);
+    out.params.push(((start + lo) as u32, (start + hi) as u32));
+    out.text.push_str(&tok[hi..]);
+}
+
+/// A URL inside a token is one value from its scheme on, whatever precedes it
+/// (`:[akka.tcp://…`, `«https://…»`). Returns false when the token holds none.
+fn mask_url(tok: &str, start: usize, hi: usize, out: &mut Masked) -> bool {
+    let b = tok.as_bytes();
+    let Some(p) = memchr::memmem::find(b, b"://") else {
+        return false;
+    };
+    // The scheme is the run of ASCII letters, digits, `+`, `.` and `-` before `://`;
+    // counting bytes back from `p` stops on an ASCII byte, so `scheme` is a char
+    // boundary even after multi-byte characters or replaced invalid bytes.
+    let mut scheme = p;
+    while scheme > 0
+        && (b[scheme - 1].is_ascii_alphanumeric() || matches!(b[scheme - 1], b'+' | b'.' | b'-'))
+    {
+        scheme -= 1;
+    }
+    if scheme == p || p >= hi {
         return false;
     }
-    if let Some(p) = colon.then(|| memchr::memmem::find(b, b"://")).flatten() {
-        // URL: the value starts at its scheme, whatever precedes it (`:[akka.tcp://...`).
-        let scheme = tok[..p]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-')))
-            .map_or(0, |q| q + 1);
-        if scheme < p && p < hi {
-            out.text.push_str(&tok[..scheme]);
-            out.text.push_str(WILDCARD);
-            out.params
-                .push(((start + scheme) as u32, (start + hi) as u32));
-            out.text.push_str(&tok[hi..]);
-            return false;
-        }
-    }
-    let core = &tok[lo..hi];
-    if is_whole_variable(core) {
-        out.text.push_str(&tok[..lo]);
-        out.text.push_str(WILDCARD);
-        out.params.push(((start + lo) as u32, (start + hi) as u32));
-        out.text.push_str(&tok[hi..]);
-        return false;
-    }
-    if !core.bytes().any(|c| c.is_ascii_digit()) {
-        out.text.push_str(tok);
-        return false;
-    }
-    // Split into words at punctuation and judge each word.
+    push_variable(out, tok, start, scheme, hi);
+    true
+}
+
+/// Splits a token into words at punctuation and judges each word; returns whether the
+/// last variable was a bare number and how many words there were.
+fn mask_words(tok: &str, start: usize, colon: bool, out: &mut Masked) -> (bool, usize) {
     let mut bare_number = false;
     let mut words = 0;
     let mut i = 0;
@@ -256,47 +286,57 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
             }
             continue;
         }
-        let mut word = &tok[ws..i];
-        let is_key = matches!(cb.get(i), Some(b'='));
-        // Trailing sentence punctuation belongs to the text, not the value.
-        let mut trail = "";
-        while word.len() > 1 && matches!(word.as_bytes()[word.len() - 1], b'.' | b'-' | b'!' | b'?')
-        {
-            trail = &tok[ws + word.len() - 1..i];
-            word = &word[..word.len() - 1];
-        }
         words += 1;
-        let verdict = if is_key {
-            Word::Literal
-        } else {
-            judge_word(word)
-        };
-        match verdict {
-            Word::Literal => out.text.push_str(word),
-            Word::Variable { number } => {
-                // `/10.0.0.1`: a slash glued in front of an address is part of it.
-                let mut vs = ws;
-                let glued = ws == 1 || (ws > 1 && is_word_delim(cb[ws - 2]) && cb[ws - 2] != b'/');
-                if glued && out.text.ends_with('/') && cb[ws - 1] == b'/' {
-                    out.text.pop();
-                    vs -= 1;
-                }
-                out.text.push_str(WILDCARD);
-                out.params
-                    .push(((start + vs) as u32, (start + ws + word.len()) as u32));
-                bare_number = number;
-            }
-            Word::Prefixed(n) => {
-                // `node-246`: a literal stem, then a number.
-                out.text.push_str(&word[..n]);
-                out.text.push_str(WILDCARD);
-                out.params
-                    .push(((start + ws + n) as u32, (start + ws + word.len()) as u32));
-            }
+        if let Some(number) = mask_word(tok, start, ws, i, out) {
+            bare_number = number;
         }
-        out.text.push_str(trail);
     }
-    bare_number && words == 1 && lo == 0 && hi == b.len()
+    (bare_number, words)
+}
+
+/// Judges the word `tok[ws..we]` and writes it (literal, `<*>`, or stem and `<*>`).
+/// Returns `Some(is a bare number)` when it was a whole variable.
+fn mask_word(tok: &str, start: usize, ws: usize, we: usize, out: &mut Masked) -> Option<bool> {
+    let cb = tok.as_bytes();
+    let mut word = &tok[ws..we];
+    let is_key = matches!(cb.get(we), Some(b'='));
+    // Trailing sentence punctuation belongs to the text, not the value.
+    let mut trail = "";
+    while word.len() > 1 && matches!(word.as_bytes()[word.len() - 1], b'.' | b'-' | b'!' | b'?') {
+        trail = &tok[ws + word.len() - 1..we];
+        word = &word[..word.len() - 1];
+    }
+    let verdict = if is_key {
+        Word::Literal
+    } else {
+        judge_word(word)
+    };
+    let mut whole = None;
+    match verdict {
+        Word::Literal => out.text.push_str(word),
+        Word::Variable { number } => {
+            // `/10.0.0.1`: a slash glued in front of an address is part of it.
+            let mut vs = ws;
+            let glued = ws == 1 || (ws > 1 && is_word_delim(cb[ws - 2]) && cb[ws - 2] != b'/');
+            if glued && out.text.ends_with('/') && cb[ws - 1] == b'/' {
+                out.text.pop();
+                vs -= 1;
+            }
+            out.text.push_str(WILDCARD);
+            out.params
+                .push(((start + vs) as u32, (start + ws + word.len()) as u32));
+            whole = Some(number);
+        }
+        Word::Prefixed(n) => {
+            // `node-246`: a literal stem, then a number.
+            out.text.push_str(&word[..n]);
+            out.text.push_str(WILDCARD);
+            out.params
+                .push(((start + ws + n) as u32, (start + ws + word.len()) as u32));
+        }
+    }
+    out.text.push_str(trail);
+    whole
 }
 
 /// Punctuation that splits a token into words, as a lookup table (hot path).
@@ -339,7 +379,7 @@ fn judge_word(w: &str) -> Word {
     }
     // Ids whose underscore-separated parts hold a number: blk_-123, attempt_1_2_m_3.
     let has_sep = b.iter().any(|&c| matches!(c, b'-' | b'.' | b'_' | b'+'));
-    if has_sep && b.contains(&b'_') && w.split('_').any(|p| is_number(p.as_bytes())) {
+    if has_sep && b.contains(&b'_') && b.split(|&c| c == b'_').any(is_number) {
         return Word::Variable { number: false };
     }
     // Dotted or dashed compositions of numbers and short codes: 10.0.0.1, 1.2.3,
@@ -525,21 +565,20 @@ fn is_path(b: &[u8]) -> bool {
 
 /// `10.0.0.1` or `10.0.0.1:50010`: an address with its port is one value.
 fn is_ipv4_port(s: &str) -> bool {
-    let (ip, port) = match s.split_once(':') {
-        Some((ip, port)) => (ip, Some(port)),
-        None => (s, None),
+    // Bytes rather than `split`: this runs on every dotted token of every message.
+    let b = s.as_bytes();
+    let (ip, port) = match b.iter().position(|&c| c == b':') {
+        Some(i) => (&b[..i], Some(&b[i + 1..])),
+        None => (b, None),
     };
-    let octets = ip.split('.');
     let mut n = 0;
-    for o in octets {
+    for o in ip.split(|&c| c == b'.') {
         n += 1;
-        if o.is_empty() || o.len() > 3 || !o.bytes().all(|c| c.is_ascii_digit()) {
+        if o.is_empty() || o.len() > 3 || !o.iter().all(u8::is_ascii_digit) {
             return false;
         }
     }
-    n == 4
-        && port
-            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()))
+    n == 4 && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
 }
 
 /// `host:port` and `host/10.0.0.1:port` where the host name carries a digit, a dot or
@@ -709,6 +748,16 @@ mod tests {
         mask_into(msg, &mut out);
         let p: Vec<&str> = out.params(msg).collect();
         assert_eq!(p, vec!["blk_1", "67108864", "/10.0.0.1"]);
+    }
+
+    /// A non-ASCII character or an invalid byte right before `scheme://` once cut a
+    /// token inside a character (`mask.rs: not a char boundary`).
+    #[test]
+    fn mask_rs_194_not_a_char_boundary() {
+        assert_eq!(m("fetched «https://example.com/a»"), "fetched «<*>");
+        assert_eq!(m("下载→https://mirror.example.cn/x ok"), "下载→<*> ok");
+        assert_eq!(m("bad\u{fffd}http://x.example/y"), "bad\u{fffd}<*>");
+        assert_eq!(m("é://"), "é://");
     }
 
     #[test]

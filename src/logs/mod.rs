@@ -15,6 +15,8 @@ pub mod mask;
 pub mod miner;
 pub mod multiline;
 pub mod pipeline;
+pub mod reader;
+pub mod record;
 pub mod session;
 pub mod time;
 

@@ -7,15 +7,15 @@ use std::path::PathBuf;
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
-use super::accounting::{FileReport, FileStatus};
-use super::formats::{FormatSpec, Parser};
+use super::accounting::{FileReport, FileStatus, ReadingFigures};
+use super::formats::FormatSpec;
 use super::group::{Group, GroupInput, Grouper};
-use super::ingest::{self, Filters, LineReader, Opened, Source};
+use super::ingest::{self, Filters, Source};
 use super::level::Level;
 use super::miner::{ClusterId, Miner, MinerConfig};
-use super::multiline::{Joiner, Pending};
+use super::reader::{self, ReadOptions, SourceRead, SourceSummary};
+use super::record::Record;
 use super::session::SessionCollector;
-use super::time::parse_timestamp;
 use super::LogsError;
 
 /// A per-path format override: files matching the glob use the format.
@@ -106,21 +106,12 @@ impl Digest {
         &self.miner
     }
 
-    /// Adds one record of `file`; `year` completes timestamps that print none. Returns
-    /// the record's template cluster (resolve it with [`Miner::canonical`] once done).
-    pub fn add(&mut self, rec: &Pending, file: &str, year: i32) -> ClusterId {
-        let time = rec
-            .timestamp
-            .as_deref()
-            .and_then(|t| parse_timestamp(t, year));
+    /// Adds one record of `file`. Returns the record's template cluster (resolve it with
+    /// [`Miner::canonical`] once done).
+    pub fn add(&mut self, rec: &Record, file: &str) -> ClusterId {
         let cluster = self.miner.add(&rec.message);
         if let Some(s) = &mut self.sessions {
-            s.add(
-                &rec.text(),
-                rec.component.as_deref().unwrap_or("-"),
-                rec.level,
-                cluster,
-            );
+            s.add(&rec.text(), &rec.component, rec.level, cluster);
         }
         let text = || rec.text();
         let miner = &self.miner;
@@ -132,10 +123,10 @@ impl Digest {
                 .collect()
         };
         self.grouper.add(&GroupInput {
-            component: rec.component.as_deref().unwrap_or("-"),
+            component: &rec.component,
             level: rec.level,
             cluster,
-            time,
+            time: rec.timestamp,
             file,
             line: rec.line,
             text: &text,
@@ -227,88 +218,61 @@ fn read_source(
 ) -> FileReport {
     let name = source.display();
     let _span = info_span!("source", file = %name).entered();
-    let stream = match ingest::open(source) {
-        Ok(Opened::Text(s)) => s,
-        Ok(Opened::Binary) => {
-            warn!(file = %name, "binary file skipped");
-            return FileReport::skipped(name, FileStatus::Binary);
-        }
-        Err(e) => {
-            warn!(file = %name, cause = %e, "unreadable input");
-            return FileReport::failed(name, e.to_string());
-        }
-    };
-    let mut reader = LineReader::new(stream, config.max_line_bytes);
-    let year = config.year.unwrap_or_else(|| ingest::context_year(source));
-    let mut report = FileReport::new(name.clone());
-    // Read the head for format detection, then process it with the rest.
-    let mut head = Vec::new();
-    let mut line = String::new();
-    let mut error = None;
-    while head.len() < 64 {
-        match reader.next_line(&mut line) {
-            Ok(true) => head.push(line.clone()),
-            Ok(false) => break,
-            Err(e) => {
-                error = Some(e.to_string());
-                break;
-            }
-        }
-    }
-    let spec = match source {
+    let format = match source {
         Source::File(p) => config
             .overrides
             .iter()
             .find(|o| o.glob.is_match(p))
             .map(|o| o.format.clone()),
         Source::Stdin => None,
-    }
-    .unwrap_or_else(|| FormatSpec::detect(head.iter().map(String::as_str)));
-    report.format = spec.name();
-    let parser = Parser::new(spec);
-    let headers = parser.has_headers();
-    let mut joiner = Joiner::new();
-    let mut done = Vec::new();
-    let mut line_no = 0u64;
-    let mut handle =
-        |line: &str, joiner: &mut Joiner, done: &mut Vec<Pending>, report: &mut FileReport| {
-            line_no += 1;
-            let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
-            report.count(kind);
-            for rec in done.drain(..) {
-                digest.add(&rec, &name, year);
-            }
-        };
-    for l in &head {
-        handle(l, &mut joiner, &mut done, &mut report);
-    }
-    if error.is_none() {
-        loop {
-            match reader.next_line(&mut line) {
-                Ok(true) => {
-                    handle(&line, &mut joiner, &mut done, &mut report);
-                    let stats = reader.stats();
-                    if stats.lines % 65_536 == 0 {
-                        progress(*read_total + stats.bytes);
-                    }
-                }
-                Ok(false) => break,
-                Err(e) => {
-                    // Keep what was read; name the file and the failure.
-                    warn!(file = %name, cause = %e, "read error");
-                    error = Some(e.to_string());
-                    break;
-                }
-            }
+    };
+    let opts = ReadOptions {
+        format,
+        year: config.year,
+        max_line_bytes: config.max_line_bytes,
+    };
+    let base = *read_total;
+    let mut on_record = |rec: Record| {
+        digest.add(&rec, &name);
+    };
+    let read = reader::read_source(source, &opts, &mut on_record, &|b| progress(base + b));
+    match read {
+        Ok(SourceRead::Text(summary)) => {
+            *read_total += summary.lines.bytes;
+            progress(*read_total);
+            let mut report = FileReport::new(name);
+            fill(&mut report, *summary);
+            report
+        }
+        Ok(SourceRead::Binary) => {
+            warn!(file = %name, "binary file skipped");
+            FileReport::skipped(name, FileStatus::Binary)
+        }
+        Err(e) => {
+            warn!(file = %name, cause = %e, "unreadable input");
+            FileReport::failed(name, e.to_string())
         }
     }
-    joiner.finish(&mut done);
-    for rec in done.drain(..) {
-        digest.add(&rec, &name, year);
-    }
-    let stats = reader.stats();
-    *read_total += stats.bytes;
-    progress(*read_total);
-    report.finish(stats, error);
-    report
+}
+
+/// Fills the accounting of a source that was read: where its lines went, how its
+/// records were read, and the failure if reading stopped.
+fn fill(report: &mut FileReport, summary: SourceSummary) {
+    let p = summary.parse;
+    report.format = summary.detection.spec.name();
+    let c = &mut report.counts;
+    c.records = p.records;
+    c.unparsed_records = p.unparsed_records;
+    c.continuation_lines = p.continuation_lines;
+    c.continuation_dropped = p.continuation_dropped;
+    c.blank_lines = p.blank_lines;
+    report.reading = ReadingFigures {
+        format_hit_rate: summary.detection.hit_rate(),
+        records_without_timestamp: p.without_timestamp,
+        records_inferred_timestamp: p.inferred_timestamp,
+        records_without_level: p.without_level,
+        records_without_component: p.without_component,
+        unparsed_samples: p.unparsed_samples,
+    };
+    report.finish(summary.lines, summary.error);
 }

@@ -57,6 +57,7 @@ pub(super) fn render(r: &Report) -> String {
     groups(r, &mut s);
     summarized(r, &mut s);
     accounting(r, &mut s);
+    reading(r, &mut s);
     let _ = write!(
         s,
         "<p><small>loglens {} · report schema {} · started {}</small></p></body></html>",
@@ -200,6 +201,52 @@ fn accounting(r: &Report, s: &mut String) {
         let _ = write!(s, "</tr>");
     }
     let _ = write!(s, "</table>");
+}
+
+/// Per file: the format it was read with, what its records lacked, and the first lines
+/// no format explained.
+fn reading(r: &Report, s: &mut String) {
+    let _ = write!(s, "<h2>How each file was read</h2><table><tr><th>file</th><th>format (head lines read)</th><th>records</th><th>no timestamp</th><th>timestamp inferred</th><th>no level field</th><th>component from the file name</th></tr>");
+    let pct = |n: u64, of: u64| {
+        if of == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / of as f64)
+        }
+    };
+    for f in r.files.iter().filter(|f| f.counts.records > 0) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{} ({:.0}%)</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&f.path),
+            esc(&f.format),
+            f.reading.format_hit_rate * 100.0,
+            f.counts.records,
+            pct(f.reading.records_without_timestamp, f.counts.records),
+            pct(f.reading.records_inferred_timestamp, f.counts.records),
+            pct(f.reading.records_without_level, f.counts.records),
+            pct(f.reading.records_without_component, f.counts.records)
+        );
+    }
+    let _ = write!(s, "</table>");
+    let mut first = true;
+    for f in &r.files {
+        for (n, t) in &f.reading.unparsed_samples {
+            if first {
+                let _ = write!(s, "<p>Lines no format explained (the first few per file; override with <code>--log-format-for</code>):</p><ul>");
+                first = false;
+            }
+            let _ = write!(
+                s,
+                "<li><code>{}:{n}</code> <code>{}</code></li>",
+                esc(&f.path),
+                esc(t)
+            );
+        }
+    }
+    if !first {
+        let _ = write!(s, "</ul>");
+    }
 }
 
 /// An SVG strip per component: errors (red, up) and warnings (amber, down) per time bucket.

@@ -33,6 +33,7 @@ pub(super) fn render(r: &Report) -> String {
     groups(r, &mut s);
     summarized(r, &mut s);
     accounting(r, &mut s);
+    reading(r, &mut s);
     s
 }
 
@@ -279,4 +280,57 @@ fn accounting(r: &Report, s: &mut String) {
         c.blank_lines,
         if c.balanced() { "" } else { " (MISMATCH)" }
     );
+}
+
+/// Per file: the format it was read with, what its records lacked, and the first lines
+/// no format explained.
+fn reading(r: &Report, s: &mut String) {
+    let _ = writeln!(s, "\n## How each file was read\n");
+    let _ = writeln!(s, "| file | format (head lines read) | records | no timestamp | timestamp inferred | no level field | component from the file name |\n|---|---|---:|---:|---:|---:|---:|");
+    let pct = |n: u64, of: u64| {
+        if of == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / of as f64)
+        }
+    };
+    for f in r.files.iter().filter(|f| f.counts.records > 0) {
+        let (g, n) = (&f.reading, f.counts.records);
+        let _ = writeln!(
+            s,
+            "| {} | {} ({:.0}%) | {} | {} | {} | {} | {} |",
+            md_code(&f.path),
+            cell(&f.format),
+            g.format_hit_rate * 100.0,
+            n,
+            pct(g.records_without_timestamp, n),
+            pct(g.records_inferred_timestamp, n),
+            pct(g.records_without_level, n),
+            pct(g.records_without_component, n)
+        );
+    }
+    let unparsed: Vec<_> = r
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.reading
+                .unparsed_samples
+                .iter()
+                .map(move |(n, t)| (f, n, t))
+        })
+        .collect();
+    if !unparsed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nLines no format explained (the first few per file; override with `--log-format-for`):\n"
+        );
+        for (f, n, t) in unparsed {
+            let _ = writeln!(
+                s,
+                "- {} {}",
+                md_code(&format!("{}:{n}", f.path)),
+                md_code(t)
+            );
+        }
+    }
 }

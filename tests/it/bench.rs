@@ -8,7 +8,7 @@ use loglens::logs::miner::MinerConfig;
 #[test]
 fn accuracy_on_loghub_meets_the_floor() {
     let data = super::data_dir().join("loghub-2k");
-    let r = accuracy(&data, MinerConfig::default())
+    let r = accuracy(&data, MinerConfig::default(), &[])
         .expect("Loghub data beside the checkout (set LOGLENS_DATA)");
     assert_eq!(r.systems.len(), 8);
     // Floors well under the measured figures (benches/RESULTS.md), to catch regressions.

@@ -16,8 +16,12 @@ fn sessions_out_of_order_are_flagged_against_a_normal_period() {
     let text = std::fs::read_to_string(&src).expect("HDFS sample");
     let lines: Vec<&str> = text.lines().collect();
     let dir = tempfile::tempdir().expect("dir");
-    let base = dir.path().join("base.log");
-    let new = dir.path().join("new.log");
+    // Both periods are the same service's file (its name is the component).
+    for period in ["normal", "later"] {
+        std::fs::create_dir(dir.path().join(period)).expect("mkdir");
+    }
+    let base = dir.path().join("normal/hdfs.log");
+    let new = dir.path().join("later/hdfs.log");
     std::fs::write(&base, lines[..1200].join("\n") + "\n").expect("write");
     let mut f = std::fs::File::create(&new).expect("create");
     writeln!(f, "{}", lines[1200..].join("\n")).expect("write");

@@ -4,8 +4,13 @@
 //! `<Name>` is a field; any other text is literal, and a run of spaces matches any run
 //! of whitespace. Each field takes the shortest text up to the next literal; `<Content>`
 //! takes the rest of the line. Fields with a meaning: `Date`, `Time`, `Timestamp`,
-//! `Month`, `Day`, `Year` (the timestamp, in that order), `Level`, `Component`
-//! (or `Service`, `Logger`), `Content`; other names are matched and ignored.
+//! `Month`, `Day`, `Year` (the timestamp, in that order), `Level` (or `Severity`),
+//! `Component` (or `Service`, `App`, `Program`: the service), `Logger` (or `Class`),
+//! `Thread`, `Content`; other names are matched and ignored.
+//!
+//! A line fits only when its fields do: the level must be a level, the timestamp must
+//! read as one, and names carry no spaces. A pattern that matches any text is no
+//! format.
 
 use std::borrow::Cow;
 
@@ -26,7 +31,9 @@ enum Atom {
 enum Role {
     Time(u8),
     Level,
-    Component,
+    Service,
+    Logger,
+    Thread,
     Content,
     Other,
 }
@@ -63,7 +70,9 @@ impl HeaderPattern {
                     "time" => Role::Time(4),
                     "timestamp" => Role::Time(5),
                     "level" | "severity" => Role::Level,
-                    "component" | "service" | "logger" => Role::Component,
+                    "component" | "service" | "app" | "program" => Role::Service,
+                    "logger" | "class" => Role::Logger,
+                    "thread" => Role::Thread,
                     "content" | "message" => Role::Content,
                     _ => Role::Other,
                 };
@@ -109,11 +118,11 @@ impl HeaderPattern {
 
     /// Matches a line; `header` is false when it does not fit the pattern.
     pub fn parse<'a>(&self, line: &'a str) -> Parsed<'a> {
-        self.try_parse(line)
-            .unwrap_or_else(|| Parsed::bare(line).with_level(None))
+        self.try_parse(line).unwrap_or_else(|| Parsed::bare(line))
     }
 
-    fn try_parse<'a>(&self, line: &'a str) -> Option<Parsed<'a>> {
+    /// Matches a line; None when it does not fit the pattern.
+    pub(crate) fn try_parse<'a>(&self, line: &'a str) -> Option<Parsed<'a>> {
         let mut pos = 0;
         let b = line.as_bytes();
         let mut times: [Option<&'a str>; 6] = [None; 6];
@@ -122,7 +131,7 @@ impl HeaderPattern {
         let mut span: Option<(usize, usize)> = None;
         let mut span_clean = true;
         let mut level = None;
-        let mut component = None;
+        let mut names: [Option<&'a str>; 3] = [None; 3];
         let mut content = "";
         let mut k = 0;
         while k < self.atoms.len() {
@@ -157,7 +166,17 @@ impl HeaderPattern {
                             span = Some(span.map_or((pos, end), |(s, _)| (s, end)));
                         }
                         Role::Level => level = Some(value),
-                        Role::Component => component = Some(value),
+                        Role::Service | Role::Logger | Role::Thread => {
+                            if value.bytes().any(|c| c.is_ascii_whitespace()) {
+                                return None;
+                            }
+                            let slot = match role {
+                                Role::Service => 0,
+                                Role::Logger => 1,
+                                _ => 2,
+                            };
+                            names[slot] = Some(value);
+                        }
                         _ => {}
                     }
                     if !matches!(role, Role::Time(_))
@@ -171,7 +190,10 @@ impl HeaderPattern {
             }
             k += 1;
         }
-        let full = |t: &str| crate::logs::time::parse_timestamp(t, 2000).is_some();
+        let full = |t: &str| {
+            crate::logs::time::parse_timestamp_in(t, &crate::logs::time::TimeContext::probe())
+                .is_some()
+        };
         let timestamp = match (times[4], times[5], span) {
             (_, _, Some((s, e))) if span_clean && self.time_fields > 1 && times[5].is_none() => {
                 Some(Cow::Borrowed(&line[s..e]))
@@ -196,16 +218,38 @@ impl HeaderPattern {
                 }
             }
         };
-        Some(
-            Parsed {
-                timestamp,
-                component: component.map(Cow::Borrowed),
-                message: Cow::Borrowed(content),
-                header: true,
-                ..Default::default()
+        // The fields must mean what they say: a level that is no level, or a time that
+        // is no time, is a line of another format.
+        // A level field is a bare word: brackets around it belong in the pattern.
+        let level = match level {
+            Some(l) if l.bytes().all(|c| c.is_ascii_alphabetic()) => {
+                Some(crate::logs::level::Level::parse(l)?)
             }
-            .with_level(level),
-        )
+            Some(_) => return None,
+            None => None,
+        };
+        let time = match &timestamp {
+            Some(t) => crate::logs::time::parse_complete(t)?,
+            None => None,
+        };
+        let mut p = Parsed {
+            timestamp,
+            time,
+            service: names[0].map(Cow::Borrowed),
+            logger: names[1].map(Cow::Borrowed),
+            thread: names[2].map(Cow::Borrowed),
+            message: Cow::Borrowed(content),
+            header: true,
+            ..Default::default()
+        };
+        match level {
+            Some(l) => {
+                p.level = l;
+                p.explicit_level = true;
+            }
+            None => p.level = crate::logs::level::infer_level(content),
+        }
+        Some(p)
     }
 
     /// End of a field starting at `pos`: the first place where the literal atoms after
@@ -276,10 +320,16 @@ mod tests {
         let r = p.parse("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_1 terminating");
         assert!(r.header);
         assert_eq!(r.level, Level::Info);
-        assert_eq!(r.component.as_deref(), Some("dfs.DataNode$PacketResponder"));
+        assert_eq!(r.service.as_deref(), Some("dfs.DataNode$PacketResponder"));
         assert_eq!(r.message, "PacketResponder 1 for block blk_1 terminating");
         assert_eq!(r.timestamp.as_deref(), Some("081109 203615"));
         assert!(!p.parse("garbage").header);
+        // A level that is not one, or a time that is not one, is another format.
+        assert!(!p.parse("081109 203615 148 BANANA dfs.X: y").header);
+        assert!(
+            !p.parse("2025-11-03 20:36:40.123  INFO 1 --- [main] o.s.App : x")
+                .header
+        );
     }
 
     #[test]

@@ -18,9 +18,15 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         return None;
     }
     let (level, mut rest) = split_word(rest)?;
+    // log4j prints the level as a bare upper-case word.
+    if !level.bytes().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
     Level::parse(level)?;
+    let mut thread = None;
     if rest.starts_with('[') {
         let close = rest.find(']')?;
+        thread = Some(&rest[1..close]);
         rest = rest[close + 1..].trim_start();
     }
     let colon = rest.find(": ")?;
@@ -32,7 +38,8 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     Some(
         Parsed {
             timestamp: Some(Cow::Borrowed(&line[..ts_len])),
-            component: Some(Cow::Borrowed(component)),
+            logger: Some(Cow::Borrowed(component)),
+            thread: thread.map(Cow::Borrowed),
             message: Cow::Borrowed(&rest[colon + 2..]),
             header: true,
             ..Default::default()
@@ -51,11 +58,11 @@ mod tests {
             parse("25/11/03 20:36:37 WARN NativeCodeLoader: Unable to load native-hadoop library")
                 .expect("log4j");
         assert_eq!(p.level, Level::Warn);
-        assert_eq!(p.component.as_deref(), Some("NativeCodeLoader"));
+        assert_eq!(p.logger.as_deref(), Some("NativeCodeLoader"));
         assert_eq!(p.timestamp.as_deref(), Some("25/11/03 20:36:37"));
         let p = parse("2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.Foo: Created x")
             .expect("log4j");
-        assert_eq!(p.component.as_deref(), Some("org.apache.hadoop.Foo"));
+        assert_eq!(p.logger.as_deref(), Some("org.apache.hadoop.Foo"));
         assert_eq!(p.message, "Created x");
         assert!(parse("25/11/03 20:36:37 HELLO x: y").is_none());
     }

@@ -1,10 +1,14 @@
-//! logfmt: `time=... level=warn msg="disk almost full" service=api`.
+//! logfmt: `time=... level=warn msg="disk almost full" service=api` (logrus and
+//! containerd's text format, Go's slog `TextHandler`, Heroku-style logs).
 
 use std::borrow::Cow;
 
+use super::fields::{self, Key};
 use super::Parsed;
+use crate::logs::level::Level;
 
-/// Splits logfmt pairs; values may be double-quoted with `\"` escapes.
+/// Splits logfmt pairs; values may be double-quoted with `\"` escapes. Empty when a
+/// word is not a pair (the line is not logfmt).
 fn pairs(line: &str) -> Vec<(&str, Cow<'_, str>)> {
     let b = line.as_bytes();
     let mut out = Vec::new();
@@ -13,12 +17,14 @@ fn pairs(line: &str) -> Vec<(&str, Cow<'_, str>)> {
         while i < b.len() && b[i].is_ascii_whitespace() {
             i += 1;
         }
+        if i >= b.len() {
+            break;
+        }
         let ks = i;
         while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
             i += 1;
         }
         if i >= b.len() || b[i] != b'=' || i == ks {
-            // A bare word: not logfmt.
             return Vec::new();
         }
         let key = &line[ks..i];
@@ -27,8 +33,11 @@ fn pairs(line: &str) -> Vec<(&str, Cow<'_, str>)> {
             i += 1;
             let vs = i;
             let mut escaped = false;
-            while i < b.len() && (b[i] != b'"' || b[i - 1] == b'\\') {
-                escaped |= b[i] == b'\\';
+            while i < b.len() && b[i] != b'"' {
+                if b[i] == b'\\' {
+                    escaped = true;
+                    i += 1;
+                }
                 i += 1;
             }
             let raw = &line[vs..i.min(b.len())];
@@ -50,41 +59,63 @@ fn pairs(line: &str) -> Vec<(&str, Cow<'_, str>)> {
     out
 }
 
+/// slog writes levels between the named ones as `INFO+2`, `ERROR-4`.
+fn level_of(text: &str) -> Option<Level> {
+    Level::parse(text).or_else(|| {
+        let base = text.split(['+', '-']).next()?;
+        Level::parse(base)
+    })
+}
+
 pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
+    if !line.contains('=') {
+        return None;
+    }
     let kv = pairs(line);
-    let find = |keys: &[&str]| {
-        kv.iter()
-            .find(|(k, _)| keys.contains(k))
-            .map(|(_, v)| v.clone())
+    let mut p = Parsed {
+        header: true,
+        ..Default::default()
     };
-    let message = find(&["msg", "message"])?;
-    let level = find(&["level", "lvl", "severity"]);
-    Some(
-        Parsed {
-            timestamp: find(&["time", "ts", "timestamp", "t"]),
-            component: find(&["service", "logger", "component", "app", "module"]),
-            trace_id: find(&["trace_id", "traceID", "trace"]),
-            message,
-            header: true,
-            ..Default::default()
+    let (mut message, mut level, mut time) = (None, None, None);
+    for (k, v) in kv {
+        match fields::classify(k) {
+            Key::Message if message.is_none() => message = Some(v),
+            Key::Level if level.is_none() => level = Some(v),
+            Key::Time if time.is_none() => time = Some(v),
+            _ => fields::apply(&mut p, k, v),
         }
-        .with_level(level.as_deref()),
-    )
+    }
+    // A message, or at least a time and a level: `a=1 b=2` alone is data, not a log.
+    if message.is_none() && (level.is_none() || time.is_none()) {
+        return None;
+    }
+    p.timestamp = time;
+    p.message = message.unwrap_or(Cow::Borrowed(""));
+    match level.as_deref().and_then(level_of) {
+        Some(l) => {
+            p.level = l;
+            p.explicit_level = true;
+        }
+        None => p.level = crate::logs::level::infer_level(&p.message),
+    }
+    Some(p)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::level::Level;
 
     #[test]
     fn pairs_with_quotes() {
-        let p = parse(r#"time=2025-11-03T20:36:40Z level=warn msg="disk \"a\" full" service=api"#)
+        let p = parse(r#"time=2025-11-03T20:36:40Z level=warn msg="disk \"a\" full" service=api trace_id=4bf92f3577b34da6a3ce929d0e0e4736"#)
             .expect("logfmt");
         assert_eq!(p.level, Level::Warn);
         assert_eq!(p.message, "disk \"a\" full");
-        assert_eq!(p.component.as_deref(), Some("api"));
+        assert_eq!(p.service.as_deref(), Some("api"));
+        assert!(p.trace_id.is_some());
         assert!(parse("plain words here").is_none());
         assert!(parse("a=1 b=2").is_none());
+        let p = parse(r#"time=2025-11-03T20:36:40Z level=ERROR-4 msg=x"#).expect("slog");
+        assert_eq!(p.level, Level::Error);
     }
 }

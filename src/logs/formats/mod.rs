@@ -1,30 +1,48 @@
-//! Log formats: one parser per format, automatic detection per file from its first
-//! lines, and per-path overrides.
+//! Log formats: one parser per format, detection per file from its first lines, a
+//! per-line fallback for files that mix formats, and per-path overrides.
 //!
-//! Every parser turns one physical line into a [`Parsed`] record header (timestamp
-//! text, level, component, message). A line that no header matches is returned with
-//! `header: false`; the multi-line joiner decides whether it continues the previous
-//! record. Formats that wrap another line (docker compose, Kubernetes CRI) parse the
-//! inner line again with the line-level formats.
+//! Every parser turns one physical line into a [`Parsed`] line: timestamp text, level,
+//! service, logger, thread, ids, other fields and the message. A line that starts a
+//! record has `header` set; a line the format says belongs to the record before it
+//! (postgres `DETAIL:`, MinIO's `Time:`) has `continues` set; any other line is left to
+//! the multi-line joiner. Formats that wrap another line (docker compose, `kubectl logs
+//! --prefix`, Kubernetes CRI, Docker's json-file) parse the inner line again with the
+//! line-level formats.
+//!
+//! Detection ([`detect`]) scores every candidate format on the head of a file: a line
+//! counts when the format reads it as a header, more when its timestamp really parses
+//! and more again when it has an explicit level field. The best score wins; ties go to
+//! the more specific format. Loghub header presets are candidates like the others; text
+//! no format explains is read by the `text` layout walker. Within a file, a line the
+//! chosen format does not read is tried with the other line formats, so a gunicorn log
+//! with klog lines, or compose output of many services, reads line by line.
 
 use std::borrow::Cow;
 
 use super::level::{infer_level, Level};
+use super::record::{SpanId, TraceId};
+use super::time::{parse_timestamp_in, TimeContext};
 use super::LogsError;
 
 mod access;
 mod airflow;
 mod compose;
 mod cri;
-mod generic;
+pub(crate) mod fields;
 pub mod header;
 mod json;
+mod klog;
 mod log4j;
+mod logcat;
 mod logfmt;
+mod minio;
+mod postgres;
 mod python;
 mod redis;
 mod syslog;
+mod text;
 
+pub use fields::names_service;
 pub use header::HeaderPattern;
 
 /// One physical line, parsed.
@@ -32,25 +50,45 @@ pub use header::HeaderPattern;
 pub struct Parsed<'a> {
     /// Timestamp as printed (normalised later by [`crate::logs::time`]).
     pub timestamp: Option<Cow<'a, str>>,
+    /// `timestamp` already normalised, when the parser read it and it needs nothing of
+    /// the file's context (it prints its year and date).
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
     /// Level found in the line's own fields, or inferred from the message.
     pub level: Level,
     /// Whether `level` came from an explicit field (rather than keywords).
     pub explicit_level: bool,
-    /// Service, logger or process that wrote the line.
-    pub component: Option<Cow<'a, str>>,
+    /// A field of the line that names its service (`service.name`, syslog app name).
+    pub service: Option<Cow<'a, str>>,
+    /// The service named by what wraps the line (compose or kubectl prefix).
+    pub wrapper: Option<Cow<'a, str>>,
+    /// Logger or class.
+    pub logger: Option<Cow<'a, str>>,
+    /// Thread, goroutine or context.
+    pub thread: Option<Cow<'a, str>>,
+    /// Trace id.
+    pub trace_id: Option<TraceId>,
+    /// Span id.
+    pub span_id: Option<SpanId>,
+    /// Other fields (pid, MDC values, JSON attributes).
+    pub fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// The message part.
     pub message: Cow<'a, str>,
-    /// Trace id, where the format carries one.
-    pub trace_id: Option<Cow<'a, str>>,
-    /// True when the line started with a recognised header (a new record).
+    /// True when the line starts a record with a recognised header.
     pub header: bool,
+    /// True when the format says the line belongs to the record before it.
+    pub continues: bool,
+    /// True when the line was cut by its writer and goes on in the next line (CRI `P`).
+    pub partial: bool,
+    /// True when a wrapper (compose, CRI, Docker) recognised the line, header or not.
+    pub wrapped: bool,
 }
 
 impl<'a> Parsed<'a> {
-    /// A line with no recognised header: the whole line is the message.
+    /// A line with no recognised header: the whole line is the message, the level is
+    /// guessed from its words.
     pub fn bare(line: &'a str) -> Self {
         Parsed {
-            level: Level::Info,
+            level: infer_level(line),
             message: Cow::Borrowed(line),
             ..Default::default()
         }
@@ -67,62 +105,128 @@ impl<'a> Parsed<'a> {
         }
         self
     }
+
+    /// The same line, owning its text.
+    pub fn into_owned(self) -> Parsed<'static> {
+        let own = |c: Option<Cow<'a, str>>| c.map(|c| Cow::Owned(c.into_owned()));
+        Parsed {
+            timestamp: own(self.timestamp),
+            time: self.time,
+            level: self.level,
+            explicit_level: self.explicit_level,
+            service: own(self.service),
+            wrapper: own(self.wrapper),
+            logger: own(self.logger),
+            thread: own(self.thread),
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            fields: self
+                .fields
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+                .collect(),
+            message: Cow::Owned(self.message.into_owned()),
+            header: self.header,
+            continues: self.continues,
+            partial: self.partial,
+            wrapped: self.wrapped,
+        }
+    }
 }
 
 /// The formats loglens reads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormatSpec {
-    /// `docker compose logs` output: `service-1  | inner line`.
+    /// `docker compose logs` output (`service-1  | inner line`) and `kubectl logs
+    /// --prefix` output (`[pod/name/container] inner line`).
     Compose,
+    /// Kubernetes CRI container log lines.
+    Cri,
+    /// JSON lines (Docker's json-file lines included).
+    Json,
+    /// logfmt (`key=value` pairs).
+    Logfmt,
+    /// Kubernetes klog / glog.
+    Klog,
+    /// Android logcat.
+    Logcat,
+    /// PostgreSQL server log.
+    Postgres,
+    /// MinIO console error blocks.
+    Minio,
+    /// Redis server log.
+    Redis,
+    /// Apache / nginx common and combined access logs.
+    Access,
+    /// Syslog, RFC 3164 and RFC 5424, and journald's short formats.
+    Syslog,
     /// Airflow task and scheduler logs.
     Airflow,
     /// Python `logging` default formats.
     Python,
     /// log4j / Spark / Hadoop layouts.
     Log4j,
-    /// Redis server log.
-    Redis,
-    /// JSON lines.
-    Json,
-    /// logfmt (`key=value` pairs).
-    Logfmt,
-    /// Syslog, RFC 3164 and RFC 5424.
-    Syslog,
-    /// Apache / nginx common and combined access logs.
-    Access,
-    /// Kubernetes CRI container log lines.
-    Cri,
-    /// A header pattern such as `<Date> <Time> <Level> <Component>: <Content>`.
+    /// A header pattern such as `<Date> <Time> <Level> <Logger>: <Content>`.
     Header(HeaderPattern),
-    /// Timestamp and level near the start of the line, if any.
-    Generic,
+    /// Text of any layout: timestamp, level and header fields read by their shape,
+    /// after `prefix` words that stand before the timestamp.
+    Text {
+        /// Words before the timestamp (a file name, a label), learnt from the head.
+        prefix: u8,
+    },
 }
 
 /// Named header patterns for the Loghub systems (also usable as format names).
 pub const PRESETS: &[(&str, &str)] = &[
-    ("hdfs", "<Date> <Time> <Pid> <Level> <Component>: <Content>"),
-    ("hadoop", "<Date> <Time> <Level> [<Process>] <Component>: <Content>"),
-    ("spark", "<Date> <Time> <Level> <Component>: <Content>"),
-    ("zookeeper", "<Date> <Time> - <Level>  [<Node>:<Component>@<Id>] - <Content>"),
-    ("bgl", "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>"),
-    ("hpc", "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>"),
-    ("openssh", "<Month> <Day> <Time> <Host> <Component>[<Pid>]: <Content>"),
+    ("hdfs", "<Date> <Time> <Pid> <Level> <Logger>: <Content>"),
+    (
+        "hadoop",
+        "<Date> <Time> <Level> [<Thread>] <Logger>: <Content>",
+    ),
+    ("spark", "<Date> <Time> <Level> <Logger>: <Content>"),
+    (
+        "zookeeper",
+        "<Date> <Time> - <Level>  [<Thread>:<Logger>@<Id>] - <Content>",
+    ),
+    (
+        "bgl",
+        "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Logger> <Level> <Content>",
+    ),
+    (
+        "hpc",
+        "<LogId> <Node> <Logger> <State> <Time> <Flag> <Content>",
+    ),
+    (
+        "openssh",
+        "<Month> <Day> <Time> <Host> <Component>[<Pid>]: <Content>",
+    ),
     ("apache", "[<Time>] [<Level>] <Content>"),
 ];
 
-/// Formats tried by detection, most specific first.
-const DETECT_ORDER: &[fn() -> FormatSpec] = &[
-    || FormatSpec::Compose,
-    || FormatSpec::Cri,
-    || FormatSpec::Json,
-    || FormatSpec::Airflow,
-    || FormatSpec::Redis,
-    || FormatSpec::Access,
-    || FormatSpec::Syslog,
-    || FormatSpec::Python,
-    || FormatSpec::Log4j,
-    || FormatSpec::Logfmt,
+/// Names accepted by [`FormatSpec::parse`], for messages and help.
+pub const FORMAT_NAMES: &str = "compose, cri, json, logfmt, klog, logcat, postgres, minio, \
+    redis, access, syslog, airflow, python, log4j, text (alias generic), a Loghub preset \
+    (hdfs, hadoop, spark, zookeeper, bgl, hpc, openssh, apache) or a header pattern \
+    containing <Content>";
+
+/// Line formats, most specific first: detection candidates (with the presets and the
+/// text walker) and, in this order, the per-line fallback.
+const LINE_FORMATS: &[FormatSpec] = &[
+    FormatSpec::Json,
+    FormatSpec::Klog,
+    FormatSpec::Logcat,
+    FormatSpec::Postgres,
+    FormatSpec::Redis,
+    FormatSpec::Access,
+    FormatSpec::Airflow,
+    FormatSpec::Python,
+    FormatSpec::Log4j,
+    FormatSpec::Syslog,
+    FormatSpec::Logfmt,
 ];
+
+/// Head lines scored by detection.
+pub const DETECT_LINES: usize = 100;
 
 impl FormatSpec {
     /// Parses a format name (`json`, `syslog`, `hdfs`, ...) or a header pattern
@@ -137,172 +241,281 @@ impl FormatSpec {
             return Ok(FormatSpec::Header(HeaderPattern::compile(pat)?));
         }
         Ok(match lower.as_str() {
-            "compose" | "docker-compose" => FormatSpec::Compose,
+            "compose" | "docker-compose" | "kubectl" => FormatSpec::Compose,
+            "cri" | "k8s" | "containerd" => FormatSpec::Cri,
+            "json" | "jsonl" | "ndjson" | "docker" => FormatSpec::Json,
+            "logfmt" => FormatSpec::Logfmt,
+            "klog" | "glog" => FormatSpec::Klog,
+            "logcat" | "android" => FormatSpec::Logcat,
+            "postgres" | "postgresql" => FormatSpec::Postgres,
+            "minio" => FormatSpec::Minio,
+            "redis" => FormatSpec::Redis,
+            "access" | "nginx" | "clf" => FormatSpec::Access,
+            "syslog" | "journald" => FormatSpec::Syslog,
             "airflow" => FormatSpec::Airflow,
             "python" => FormatSpec::Python,
             "log4j" => FormatSpec::Log4j,
-            "redis" => FormatSpec::Redis,
-            "json" | "jsonl" => FormatSpec::Json,
-            "logfmt" => FormatSpec::Logfmt,
-            "syslog" => FormatSpec::Syslog,
-            "access" | "nginx" | "clf" => FormatSpec::Access,
-            "cri" | "k8s" => FormatSpec::Cri,
-            "generic" => FormatSpec::Generic,
-            _ => {
-                return Err(LogsError::FormatSpec {
-                    spec: spec.to_string(),
-                    reason: "unknown format name; use one of compose, airflow, python, log4j, \
-                             redis, json, logfmt, syslog, access, cri, generic, a Loghub preset \
-                             (hdfs, hadoop, spark, zookeeper, bgl, hpc, openssh, apache) or a \
-                             header pattern containing <Content>"
-                        .into(),
-                })
-            }
+            "text" | "generic" => FormatSpec::Text { prefix: 0 },
+            other => match other.strip_prefix("text+").and_then(|n| n.parse().ok()) {
+                Some(prefix) if prefix <= 4 => FormatSpec::Text { prefix },
+                _ => {
+                    return Err(LogsError::FormatSpec {
+                        spec: spec.to_string(),
+                        reason: format!("unknown format name; use one of {FORMAT_NAMES}"),
+                    })
+                }
+            },
         })
     }
 
-    /// Short name for reports.
+    /// Short name for reports (a preset by its name).
     pub fn name(&self) -> String {
         match self {
             FormatSpec::Compose => "compose".into(),
+            FormatSpec::Cri => "cri".into(),
+            FormatSpec::Json => "json".into(),
+            FormatSpec::Logfmt => "logfmt".into(),
+            FormatSpec::Klog => "klog".into(),
+            FormatSpec::Logcat => "logcat".into(),
+            FormatSpec::Postgres => "postgres".into(),
+            FormatSpec::Minio => "minio".into(),
+            FormatSpec::Redis => "redis".into(),
+            FormatSpec::Access => "access".into(),
+            FormatSpec::Syslog => "syslog".into(),
             FormatSpec::Airflow => "airflow".into(),
             FormatSpec::Python => "python".into(),
             FormatSpec::Log4j => "log4j".into(),
-            FormatSpec::Redis => "redis".into(),
-            FormatSpec::Json => "json".into(),
-            FormatSpec::Logfmt => "logfmt".into(),
-            FormatSpec::Syslog => "syslog".into(),
-            FormatSpec::Access => "access".into(),
-            FormatSpec::Cri => "cri".into(),
-            FormatSpec::Header(h) => format!("header:{}", h.source()),
-            FormatSpec::Generic => "generic".into(),
+            FormatSpec::Header(h) => match PRESETS.iter().find(|(_, p)| *p == h.source()) {
+                Some((name, _)) => (*name).to_string(),
+                None => format!("header:{}", h.source()),
+            },
+            FormatSpec::Text { prefix: 0 } => "text".into(),
+            FormatSpec::Text { prefix } => format!("text+{prefix}"),
         }
     }
 
-    /// Picks the format that recognises most of `lines` (at least half of the
-    /// non-blank ones); the generic format otherwise.
+    /// Picks the format of a file from its first lines (see [`detect`]).
     pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
-        let lines: Vec<&str> = lines
-            .into_iter()
-            .filter(|l| !l.trim().is_empty())
-            .take(64)
-            .collect();
-        if lines.is_empty() {
-            return FormatSpec::Generic;
-        }
-        let mut best = (0usize, FormatSpec::Generic);
-        for make in DETECT_ORDER {
-            let spec = make();
-            let parser = Parser::new(spec.clone());
-            let hits = lines
-                .iter()
-                .filter(|l| parser.parse_own(l).is_some_and(|p| p.header))
-                .count();
-            if hits > best.0 {
-                best = (hits, spec);
-            }
-        }
-        for (_, pat) in PRESETS {
-            if let Ok(h) = HeaderPattern::compile(pat) {
-                let (mut hits, mut with_ts) = (0, 0);
-                for l in &lines {
-                    let p = h.parse(l);
-                    hits += usize::from(p.header);
-                    // A preset must also find a timestamp, or it matches any text.
-                    with_ts +=
-                        usize::from(p.timestamp.is_some_and(|t| {
-                            super::time::parse_timestamp(t.as_ref(), 2000).is_some()
-                        }));
-                }
-                if hits > best.0 && with_ts * 2 >= lines.len() {
-                    best = (hits, FormatSpec::Header(h));
-                }
-            }
-        }
-        if best.0 * 2 >= lines.len() {
-            best.1
-        } else {
-            FormatSpec::Generic
-        }
-    }
-}
-
-/// A parser for one format.
-#[derive(Debug, Clone)]
-pub struct Parser {
-    spec: FormatSpec,
-}
-
-impl Parser {
-    /// A parser for `spec`.
-    pub fn new(spec: FormatSpec) -> Self {
-        Self { spec }
-    }
-
-    /// The format this parser reads.
-    pub fn spec(&self) -> &FormatSpec {
-        &self.spec
+        detect(lines).spec
     }
 
     /// Whether lines of this format carry a header on every record, so a line without
     /// one continues the previous record.
-    pub fn has_headers(&self) -> bool {
-        !matches!(
-            self.spec,
-            FormatSpec::Generic | FormatSpec::Json | FormatSpec::Logfmt
-        )
+    fn has_headers(&self) -> bool {
+        !matches!(self, FormatSpec::Json | FormatSpec::Logfmt)
     }
+}
 
-    /// Parses one physical line (without its line terminator).
-    pub fn parse_line<'a>(&self, line: &'a str) -> Parsed<'a> {
-        match self.parse_own(line) {
-            Some(p) if p.header => p,
-            // Wrapped lines keep their wrapper's component even without a header, so a
-            // service's traceback joins that service's record.
-            Some(p) if matches!(self.spec, FormatSpec::Compose | FormatSpec::Cri) => p,
-            _ => generic::parse(line),
-        }
-    }
+/// The outcome of format detection on the head of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// The chosen format.
+    pub spec: FormatSpec,
+    /// Non-blank head lines scored.
+    pub lines: usize,
+    /// Of those, lines the chosen format reads (as a header or as a continuation it
+    /// knows).
+    pub hits: usize,
+    /// Whether records carry headers (a line without one continues the record before).
+    pub headers: bool,
+    /// The runner-up and its hits, when another format read the head too.
+    pub runner_up: Option<(String, usize)>,
+}
 
-    /// Parses with this format alone, without the generic fallback.
-    fn parse_own<'a>(&self, line: &'a str) -> Option<Parsed<'a>> {
-        match &self.spec {
-            FormatSpec::Compose => compose::parse(line),
-            FormatSpec::Airflow => airflow::parse(line),
-            FormatSpec::Python => python::parse(line),
-            FormatSpec::Log4j => log4j::parse(line),
-            FormatSpec::Redis => redis::parse(line),
-            FormatSpec::Json => json::parse(line),
-            FormatSpec::Logfmt => logfmt::parse(line),
-            FormatSpec::Syslog => syslog::parse(line),
-            FormatSpec::Access => access::parse(line),
-            FormatSpec::Cri => cri::parse(line),
-            FormatSpec::Header(h) => Some(h.parse(line)),
-            FormatSpec::Generic => None,
+impl Detection {
+    /// Share of scored lines the chosen format reads (0 for an empty head).
+    pub fn hit_rate(&self) -> f64 {
+        if self.lines == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.lines as f64
         }
     }
 }
 
-/// Parses a line wrapped by another format (compose, CRI) with the line-level formats.
+/// Below this share of head lines with a header, text is read as plain lines (each a
+/// record unless it looks like a continuation) rather than as records with headers.
+const MIN_HEADER_SHARE: f64 = 0.3;
+
+/// Scores of one candidate on the head.
+#[derive(Debug, Clone, Copy, Default)]
+struct Score {
+    points: u32,
+    hits: usize,
+}
+
+/// Scores `spec` on `lines`: 2 points a header line (or a wrapper's line), 2 more when
+/// its timestamp parses, 1 more for an explicit level; a continuation line the format
+/// knows scores as a header with a level.
+fn score(spec: &FormatSpec, lines: &[&str]) -> Score {
+    let mut s = Score::default();
+    for l in lines {
+        let Some(p) = parse_own(spec, l) else {
+            continue;
+        };
+        if p.header || p.wrapped {
+            let ts_ok = p
+                .timestamp
+                .as_deref()
+                .is_some_and(|t| parse_timestamp_in(t, &TimeContext::probe()).is_some());
+            s.points += 2 + 2 * u32::from(ts_ok) + u32::from(p.explicit_level);
+            s.hits += 1;
+        } else if p.continues {
+            // A line the format knows belongs to the record before it (postgres's
+            // `DETAIL:`) counts like a header with a level: the format explains it.
+            let ts_ok = p
+                .timestamp
+                .as_deref()
+                .is_some_and(|t| parse_timestamp_in(t, &TimeContext::probe()).is_some());
+            s.points += 3 + 2 * u32::from(ts_ok);
+            s.hits += 1;
+        }
+    }
+    s
+}
+
+/// Picks the format that best explains the first lines of a file (up to
+/// [`DETECT_LINES`] non-blank ones).
+pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Detection {
+    let lines: Vec<&str> = lines
+        .into_iter()
+        .filter(|l| !l.trim().is_empty())
+        .take(DETECT_LINES)
+        .collect();
+    let text = FormatSpec::Text { prefix: 0 };
+    if lines.is_empty() {
+        return Detection {
+            spec: text,
+            lines: 0,
+            hits: 0,
+            headers: false,
+            runner_up: None,
+        };
+    }
+    let mut candidates: Vec<FormatSpec> = vec![FormatSpec::Compose, FormatSpec::Cri];
+    candidates.extend(LINE_FORMATS.iter().cloned());
+    candidates.push(FormatSpec::Minio);
+    candidates.extend(
+        PRESETS
+            .iter()
+            .filter_map(|(_, p)| HeaderPattern::compile(p).ok())
+            .map(FormatSpec::Header),
+    );
+    candidates.extend((0..=2).map(|prefix| FormatSpec::Text { prefix }));
+    let mut scored: Vec<(FormatSpec, Score)> = candidates
+        .into_iter()
+        .map(|c| {
+            let s = score(&c, &lines);
+            (c, s)
+        })
+        .filter(|(_, s)| s.points > 0)
+        .collect();
+    // Stable: equal scores keep the more specific format first.
+    scored.sort_by_key(|(_, s)| std::cmp::Reverse(s.points));
+    let runner_up = scored
+        .iter()
+        .skip(1)
+        .find(|(c, _)| !matches!(c, FormatSpec::Text { .. }))
+        .map(|(c, s)| (c.name(), s.hits));
+    let n = lines.len();
+    match scored.into_iter().next() {
+        Some((spec, s)) if s.hits as f64 >= MIN_HEADER_SHARE * n as f64 => Detection {
+            headers: spec.has_headers(),
+            spec,
+            lines: n,
+            hits: s.hits,
+            runner_up,
+        },
+        best => Detection {
+            hits: best.filter(|(c, _)| *c == text).map_or(0, |(_, s)| s.hits),
+            spec: text,
+            lines: n,
+            headers: false,
+            runner_up,
+        },
+    }
+}
+
+/// Parses with one format alone, without the fallback; None when the format does not
+/// read the line at all.
+fn parse_own<'a>(spec: &FormatSpec, line: &'a str) -> Option<Parsed<'a>> {
+    match spec {
+        FormatSpec::Compose => compose::parse(line),
+        FormatSpec::Cri => cri::parse(line),
+        FormatSpec::Json => json::parse(line),
+        FormatSpec::Logfmt => logfmt::parse(line),
+        FormatSpec::Klog => klog::parse(line),
+        FormatSpec::Logcat => logcat::parse(line),
+        FormatSpec::Postgres => postgres::parse(line),
+        FormatSpec::Minio => minio::parse(line),
+        FormatSpec::Redis => redis::parse(line),
+        FormatSpec::Access => access::parse(line),
+        FormatSpec::Syslog => syslog::parse(line),
+        FormatSpec::Airflow => airflow::parse(line),
+        FormatSpec::Python => python::parse(line),
+        FormatSpec::Log4j => log4j::parse(line),
+        FormatSpec::Header(h) => h.try_parse(line),
+        FormatSpec::Text { prefix } => text::parse(line, *prefix),
+    }
+}
+
+/// A parser for one file: its format first, the other line formats for lines it does
+/// not read.
+#[derive(Debug, Clone)]
+pub struct Parser {
+    spec: FormatSpec,
+    headers: bool,
+}
+
+impl Parser {
+    /// A parser for `spec` (records carry headers unless the format is JSON or logfmt).
+    pub fn new(spec: FormatSpec) -> Self {
+        let headers = spec.has_headers();
+        Self { spec, headers }
+    }
+
+    /// The parser a detection chose.
+    pub fn detected(d: &Detection) -> Self {
+        Self {
+            spec: d.spec.clone(),
+            headers: d.headers,
+        }
+    }
+
+    /// The format this parser reads first.
+    pub fn spec(&self) -> &FormatSpec {
+        &self.spec
+    }
+
+    /// Whether lines of this file carry a header on every record, so a line without one
+    /// continues the previous record.
+    pub fn has_headers(&self) -> bool {
+        self.headers
+    }
+
+    /// Parses one physical line (without its line terminator).
+    pub fn parse_line<'a>(&self, line: &'a str) -> Parsed<'a> {
+        match parse_own(&self.spec, line) {
+            Some(p) if p.header || p.continues || p.wrapped => p,
+            _ => parse_inner(line),
+        }
+    }
+}
+
+/// Parses a line with the line formats in turn (the fallback within a file, and the
+/// inner line of compose, CRI and Docker wrappers); a line none reads is bare.
 pub(crate) fn parse_inner(line: &str) -> Parsed<'_> {
-    let parsers: [fn(&str) -> Option<Parsed<'_>>; 8] = [
-        json::parse,
-        airflow::parse,
-        redis::parse,
-        python::parse,
-        log4j::parse,
-        access::parse,
-        syslog::parse,
-        logfmt::parse,
-    ];
-    for p in parsers {
-        if let Some(r) = p(line) {
-            if r.header {
-                return r;
+    if line.starts_with([' ', '\t']) {
+        return Parsed::bare(line);
+    }
+    for spec in LINE_FORMATS {
+        if let Some(p) = parse_own(spec, line) {
+            if p.header || p.continues {
+                return p;
             }
         }
     }
-    generic::parse(line)
+    text::parse(line, 0).unwrap_or_else(|| Parsed::bare(line))
 }
 
 /// Splits off the first whitespace-separated word: (word, rest without leading spaces).
@@ -328,10 +541,18 @@ mod tests {
             FormatSpec::parse("hdfs"),
             Ok(FormatSpec::Header(_))
         ));
+        assert_eq!(
+            FormatSpec::parse("hdfs").map(|s| s.name()).ok().as_deref(),
+            Some("hdfs")
+        );
         assert!(matches!(
             FormatSpec::parse("<Date> <Level> <Content>"),
             Ok(FormatSpec::Header(_))
         ));
+        assert_eq!(
+            FormatSpec::parse("generic").ok(),
+            Some(FormatSpec::Text { prefix: 0 })
+        );
         assert!(FormatSpec::parse("nonsense").is_err());
     }
 
@@ -350,10 +571,30 @@ mod tests {
         let hdfs = [
             "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
         ];
-        assert!(matches!(FormatSpec::detect(hdfs), FormatSpec::Header(_)));
-        assert_eq!(
-            FormatSpec::detect(["just words", "more words"]),
-            FormatSpec::Generic
-        );
+        assert_eq!(FormatSpec::detect(hdfs).name(), "hdfs");
+        let d = detect(["just words", "more words"]);
+        assert_eq!((d.spec, d.headers), (FormatSpec::Text { prefix: 0 }, false));
+    }
+
+    #[test]
+    fn presets_never_claim_other_layouts() {
+        let spring = [
+            "2025-11-03 20:36:40.123  INFO 12345 --- [           main] o.s.b.StartupInfoLogger  : Starting",
+            "2025-11-03 20:36:41.123  WARN 12345 --- [           main] o.s.b.StartupInfoLogger  : Slow",
+        ];
+        assert_eq!(FormatSpec::detect(spring), FormatSpec::Text { prefix: 0 });
+        let python = ["2025-11-03 20:36:37,123 - feature_api - INFO - served"; 3];
+        assert_eq!(FormatSpec::detect(python), FormatSpec::Python);
+    }
+
+    #[test]
+    fn mixed_lines_fall_back_per_line() {
+        let parser = Parser::new(FormatSpec::parse("text").expect("text"));
+        let p = parser.parse_line("I1103 20:36:37.123456       1 main.go:12] started");
+        assert!(p.header);
+        assert_eq!(p.logger.as_deref(), Some("main.go"));
+        let p = parser.parse_line(r#"{"level":"error","msg":"boom"}"#);
+        assert_eq!((p.level, p.message.as_ref()), (Level::Error, "boom"));
+        assert!(!parser.parse_line("\tat com.x.Foo(Foo.java:1)").header);
     }
 }

@@ -11,13 +11,13 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         let mut parts = line.splitn(4, " - ");
         let (ts, name, level, msg) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         Level::parse(level)?;
-        if ts.len() > 32 || name.contains(' ') {
+        if ts.len() > 40 || name.is_empty() || name.contains(' ') {
             return None;
         }
         return Some(
             Parsed {
                 timestamp: Some(Cow::Borrowed(ts)),
-                component: Some(Cow::Borrowed(name)),
+                logger: Some(Cow::Borrowed(name)),
                 message: Cow::Borrowed(msg),
                 header: true,
                 ..Default::default()
@@ -36,7 +36,7 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     }
     Some(
         Parsed {
-            component: Some(Cow::Borrowed(name)),
+            logger: Some(Cow::Borrowed(name)),
             message: Cow::Borrowed(msg),
             header: true,
             ..Default::default()
@@ -54,7 +54,7 @@ mod tests {
         let p =
             parse("2025-11-03 20:36:37,123 - minio_client - WARNING - retrying").expect("python");
         assert_eq!(p.level, Level::Warn);
-        assert_eq!(p.component.as_deref(), Some("minio_client"));
+        assert_eq!(p.logger.as_deref(), Some("minio_client"));
         assert_eq!(p.message, "retrying");
         let p = parse("ERROR:root:boom: it broke").expect("python");
         assert_eq!(p.level, Level::Error);

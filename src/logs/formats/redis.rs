@@ -1,5 +1,5 @@
 //! Redis server log: `1:M 03 Nov 2025 20:36:37.123 * Ready to accept connections`.
-//! The role letter (M master, S replica, C child, X sentinel) joins the component and
+//! The role letter (M master, S replica, C child, X sentinel) is kept as a field and
 //! the mark gives the level (`.` debug, `-` verbose, `*` notice, `#` warning).
 
 use std::borrow::Cow;
@@ -34,16 +34,24 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         _ => return None,
     };
     // Warnings that are really errors say so; keep the worse of the two.
-    let level = level.max(infer_level(msg));
-    Some(Parsed {
+    let inferred = infer_level(msg);
+    let level = if inferred >= Level::Warn {
+        level.max(inferred)
+    } else {
+        level
+    };
+    let mut p = Parsed {
         timestamp: Some(Cow::Borrowed(ts)),
-        component: Some(Cow::Borrowed(role_name)),
         message: Cow::Borrowed(msg),
         level,
         explicit_level: true,
         header: true,
-        trace_id: None,
-    })
+        ..Default::default()
+    };
+    p.fields.push((Cow::Borrowed("pid"), Cow::Borrowed(pid)));
+    p.fields
+        .push((Cow::Borrowed("role"), Cow::Borrowed(role_name)));
+    Some(p)
 }
 
 #[cfg(test)]
@@ -55,7 +63,10 @@ mod tests {
         let p =
             parse("1:M 03 Nov 2025 20:36:37.123 * Ready to accept connections tcp").expect("redis");
         assert_eq!(p.level, Level::Notice);
-        assert_eq!(p.component.as_deref(), Some("redis-master"));
+        assert!(p
+            .fields
+            .iter()
+            .any(|(k, v)| k == "role" && v == "redis-master"));
         assert_eq!(p.timestamp.as_deref(), Some("03 Nov 2025 20:36:37.123"));
         let p = parse("1:M 03 Nov 2025 20:36:37.123 # WARNING overcommit_memory is set to 0")
             .expect("redis");
