@@ -3,6 +3,7 @@
 runs where the real weights are not on the machine (the GPU nodes have no model).
 
     python3 scripts/random-model.py OUT_DIR --shape llama3-8b --tokenizer-from DIR
+    python3 scripts/random-model.py OUT_DIR --shape qwen2.5-1.5b --tokenizer-from DIR
     python3 scripts/random-model.py OUT_DIR --shape tiny           (for tests)
 
 Needs numpy only. Weights are bf16 (normal, std 0.02; norms 1) in shards of at most
@@ -34,6 +35,13 @@ SHAPES = {
         rope_theta=10000.0, max_position_embeddings=32768, rms_norm_eps=1e-5,
         sliding_window=4096, tie_word_embeddings=False,
     ),
+    # Qwen2.5-Coder-1.5B-Instruct (biases on q/k/v, half-split rotary, tied embeddings).
+    "qwen2.5-1.5b": dict(
+        hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
+        num_attention_heads=12, num_key_value_heads=2, vocab_size=151936,
+        rope_theta=1000000.0, max_position_embeddings=32768, rms_norm_eps=1e-6,
+        tie_word_embeddings=True, qkv_bias=True,
+    ),
     "tiny": dict(
         hidden_size=64, intermediate_size=128, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, vocab_size=49152,
@@ -54,6 +62,10 @@ def tensors(c):
         yield p + "self_attn.q_proj.weight", (h, h), False
         yield p + "self_attn.k_proj.weight", (kv, h), False
         yield p + "self_attn.v_proj.weight", (kv, h), False
+        if c.get("qkv_bias"):
+            yield p + "self_attn.q_proj.bias", (h,), False
+            yield p + "self_attn.k_proj.bias", (kv,), False
+            yield p + "self_attn.v_proj.bias", (kv,), False
         yield p + "self_attn.o_proj.weight", (h, h), False
         yield p + "post_attention_layernorm.weight", (h,), True
         yield p + "mlp.gate_proj.weight", (f, h), False
@@ -126,7 +138,9 @@ def main():
         del items
     (out / "model.safetensors.index.json").write_text(
         json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=1))
-    arch = "mistral" if "sliding_window" in c else "llama"
+    arch = "mistral" if "sliding_window" in c else "qwen2" if c.pop("qkv_bias", False) else "llama"
+    if arch == "qwen2":
+        c.update(use_sliding_window=False)
     c.update(model_type=arch, architectures=[arch.capitalize() + "ForCausalLM"],
              hidden_act="silu", torch_dtype="bfloat16", bos_token_id=1, eos_token_id=2)
     (out / "config.json").write_text(json.dumps(c, indent=1))

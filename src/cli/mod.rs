@@ -56,8 +56,9 @@ pub enum Command {
 /// Model selection shared by the commands that load one.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// A .gguf file (default: $LOGLENS_MODEL, else the default model in
-    /// $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh).
+    /// A .gguf file, an HF directory or a known name from `models list` (default:
+    /// $LOGLENS_MODEL, else the default model in $LOGLENS_MODEL_DIR or ./models, as
+    /// fetched by models/fetch-default.sh).
     #[arg(long, env = "LOGLENS_MODEL")]
     pub model: Option<PathBuf>,
     /// cpu, cuda, cuda:N or auto.
@@ -76,7 +77,7 @@ pub struct ModelArgs {
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Lists the models found in the model directory (GGUF files and HF directories)
-    /// and any paths given.
+    /// and any paths given, then the models known by name (models/fetch.sh NAME).
     List {
         /// Extra files or directories to look in.
         paths: Vec<PathBuf>,

@@ -1,6 +1,8 @@
 //! Tiny random-weight models generated here, written as GGUF and loaded through the
 //! same path as real models: Llama with grouped-query attention, Llama 3.1 style
-//! `rope_freqs`, Mistral with a sliding window, in f32 and quantized storage.
+//! `rope_freqs`, Mistral with a sliding window, in f32 and quantized storage; with
+//! `arch: "qwen2"`, Qwen2's attention biases and pre-tokenizer (its tests are in
+//! `qwen2.rs`).
 
 use std::path::Path;
 
@@ -131,6 +133,15 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
         named.push((p("ffn_gate"), rand(&[t.ffn, t.hidden])));
         named.push((p("ffn_up"), rand(&[t.ffn, t.hidden])));
         named.push((p("ffn_down"), rand(&[t.hidden, t.ffn])));
+        if t.arch == "qwen2" {
+            for (part, width) in [
+                ("attn_q", t.hidden),
+                ("attn_k", t.kv_heads * head_dim),
+                ("attn_v", t.kv_heads * head_dim),
+            ] {
+                named.push((format!("blk.{l}.{part}.bias"), rand(&[width])));
+            }
+        }
     }
     let a = |k: &str| format!("{}.{k}", t.arch);
     let strs = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
@@ -146,7 +157,10 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
         (a("rope.freq_base"), Value::F32(10000.0)),
         (a("context_length"), Value::U32(t.context)),
         ("tokenizer.ggml.model".into(), Value::String("gpt2".into())),
-        ("tokenizer.ggml.pre".into(), Value::String("gpt2".into())),
+        (
+            "tokenizer.ggml.pre".into(),
+            Value::String(if t.arch == "qwen2" { "qwen2" } else { "gpt2" }.into()),
+        ),
         ("tokenizer.ggml.tokens".into(), strs(&tokens)),
         ("tokenizer.ggml.merges".into(), strs(&merges)),
         (
@@ -187,7 +201,7 @@ pub(crate) fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
 /// The KV-cache path (prefill, then one token at a time) must give the logits that a
 /// single full forward pass gives: this checks positions, rotary, masks, GQA and the
 /// sliding window together.
-fn cache_matches_full_pass(t: Tiny) {
+pub(crate) fn cache_matches_full_pass(t: Tiny) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("tiny.gguf");
     write_tiny(&path, &t, 7);

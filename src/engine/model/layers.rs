@@ -28,11 +28,24 @@ impl RmsNorm {
     }
 }
 
+/// Which dimensions of a head rotary embedding rotates together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RopeStyle {
+    /// Neighbours (2i, 2i + 1): the layout of Llama-family GGUF files, whose query and
+    /// key rows were reordered by the converter (HF rows are reordered at load).
+    #[default]
+    Interleaved,
+    /// Halves (i, i + head_dim / 2): HF's `rotate_half`, llama.cpp's NEOX mode; Qwen2
+    /// files keep HF's row order in GGUF too.
+    HalfSplit,
+}
+
 /// Precomputed rotary cos/sin tables, (positions, head_dim / 2).
 #[derive(Debug, Clone)]
 pub struct Rotary {
     cos: Tensor,
     sin: Tensor,
+    style: RopeStyle,
 }
 
 impl Rotary {
@@ -63,7 +76,13 @@ impl Rotary {
         Ok(Self {
             cos: freqs.cos()?,
             sin: freqs.sin()?,
+            style: RopeStyle::Interleaved,
         })
+    }
+
+    /// The same tables applied in `style`.
+    pub fn with_style(self, style: RopeStyle) -> Self {
+        Self { style, ..self }
     }
 
     /// The tables in `dtype` (the activations' dtype).
@@ -71,15 +90,20 @@ impl Rotary {
         Ok(Self {
             cos: self.cos.to_dtype(dtype)?,
             sin: self.sin.to_dtype(dtype)?,
+            style: self.style,
         })
     }
 
-    /// Applies interleaved rotary embedding (GGUF layout) to (b, heads, t, d).
+    /// Applies rotary embedding in the tables' style to (b, heads, t, d) at positions
+    /// `pos..pos + t`.
     pub fn apply(&self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
         let t = x.dim(2)?;
         let cos = self.cos.narrow(0, pos, t)?;
         let sin = self.sin.narrow(0, pos, t)?;
-        candle_nn::rotary_emb::rope_i(&x.contiguous()?, &cos, &sin)
+        match self.style {
+            RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i(&x.contiguous()?, &cos, &sin),
+            RopeStyle::HalfSplit => candle_nn::rotary_emb::rope(&x.contiguous()?, &cos, &sin),
+        }
     }
 }
 
