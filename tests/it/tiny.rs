@@ -23,6 +23,8 @@ pub(crate) struct Tiny {
     pub(crate) sliding_window: Option<u32>,
     pub(crate) rope_freqs: bool,
     pub(crate) dtype: GgmlDType,
+    /// Matrices stored as llama.cpp's Q4_K_M stores them (overrides `dtype`).
+    pub(crate) q4_k_m: bool,
 }
 
 impl Default for Tiny {
@@ -38,6 +40,7 @@ impl Default for Tiny {
             sliding_window: None,
             rope_freqs: false,
             dtype: GgmlDType::F32,
+            q4_k_m: false,
         }
     }
 }
@@ -175,10 +178,35 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
     if let Some(w) = t.sliding_window {
         md.push((a("attention.sliding_window"), Value::U32(w)));
     }
+    if t.q4_k_m {
+        for (name, q) in named.iter_mut() {
+            if let Some(dtype) = q4_k_m_type(name, q.shape().dims()) {
+                let dense = q.dequantize(&dev).expect("dequantize");
+                *q = QTensor::quantize(&dense, dtype).expect("quantize");
+            }
+        }
+    }
     let md_refs: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let t_refs: Vec<(&str, &QTensor)> = named.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut f = std::fs::File::create(path).expect("create");
     gguf_file::write(&mut f, &md_refs, &t_refs).expect("write gguf");
+}
+
+/// The storage type llama.cpp's Q4_K_M mix gives a matrix: Q4_K, Q6_K for the value and
+/// down projections and the output head, and where rows are not whole 256-value
+/// super-blocks its fallbacks Q5_0 and Q8_0.
+fn q4_k_m_type(name: &str, dims: &[usize]) -> Option<GgmlDType> {
+    let [_, cols] = dims else { return None };
+    let more_bits = ["attn_v", "ffn_down", "output.weight"]
+        .iter()
+        .any(|n| name.contains(n));
+    Some(match (cols % 256 == 0, more_bits) {
+        (true, false) => GgmlDType::Q4K,
+        (true, true) => GgmlDType::Q6K,
+        (false, _) if cols % 32 != 0 => return None,
+        (false, false) => GgmlDType::Q5_0,
+        (false, true) => GgmlDType::Q8_0,
+    })
 }
 
 pub(crate) fn load(path: &Path, format: WeightFormat) -> Engine {
@@ -319,6 +347,48 @@ fn quantized_storage_is_close_to_f32() {
             max_rel_diff(&b, &c)
         );
         batched_equals_single(&native);
+    }
+}
+
+/// Q4_K_M files (Q4_K, Q6_K, and Q5_0 / Q8_0 where rows are not whole super-blocks) run
+/// as stored on the CPU kernels, every matrix of them, close to the same weights
+/// dequantized to f32; batched and one at a time agree, and the cache path matches a
+/// full pass. Widths 256 (all K-quants but the embeddings) and 96 (three blocks: Q5_0
+/// and Q8_0, with K-quant down projections), Llama and Qwen2.
+#[test]
+fn q4_k_m_storage_runs_on_the_kernels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ids = [5u32, 17, 99, 3, 250, 42, 7];
+    for (arch, hidden, ffn) in [("llama", 256, 512), ("qwen2", 96, 256)] {
+        let t = || Tiny {
+            arch,
+            hidden,
+            ffn,
+            q4_k_m: true,
+            ..Tiny::default()
+        };
+        let path = dir.path().join(format!("{arch}-{hidden}.gguf"));
+        write_tiny(&path, &t(), 4);
+        let native = load(&path, WeightFormat::Native);
+        let matrices = 7 * 2 + 1;
+        assert!(
+            native
+                .info()
+                .matmul
+                .contains(&format!("({matrices} of {matrices} matrices)")),
+            "{arch}: {}",
+            native.info().matmul
+        );
+        let b = native.logits(&ids).expect("as stored");
+        let dense = load(&path, WeightFormat::F32);
+        let c = dense.logits(&ids).expect("dequantized");
+        assert!(
+            max_rel_diff(&b, &c) < 0.03,
+            "{arch} {hidden}: as stored vs dequantized: {}",
+            max_rel_diff(&b, &c)
+        );
+        batched_equals_single(&native);
+        cache_matches_full_pass(t());
     }
 }
 

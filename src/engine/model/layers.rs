@@ -107,10 +107,11 @@ impl Rotary {
     }
 }
 
-/// A projection: candle's matmul, or loglens's CPU kernels for Q4_0/Q4_1/Q8_0 weights.
+/// A projection: candle's matmul, or loglens's CPU kernels for Q4_0, Q4_1, Q5_0, Q8_0,
+/// Q4_K and Q6_K weights.
 #[derive(Debug, Clone)]
 pub enum Linear {
-    /// Through candle (dense weights, K-quants, GPU).
+    /// Through candle (dense weights, other block formats, GPU).
     Candle(QMatMul),
     /// Packed for the CPU kernels.
     Packed(Arc<PackedLinear>),

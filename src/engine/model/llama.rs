@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use candle_core::quantized::QMatMul;
 use candle_core::{DType, Device, Tensor};
 
 use crate::engine::device::on_cpu_pool;
@@ -320,9 +321,20 @@ impl Llama {
         )?;
         info.vocab_size = vocab;
         let head = Linear::new(head)?;
-        // Tied and packed: token rows are read from the head, not held twice in f32.
+        // Tied and packed: token rows are read from the head, not held twice in f32. A
+        // separate table the kernels can pack (Qwen2.5's Q5_0 or Q4_K: 0.5-0.9 GiB in
+        // f32) is packed too, its rows dequantized as tokens come.
         let embed = match &head {
             Linear::Packed(p) if !separate_head => Embed::Packed(p.clone()),
+            _ if separate_head && device.is_cpu() && format == WeightFormat::Native => {
+                match Linear::new(src.matmul("token_embd.weight", device, format)?)? {
+                    Linear::Packed(p) => Embed::Packed(p),
+                    Linear::Candle(m) => Embed::Dense(candle_nn::Embedding::new(
+                        dense_table(m, device, dtype)?,
+                        cfg.hidden,
+                    )),
+                }
+            }
             _ => Embed::Dense(candle_nn::Embedding::new(
                 src.tensor("token_embd.weight", device, dtype)?,
                 cfg.hidden,
@@ -598,4 +610,12 @@ fn parameter_count(c: &LlamaConfig, vocab: usize, separate_head: bool) -> u64 {
     let per_layer = c.hidden * q * 2 + c.hidden * kv * 2 + 3 * c.hidden * c.ffn + 2 * c.hidden;
     let head = if separate_head { vocab * c.hidden } else { 0 };
     (vocab * c.hidden + c.layers * per_layer + head + c.hidden) as u64
+}
+
+/// A matmul weight as a dense table in `dtype`.
+fn dense_table(m: QMatMul, device: &Device, dtype: DType) -> candle_core::Result<Tensor> {
+    match m {
+        QMatMul::QTensor(q) => q.dequantize(device)?.to_dtype(dtype),
+        QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.to_dtype(dtype),
+    }
 }
