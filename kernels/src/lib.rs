@@ -3,12 +3,14 @@
 //! On CPU, decoding one token multiplies every weight matrix by one vector, so its speed
 //! is how fast the weights stream from memory and how little work each weight costs.
 //! This crate multiplies GGUF block-quantized matrices (Q4_0, Q4_1, Q5_0, Q8_0 and the
-//! K-quants Q4_K and Q6_K) without widening them: activations are quantized to 8 bits per
-//! 32-value block (as llama.cpp's Q8_1) and each block's dot product is integer
-//! arithmetic, with SIMD on x86-64 (AVX-512 VNNI or AVX2 with FMA and F16C, chosen at run
-//! time) and a portable path elsewhere, which every SIMD path is tested against.
+//! K-quants Q4_K and Q6_K, which with Q5_0 make up Q4_K_M files) without widening them:
+//! activations are quantized to 8 bits (a scale per 32-value block as llama.cpp's Q8_1,
+//! or per 256-value super-block for the K-quants as its Q8_K) and each block's dot
+//! product is integer arithmetic, with SIMD on x86-64 (AVX-512 VNNI or AVX2 with FMA and
+//! F16C, chosen at run time) and a portable path elsewhere, which every SIMD path is
+//! tested against.
 //!
-//! Weights are held structure-of-arrays ([`pack`] describes each layout): the packed
+//! Weights are held structure-of-arrays (`pack.rs` describes each layout): the packed
 //! values of every row back to back, and the scales apart, so a row streams as one
 //! contiguous run of bytes. Q4_0 is held as Q4_1 with minimum `-8 * d`, which is the
 //! same function; Q5_0's fifth bits and Q6_K's two high bits sit beside the 4-bit parts
@@ -24,7 +26,7 @@ use half::f16;
 use rayon::prelude::*;
 
 pub mod attention;
-pub mod pack;
+mod pack;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
