@@ -7,7 +7,7 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use loglens_kernels::{Activations, Format, PackedMatrix};
+use loglens_kernels::{Format, PackedMatrix};
 
 /// A matrix of varied codes with small, normal scales (no NaN or subnormal slows a path).
 fn matrix(format: Format, rows: usize, cols: usize) -> PackedMatrix {
