@@ -58,18 +58,20 @@ pub enum Command {
 /// Model selection shared by the commands that load one.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// A .gguf file, an HF model directory, or an HF repository id (org/name or
-    /// org/name@revision) found in the local HF cache ($HF_HUB_CACHE, $HF_HOME/hub or
-    /// ~/.cache/huggingface/hub; nothing is downloaded). Default: the default model
-    /// in $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh.
+    /// A .gguf file, an HF model directory, a known name from `models list`
+    /// (qwen2.5-coder-1.5b, ..., looked up in the model directory), or an HF repository
+    /// id (org/name or org/name@revision) found in the local HF cache ($HF_HUB_CACHE,
+    /// $HF_HOME/hub or ~/.cache/huggingface/hub; nothing is downloaded). Default: the
+    /// default model in $LOGLENS_MODEL_DIR or ./models, as fetched by
+    /// models/fetch-default.sh.
     #[arg(long, env = "LOGLENS_MODEL")]
     pub model: Option<PathBuf>,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", env = "LOGLENS_DEVICE")]
     pub device: String,
     /// Weight format in memory: native (as stored), q8_0 (re-quantized at load) or
-    /// f32. Default on CPU: native for GGUF files in Q4_0, Q4_1 or Q8_0 (loglens's own
-    /// kernels run them as stored); otherwise f32 when the f32 weights fit in 2 GiB,
+    /// f32. Default on CPU: native for GGUF files in Q4_0, Q4_1, Q5_0, Q8_0, Q4_K or
+    /// Q6_K (loglens's own kernels run them as stored); otherwise f32 when the f32 weights fit in 2 GiB,
     /// q8_0 above. On GPU: native.
     #[arg(long)]
     pub weight_format: Option<String>,
@@ -82,7 +84,7 @@ pub struct ModelArgs {
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Lists the models found in the model directory (GGUF files and HF directories)
-    /// and any paths given.
+    /// and any paths given, then the models known by name (models/fetch.sh NAME).
     List {
         /// Extra files or directories to look in.
         paths: Vec<PathBuf>,

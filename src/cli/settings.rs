@@ -50,7 +50,7 @@ impl ModelArgs {
         let named = crate::engine::locate::model_name(named);
         let spec = ModelSpec::locate(Some(&named), device, weight_format).with_context(|| {
             format!(
-                "model {} (fetch the default model with models/fetch-default.sh, or name one with --model)",
+                "model {} (fetch the default model with models/fetch-default.sh, a known one with models/fetch.sh NAME, or name one with --model)",
                 named.display()
             )
         })?;

@@ -3,12 +3,13 @@
 //! It knows nothing about logs or HTTP; the pipeline and the server are its clients.
 //!
 //! # Layout
+//! - [`catalog`]: models known by name (`models/fetch.sh`).
 //! - [`gguf`]: reading GGUF files and choosing the in-memory weight format.
 //! - [`convert`]: GGUF to an HF directory.
 //! - [`random`]: random-weight models of real shapes, for speed runs and tests.
 //! - [`hf`]: HF directories (safetensors, config and tokenizer files) and the HF cache.
 //! - [`weights`]: one interface over both for the architectures.
-//! - [`model`]: architectures ([`model::llama`]) and shared layers.
+//! - [`model`]: architectures ([`model::llama`], [`model::qwen2`]) and shared layers.
 //! - [`kv`]: the per-sequence KV cache.
 //! - [`tokenizer`]: BPE from GGUF metadata or `tokenizer.json`; incremental detokenizer.
 //! - [`chat`]: chat templates (minijinja, HF semantics, built-in fallbacks).
@@ -19,6 +20,7 @@
 //! - [`device`]: CPU or CUDA.
 
 pub mod batch;
+pub mod catalog;
 pub mod chat;
 pub mod constrain;
 pub mod convert;
@@ -119,13 +121,22 @@ pub fn summarize(path: &Path) -> Result<ModelSummary, EngineError> {
 }
 
 /// Resolves what the user named as a model: an existing path (a `.gguf` file or an HF
-/// directory), else a repository id (`org/name` or `org/name@revision`) looked up in
-/// the local HF cache. Nothing is downloaded.
+/// directory), else a known name ([`catalog`], in the model directory), else a
+/// repository id (`org/name` or `org/name@revision`) looked up in the local HF cache.
+/// Nothing is downloaded.
 pub fn resolve_model(path: &Path) -> Result<PathBuf, EngineError> {
     if path.exists() {
         return Ok(path.to_path_buf());
     }
     let text = path.to_string_lossy();
+    if let Some(known) = catalog::find(&text) {
+        let p = known.path();
+        return if p.exists() {
+            Ok(p)
+        } else {
+            Err(EngineError::ModelNotFound(p))
+        };
+    }
     if hf::looks_like_repo_id(&text) {
         if let Some(cache) = hf::cache_dir() {
             return hf::resolve_cached(&text, &cache);
