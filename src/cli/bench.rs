@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 
-use super::{BenchDetectArgs, BenchParseArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK};
+use super::{
+    BenchDetectArgs, BenchParseArgs, BenchPrefixArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK,
+};
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
@@ -54,6 +56,45 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
             r.average.grouping_accuracy,
             r.average.parsing_accuracy,
             r.average.lines_per_sec
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) fn prefix(args: BenchPrefixArgs) -> anyhow::Result<i32> {
+    let engine = super::generate::load(&args.model)?;
+    if engine.prefix_stats().limit_bytes == 0 {
+        anyhow::bail!("the prefix cache is off (--prefix-cache-mb 0): nothing to measure");
+    }
+    let r = crate::bench::prefix::run(
+        &engine,
+        args.prefix_tokens.max(1),
+        args.suffix_tokens.max(1),
+        args.batch.max(1),
+        args.gen_tokens.max(1),
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("model        {}", r.model);
+        println!(
+            "TTFT         {:.0} ms cold, {:.0} ms with {} tokens cached: {:.1}x sooner ({} + {} token prompts)",
+            r.cold_ttft_ms,
+            r.warm_ttft_ms,
+            r.warm_cached_tokens,
+            r.ttft_speedup,
+            r.prefix_tokens,
+            r.suffix_tokens
+        );
+        println!(
+            "batch        {} requests, {} prompt tokens: {} prefilled without the cache ({:.1} s), {} with it ({:.1} s): {:.0}% fewer",
+            r.batch_requests,
+            r.batch_prompt_tokens,
+            r.batch_prefilled_off,
+            r.batch_s_off,
+            r.batch_prefilled_on,
+            r.batch_s_on,
+            r.prefill_reduction * 100.0
         );
     }
     Ok(EXIT_OK)

@@ -53,6 +53,7 @@ pub(crate) fn load_path(args: &ModelArgs, path: PathBuf) -> anyhow::Result<Engin
             path.display()
         )
     })?;
+    engine.set_prefix_cache_limit(args.prefix_cache_mb.saturating_mul(1 << 20));
     Ok(engine)
 }
 

@@ -108,6 +108,11 @@ pub struct TriageStats {
     /// detailed answer of this run, less what screening cost (negative when screening
     /// cost more than it saved).
     pub tokens_saved: i64,
+    /// Requests (screening and detail) that started from a prompt prefix the engine
+    /// had cached.
+    pub prefix_hits: usize,
+    /// Prompt tokens taken from the engine's prefix cache instead of prefilled.
+    pub prefix_cached_tokens: usize,
 }
 
 /// The schema of one verdict: `components` and `ids` are the values it may cite.
@@ -414,6 +419,8 @@ pub fn triage(
         for (c, (text, finish, usage)) in cases.iter().zip(run_batch(se, &requests)?) {
             stats.screened += 1;
             stats.screen_tokens += usage.prompt_tokens + usage.completion_tokens;
+            stats.prefix_hits += usize::from(usage.cached_tokens > 0);
+            stats.prefix_cached_tokens += usage.cached_tokens;
             let answer = (finish == Some(FinishReason::Stop))
                 .then(|| serde_json::from_str::<Value>(&text).ok())
                 .flatten();
@@ -452,6 +459,8 @@ pub fn triage(
     for ((c, screen_answer), (text, finish, usage)) in detailed.iter().zip(outputs) {
         stats.prompt_tokens += usage.prompt_tokens;
         stats.completion_tokens += usage.completion_tokens;
+        stats.prefix_hits += usize::from(usage.cached_tokens > 0);
+        stats.prefix_cached_tokens += usage.cached_tokens;
         detail_completion += usage.completion_tokens;
         let Some(g) = report.groups.get_mut(c.rank - 1) else {
             continue;

@@ -309,11 +309,14 @@ async fn get_model(
 
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let sched = state.sched.get();
-    let body = state.metrics.render(
+    let mut body = state.metrics.render(
         sched.map_or(0, |s| s.queued()),
         sched.map_or(0, |s| s.running()),
         sched.map(|s| &s.engine().mask_hist),
     );
+    if let Some(s) = sched {
+        metrics::Metrics::render_prefix(&mut body, &s.engine().prefix_stats());
+    }
     (
         StatusCode::OK,
         [(
