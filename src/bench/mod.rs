@@ -4,6 +4,7 @@
 pub mod detect;
 pub mod devices;
 pub mod parse;
+pub mod prefix;
 pub mod serve;
 pub mod tokens;
 

@@ -78,6 +78,10 @@ pub struct ModelArgs {
     /// CPU threads for the tensor kernels (default: all cores).
     #[arg(long, env = "LOGLENS_THREADS")]
     pub threads: Option<usize>,
+    /// Memory for the prompt-prefix cache in MiB (keys and values of prompt beginnings
+    /// that later requests share); 0 turns it off.
+    #[arg(long, env = "LOGLENS_PREFIX_CACHE_MB", default_value_t = 512)]
+    pub prefix_cache_mb: usize,
 }
 
 /// `loglens models ...`.
@@ -341,6 +345,32 @@ pub enum BenchCommand {
     /// up to near-ties, logit differences, batched against lone runs; exit status 1 when
     /// they disagree.
     Devices(BenchDevicesArgs),
+    /// The prompt-prefix cache: time to first token of a request whose beginning was
+    /// just run, and tokens prefilled by a batch sharing one beginning, cache off and on.
+    Prefix(BenchPrefixArgs),
+}
+
+/// `loglens bench prefix`.
+#[derive(Debug, Args)]
+pub struct BenchPrefixArgs {
+    /// Tokens every prompt begins with.
+    #[arg(long, default_value_t = 1000)]
+    pub prefix_tokens: usize,
+    /// Tokens of each prompt's own tail.
+    #[arg(long, default_value_t = 200)]
+    pub suffix_tokens: usize,
+    /// Requests in the shared-prefix batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Tokens generated per request.
+    #[arg(long, default_value_t = 8)]
+    pub gen_tokens: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench devices`.
@@ -505,5 +535,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
         Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
         Command::Bench(BenchCommand::Devices(args)) => bench::devices(args),
+        Command::Bench(BenchCommand::Prefix(args)) => bench::prefix(args),
     }
 }

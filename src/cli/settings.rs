@@ -26,6 +26,8 @@ pub(crate) struct ModelChoice {
     /// Resolved, with device and weight format.
     pub(crate) spec: ModelSpec,
     threads: Option<usize>,
+    /// Bytes of the prompt-prefix cache (0: off).
+    prefix_cache_bytes: usize,
 }
 
 impl ModelArgs {
@@ -58,6 +60,7 @@ impl ModelArgs {
             named,
             spec,
             threads: self.threads,
+            prefix_cache_bytes: self.prefix_cache_mb.saturating_mul(1 << 20),
         })
     }
 }
@@ -68,7 +71,10 @@ impl ModelChoice {
         if let Some(n) = self.threads {
             set_cpu_threads(n);
         }
-        Engine::load(&self.spec).with_context(|| format!("loading {}", self.named.display()))
+        let engine = Engine::load(&self.spec)
+            .with_context(|| format!("loading {}", self.named.display()))?;
+        engine.set_prefix_cache_limit(self.prefix_cache_bytes);
+        Ok(engine)
     }
 }
 

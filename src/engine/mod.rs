@@ -11,6 +11,7 @@
 //! - [`weights`]: one interface over both for the architectures.
 //! - [`model`]: architectures ([`model::llama`], [`model::qwen2`]) and shared layers.
 //! - [`kv`]: the per-sequence KV cache.
+//! - [`prefix`]: the prompt-prefix cache (keys and values of shared prompt beginnings).
 //! - [`tokenizer`]: BPE from GGUF metadata or `tokenizer.json`; incremental detokenizer.
 //! - [`chat`]: chat templates (minijinja, HF semantics, built-in fallbacks).
 //! - [`sampling`]: logits to tokens.
@@ -31,6 +32,7 @@ pub mod hf;
 pub mod kv;
 pub mod locate;
 pub mod model;
+pub mod prefix;
 pub mod quant;
 pub mod random;
 pub mod sampling;
@@ -41,7 +43,7 @@ pub mod weights;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 
@@ -51,6 +53,7 @@ pub use constrain::Constraint;
 pub use device::DeviceSpec;
 pub use error::{EngineError, ErrorKind};
 pub use gguf::WeightFormat;
+pub use prefix::PrefixStats;
 pub use sampling::SamplingParams;
 pub use scheduler::{Scheduler, SchedulerConfig};
 
@@ -263,6 +266,8 @@ pub struct Usage {
     pub constraint_s: f64,
     /// Tokens the grammar forced (fed without sampling).
     pub forced_tokens: usize,
+    /// Prompt tokens whose keys and values came from the prefix cache (not prefilled).
+    pub cached_tokens: usize,
 }
 
 /// One alternative token and its log-probability.
@@ -323,6 +328,7 @@ pub struct Engine {
     grammars: OnceLock<Result<Grammars, String>>,
     token_bytes: OnceLock<Vec<Vec<u8>>>,
     digit_tokens: OnceLock<Vec<bool>>,
+    prefix: Mutex<prefix::PrefixCache>,
     /// Time of each full grammar mask computed.
     pub mask_hist: Histogram,
 }
@@ -390,8 +396,29 @@ impl Engine {
             grammars: OnceLock::new(),
             token_bytes: OnceLock::new(),
             digit_tokens: OnceLock::new(),
+            prefix: Mutex::new(prefix::PrefixCache::new(prefix::DEFAULT_LIMIT_BYTES)),
             mask_hist: Histogram::new(crate::metrics::FINE_BOUNDS),
         })
+    }
+
+    /// Bounds the prompt-prefix cache to `bytes` (0 turns it off and empties it).
+    pub fn set_prefix_cache_limit(&self, bytes: usize) {
+        self.with_prefix(|p| p.set_limit(bytes));
+    }
+
+    /// The prompt-prefix cache's counters and size.
+    pub fn prefix_stats(&self) -> PrefixStats {
+        self.with_prefix(|p| p.stats())
+    }
+
+    /// Runs `f` on the prefix cache. A panic while it was held leaves it usable: its
+    /// entries are whole values, never half-written.
+    pub(crate) fn with_prefix<T>(&self, f: impl FnOnce(&mut prefix::PrefixCache) -> T) -> T {
+        let mut guard = self
+            .prefix
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
     }
 
     /// Facts about the model.

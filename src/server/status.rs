@@ -43,6 +43,9 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
         sched.map_or(0, |s| s.running()),
         sched.map(|s| &s.engine().mask_hist),
     );
+    if let Some(s) = sched {
+        super::metrics::Metrics::render_prefix(&mut body, &s.engine().prefix_stats());
+    }
     body.push_str(&process_metrics());
     (
         StatusCode::OK,

@@ -8,6 +8,7 @@ mod engine;
 mod formats;
 mod hf;
 mod miner;
+mod prefix;
 mod qwen2;
 mod reliability;
 mod report;
