@@ -77,7 +77,13 @@ pub fn run(
 ) -> Result<TokensReport, EngineError> {
     let limit = engine.prefix_stats().limit_bytes;
     engine.set_prefix_cache_limit(0);
-    let report = measure(engine, prompt_tokens, gen_tokens, levels, level_prompt_tokens);
+    let report = measure(
+        engine,
+        prompt_tokens,
+        gen_tokens,
+        levels,
+        level_prompt_tokens,
+    );
     engine.set_prefix_cache_limit(limit);
     report
 }

@@ -113,7 +113,8 @@ pub(super) fn random(out: &Path, shape: &str, seed: u64, dtype: &str) -> anyhow:
 }
 
 /// `loglens models list`: every `.gguf` file and HF directory in the model directory,
-/// and the files, directories and cached repository ids in `extra`.
+/// and the files, directories and cached repository ids in `extra`; without `extra`,
+/// then the models known by name and whether each is there.
 pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> {
     let dir = crate::engine::locate::model_dir();
     let mut files = Vec::new();
@@ -158,7 +159,9 @@ pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> 
             Err(e) => eprintln!("loglens: skipping {}: {e}", f.display()),
         }
     }
-    known_models(json)?;
+    if extra.is_empty() {
+        known_models(json)?;
+    }
     Ok(EXIT_OK)
 }
 
