@@ -13,13 +13,15 @@ manifest), once per model, and scores the verdicts against `truth.json`:
 - invented ids: identifier-like strings (3+ characters with a digit: ids, addresses,
   times, counts) in a model's summary, root cause or remediation that appear nowhere in
   what it was shown (the evidence lines, the group's template and samples);
-- seconds: wall-clock of the whole analyze.
+- seconds: wall-clock of the whole analyze, and the CPU seconds it used (on a shared
+  machine, CPU seconds / threads is what an idle one would take at best).
 
 Prints one JSON line per (model, scenario) and one summary line per model.
 
     python3 benches/rca/generate.py --out /tmp/rca --seed 7 --count 25
     python3 benches/rca/triage_quality.py /tmp/rca --loglens target/release/loglens \\
-        --model smollm2-135m --model qwen2.5-coder-0.5b [--scenarios 8] [--max-groups 4]
+        --model smollm2-135m --model qwen2.5-coder-0.5b [--stride 4] [--scenarios 6] \\
+        [--max-groups 3]
 
 Standard library only.
 """
@@ -90,9 +92,9 @@ def score(report: dict, truth: dict) -> dict:
         any_right |= cat in fits
         said = " ".join([v.get("summary", ""), v.get("root_cause", "")] + v.get("remediation_steps", []))
         named |= root in (said + " " + " ".join(v.get("affected_components", []))).lower()
-        shown = shown_text(g)
+        shown = shown_text(g).lower()
         for i in ids_in(said):
-            if i not in shown:
+            if i.lower() not in shown:
                 invented += 1
                 if len(invented_examples) < 3:
                     invented_examples.append(i)
@@ -117,8 +119,11 @@ def run(loglens: str, model: str, scenario: str, max_groups: int, threads: int |
         if threads:
             cmd += ["--threads", str(threads)]
         t = time.perf_counter()
+        before = os.times()
         p = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - t
+        after = os.times()
+        cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
         path = os.path.join(out, "report.json")
         if not os.path.exists(path):
             return {"error": p.stderr.strip()[-400:], "seconds": seconds}
@@ -128,6 +133,7 @@ def run(loglens: str, model: str, scenario: str, max_groups: int, threads: int |
         truth = json.load(f)
     r = score(report, truth)
     r["seconds"] = round(seconds, 1)
+    r["cpu_seconds"] = round(cpu, 1)
     if report.get("triage_error"):
         r["error"] = report["triage_error"]
     return r
@@ -138,11 +144,13 @@ def main() -> int:
     ap.add_argument("scenarios", help="directory generate.py wrote")
     ap.add_argument("--loglens", default="target/release/loglens")
     ap.add_argument("--model", action="append", required=True, help="repeatable")
-    ap.add_argument("--scenarios", type=int, default=0, help="the first N only (0: all)")
+    ap.add_argument("--stride", type=int, default=1, help="every K-th scenario (spreads templates)")
+    ap.add_argument("--scenarios", type=int, default=0, help="N of them at most (0: all)")
     ap.add_argument("--max-groups", type=int, default=8, help="--llm-max-groups")
     ap.add_argument("--threads", type=int)
     a = ap.parse_args()
     dirs = sorted(d for d in os.listdir(a.scenarios) if os.path.isfile(os.path.join(a.scenarios, d, "truth.json")))
+    dirs = dirs[:: max(a.stride, 1)]
     if a.scenarios:
         dirs = dirs[: a.scenarios]
     if not dirs:
@@ -168,6 +176,7 @@ def main() -> int:
             "fallbacks": total("fallbacks"),
             "invented_ids": total("invented_ids"),
             "mean_seconds": round(sum(r["seconds"] for r in rows) / len(rows), 1),
+            "mean_cpu_seconds": round(sum(r.get("cpu_seconds", 0) for r in rows) / len(rows), 1),
         }), flush=True)
     return 0
 
