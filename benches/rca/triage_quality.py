@@ -20,7 +20,7 @@ Prints one JSON line per (model, scenario) and one summary line per model.
 
     python3 benches/rca/generate.py --out /tmp/rca --seed 7 --count 25
     python3 benches/rca/triage_quality.py /tmp/rca --loglens target/release/loglens \\
-        --model smollm2-135m --model qwen2.5-coder-0.5b [--stride 4] [--scenarios 6] \\
+        --model smollm2-135m --model qwen2.5-coder-0.5b [--stride 4] [--limit 6] \\
         [--max-groups 3]
 
 Standard library only.
@@ -145,14 +145,14 @@ def main() -> int:
     ap.add_argument("--loglens", default="target/release/loglens")
     ap.add_argument("--model", action="append", required=True, help="repeatable")
     ap.add_argument("--stride", type=int, default=1, help="every K-th scenario (spreads templates)")
-    ap.add_argument("--scenarios", type=int, default=0, help="N of them at most (0: all)")
+    ap.add_argument("--limit", type=int, default=0, help="N scenarios at most (0: all)")
     ap.add_argument("--max-groups", type=int, default=8, help="--llm-max-groups")
     ap.add_argument("--threads", type=int)
     a = ap.parse_args()
     dirs = sorted(d for d in os.listdir(a.scenarios) if os.path.isfile(os.path.join(a.scenarios, d, "truth.json")))
     dirs = dirs[:: max(a.stride, 1)]
-    if a.scenarios:
-        dirs = dirs[: a.scenarios]
+    if a.limit:
+        dirs = dirs[: a.limit]
     if not dirs:
         print(f"no scenarios in {a.scenarios}", file=sys.stderr)
         return 1
