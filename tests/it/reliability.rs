@@ -414,34 +414,38 @@ fn a_fifo_without_a_writer_is_reported_not_waited_on_forever() {
     assert_eq!(report["accounting"]["records"], 1);
 }
 
-/// Runs `cmd` to its end and returns its exit status and peak resident memory in KiB,
-/// as the kernel accounted it for that child alone (`wait4`).
+/// Runs `cmd` to its end (at most 300 s) and returns its exit status and peak resident
+/// memory in KiB: the child's own high-water mark (`VmHWM`), read every 2 ms while it
+/// runs. `wait4`'s `ru_maxrss` would not do: Linux carries the spawning process' peak
+/// across `exec`, so it reports the test binary's memory when other tests hold models.
 #[cfg(target_os = "linux")]
 fn peak_rss_kib(cmd: &mut Command) -> (i32, u64) {
-    let child = cmd
+    use std::time::{Duration, Instant};
+    let mut child = cmd
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawns");
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills; `pid` is our own child, which
-    // nothing else waits for (the `Child` handle is dropped without waiting).
-    #[allow(unsafe_code)]
-    let (rc, usage) = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let rc = libc::wait4(pid, &mut status, 0, &mut usage);
-        (rc, usage)
-    };
-    drop(child);
-    assert_eq!(rc, pid, "wait4 failed");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    // ru_maxrss is in KiB on Linux.
-    (code, usage.ru_maxrss as u64)
+    // `spawn` returns once the child has exec'd, so this is the new program's memory.
+    let status = format!("/proc/{}/status", child.id());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut peak = 0;
+    loop {
+        let hwm = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+        peak = peak.max(hwm.unwrap_or(0));
+        if let Some(done) = child.try_wait().expect("waits") {
+            return (done.code().unwrap_or(-1), peak);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the command did not finish in 300 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// The figure README states for this input: reading 100,000 records that each name a
