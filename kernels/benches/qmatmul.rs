@@ -1,22 +1,31 @@
-//! Quantized matrix products at the default model's shapes (SmolLM2-135M: hidden 576,
-//! MLP 1536, vocabulary 49,152), one thread: one token (decode) and 64 tokens (prefill).
+//! Quantized matrix products, one thread, one token (decode) and 64 tokens (prefill), at
+//! the default model's shapes (SmolLM2-135M: hidden 576, MLP 1536, vocabulary 49,152) and
+//! at Qwen2.5-Coder's (1.5B: hidden 1536, MLP 8960; 0.5B: hidden 896), each in the
+//! formats its GGUF files hold and in the older formats for comparison.
 //! `cargo bench -p loglens-kernels` prints time per product and weight bytes per second.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use loglens_kernels::{Activations, Format, PackedMatrix};
+use loglens_kernels::{Format, PackedMatrix};
 
+/// A matrix of varied codes with small, normal scales (no NaN or subnormal slows a path).
 fn matrix(format: Format, rows: usize, cols: usize) -> PackedMatrix {
-    let blocks = rows * cols / 32;
+    let blocks = rows * cols / format.block_values();
     let bb = format.block_bytes();
     let mut data = vec![0u8; blocks * bb];
     for (i, blk) in data.chunks_mut(bb).enumerate() {
-        // A small positive f16 scale (and minimum), varied values.
-        blk[0] = 0x00;
-        blk[1] = 0x20;
-        for (j, v) in blk[2..].iter_mut().enumerate() {
+        for (j, v) in blk.iter_mut().enumerate() {
             *v = (i * 31 + j * 7) as u8;
+        }
+        // f16 0.0078 (0x2000) for every scale and minimum.
+        let scales: &[usize] = match format {
+            Format::Q4_1 | Format::Q4K => &[0, 2],
+            Format::Q6K => &[208],
+            _ => &[0],
+        };
+        for &at in scales {
+            blk[at..at + 2].copy_from_slice(&0x2000u16.to_le_bytes());
         }
     }
     PackedMatrix::from_gguf(format, rows, cols, &data).expect("pack")
@@ -33,13 +42,24 @@ fn bench(c: &mut Criterion) {
         ("mlp_up q8_0", Format::Q8_0, 1536, 576),
         ("head q8_0", Format::Q8_0, 49152, 576),
         ("head q4_1", Format::Q4_1, 49152, 576),
+        // Qwen2.5-Coder-1.5B Q4_K_M: gate/up Q4_K, down Q4_K or Q6_K.
+        ("qwen1.5b up q4_k", Format::Q4K, 8960, 1536),
+        ("qwen1.5b up q4_0", Format::Q4_0, 8960, 1536),
+        ("qwen1.5b up q8_0", Format::Q8_0, 8960, 1536),
+        ("qwen1.5b down q6_k", Format::Q6K, 1536, 8960),
+        ("qwen1.5b down q4_k", Format::Q4K, 1536, 8960),
+        ("qwen1.5b down q8_0", Format::Q8_0, 1536, 8960),
+        // Qwen2.5-Coder-0.5B Q4_K_M: rows of 896 are Q5_0.
+        ("qwen0.5b up q5_0", Format::Q5_0, 4864, 896),
+        ("qwen0.5b up q4_0", Format::Q4_0, 4864, 896),
+        ("qwen0.5b up q8_0", Format::Q8_0, 4864, 896),
     ];
     let mut g = c.benchmark_group("qmatmul");
     for (name, format, rows, cols) in shapes {
         let w = matrix(format, rows, cols);
         for tokens in [1usize, 64] {
             let x: Vec<f32> = (0..tokens * cols).map(|i| (i % 97) as f32 - 48.0).collect();
-            let a = Activations::quantize(&x, tokens, cols);
+            let a = w.quantize_input(&x, tokens);
             let mut out = vec![0f32; tokens * rows];
             g.throughput(Throughput::Bytes((w.bytes() * tokens) as u64));
             g.bench_function(format!("{name} {rows}x{cols} t{tokens}"), |b| {

@@ -2,15 +2,19 @@
 //!
 //! On CPU, decoding one token multiplies every weight matrix by one vector, so its speed
 //! is how fast the weights stream from memory and how little work each weight costs.
-//! This crate multiplies GGUF block-quantized matrices (Q4_0, Q4_1, Q8_0) without
-//! widening them: activations are quantized to 8 bits per 32-value block (as llama.cpp
-//! does) and each block's dot product is integer arithmetic, with SIMD on x86-64
-//! (AVX2, FMA, F16C; chosen at run time) and a portable path elsewhere.
+//! This crate multiplies GGUF block-quantized matrices (Q4_0, Q4_1, Q5_0, Q8_0 and the
+//! K-quants Q4_K and Q6_K, which with Q5_0 make up Q4_K_M files) without widening them:
+//! activations are quantized to 8 bits (a scale per 32-value block as llama.cpp's Q8_1,
+//! or per 256-value super-block for the K-quants as its Q8_K) and each block's dot
+//! product is integer arithmetic, with SIMD on x86-64 (AVX-512 VNNI or AVX2 with FMA and
+//! F16C, chosen at run time) and a portable path elsewhere, which every SIMD path is
+//! tested against.
 //!
-//! Weights are held structure-of-arrays: the packed values of every row back to back,
-//! and the f16 block scales (and Q4_1 minimums) in their own arrays, so a row streams as
-//! one contiguous run of bytes. Q4_0 is held as Q4_1 with minimum `-8 * d`, which is the
-//! same function.
+//! Weights are held structure-of-arrays (`pack.rs` describes each layout): the packed
+//! values of every row back to back, and the scales apart, so a row streams as one
+//! contiguous run of bytes. Q4_0 is held as Q4_1 with minimum `-8 * d`, which is the
+//! same function; Q5_0's fifth bits and Q6_K's two high bits sit beside the 4-bit parts
+//! they complete, so one load unpacks them.
 //!
 //! The only `unsafe` of loglens lives in [`x86`]'s SIMD kernels; their safe entry points
 //! check every bound the kernels rely on.
@@ -22,6 +26,8 @@ use half::f16;
 use rayon::prelude::*;
 
 pub mod attention;
+mod pack;
+mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -36,27 +42,49 @@ pub fn cpu_path() -> &'static str {
     "portable"
 }
 
-/// Values per quantization block.
+/// Values per quantization block (and per activation block).
 pub const BLOCK: usize = 32;
+
+/// Values per K-quant super-block.
+pub const SUPER_BLOCK: usize = 256;
 
 /// The GGUF block formats this crate packs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// 4-bit values, one f16 scale per block: `d * (q - 8)`.
+    /// 4-bit values, one f16 scale per 32: `d * (q - 8)`.
     Q4_0,
-    /// 4-bit values, f16 scale and minimum per block: `d * q + m`.
+    /// 4-bit values, f16 scale and minimum per 32: `d * q + m`.
     Q4_1,
-    /// 8-bit signed values, one f16 scale per block: `d * q`.
+    /// 5-bit values, one f16 scale per 32: `d * (q - 16)`.
+    Q5_0,
+    /// 8-bit signed values, one f16 scale per 32: `d * q`.
     Q8_0,
+    /// 4-bit values in super-blocks of 256 with an f16 scale and minimum, and 6-bit
+    /// scales and minimums per 32: `(d * sc) * q - (dmin * m)`.
+    Q4K,
+    /// 6-bit values in super-blocks of 256 with an f16 scale, and 8-bit signed scales per
+    /// 16: `(d * sc) * (q - 32)`.
+    Q6K,
 }
 
 impl Format {
-    /// Bytes of one 32-value block in a GGUF file.
+    /// Bytes of one block (of [`Format::block_values`] values) in a GGUF file.
     pub fn block_bytes(self) -> usize {
         match self {
             Format::Q4_0 => 18,
             Format::Q4_1 => 20,
+            Format::Q5_0 => 22,
             Format::Q8_0 => 34,
+            Format::Q4K => 144,
+            Format::Q6K => 210,
+        }
+    }
+
+    /// Values per block in a GGUF file: 32, or 256 for the K-quants.
+    pub fn block_values(self) -> usize {
+        match self {
+            Format::Q4K | Format::Q6K => SUPER_BLOCK,
+            _ => BLOCK,
         }
     }
 }
@@ -64,9 +92,9 @@ impl Format {
 /// Why a matrix cannot be packed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackError {
-    /// The row length is not a whole number of blocks.
+    /// The row length is not a whole number of the format's blocks.
     Columns(usize),
-    /// The data is not `rows * cols / 32` blocks long.
+    /// The data is not `rows * cols / block_values` blocks long.
     Length {
         /// Bytes expected.
         expected: usize,
@@ -78,7 +106,7 @@ pub enum PackError {
 impl fmt::Display for PackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PackError::Columns(c) => write!(f, "rows of {c} values are not whole 32-value blocks"),
+            PackError::Columns(c) => write!(f, "rows of {c} values are not whole blocks"),
             PackError::Length { expected, got } => {
                 write!(f, "block data is {got} bytes, the shape needs {expected}")
             }
@@ -88,29 +116,34 @@ impl fmt::Display for PackError {
 
 impl std::error::Error for PackError {}
 
-/// The packed values of a matrix.
+/// The packed values of a matrix; [`pack`] documents each layout.
 #[derive(Debug, Clone)]
 enum Values {
-    /// 4-bit values of blocks in pairs: byte `k` of pair `p` holds value `k` of block
-    /// `2p` in its low nibble and of block `2p + 1` in its high one (a missing last block
-    /// is zero), so one 32-byte load unpacks into two whole blocks; f16 minimums per
-    /// block.
+    /// Q4_0 / Q4_1: nibbles of blocks in pairs; f16 minimums per block.
     Q4 { qs: Vec<u8>, m: Vec<u16> },
-    /// 8-bit values.
+    /// Q8_0: signed bytes.
     Q8 { qs: Vec<i8> },
+    /// Q5_0: groups of eight blocks, fifth bits then nibble pairs.
+    Q5 { qs: Vec<u8> },
+    /// Q4_K: nibble pairs; per super-block scale, minimum and their 6-bit factors.
+    Q4K { qs: Vec<u8>, meta: Vec<u8> },
+    /// Q6_K: the file's low and high bits as stored; per super-block scale and the
+    /// 16 signed factors.
+    Q6K { qs: Vec<u8>, meta: Vec<u8> },
 }
 
-/// A block-quantized matrix of `rows` x `cols` (row-major, `cols` a multiple of 32),
-/// ready for [`PackedMatrix::matmul`].
+/// A block-quantized matrix of `rows` x `cols` (row-major, `cols` a multiple of 32, of
+/// 256 for the K-quants), ready for [`PackedMatrix::matmul`].
 #[derive(Debug, Clone)]
 pub struct PackedMatrix {
     rows: usize,
     cols: usize,
-    /// Blocks per row.
+    /// 32-value blocks per row.
     nb: usize,
-    /// Row stride of the scale arrays: `nb` rounded up to 8, zero-padded.
+    /// Row stride of the per-block scale arrays: `nb` rounded up to 8, zero-padded.
     sb: usize,
-    /// f16 block scales, `rows * sb`.
+    /// f16 block scales, `rows * sb` (Q4_0, Q4_1, Q5_0, Q8_0; empty for the K-quants,
+    /// whose scales are in their metadata).
     d: Vec<u16>,
     values: Values,
     format: Format,
@@ -120,135 +153,64 @@ fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8
 }
 
-fn f16_at(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
-}
-
-/// Bytes of one packed Q4 row of `nb` blocks (whole pairs).
-fn q4_row_bytes(nb: usize) -> usize {
-    nb.div_ceil(2) * BLOCK
-}
-
-/// The 32 values (0..16) of block `b` of row `r` of packed Q4 data.
-fn q4_block(qs: &[u8], nb: usize, r: usize, b: usize) -> impl Iterator<Item = u8> + '_ {
-    let pair = &qs[r * q4_row_bytes(nb) + (b / 2) * BLOCK..][..BLOCK];
-    let shift = if b.is_multiple_of(2) { 0 } else { 4 };
-    pair.iter().map(move |&v| (v >> shift) & 0x0F)
-}
-
 impl PackedMatrix {
-    /// Packs GGUF block data of a `rows` x `cols` matrix.
-    pub fn from_gguf(
-        format: Format,
-        rows: usize,
-        cols: usize,
-        data: &[u8],
-    ) -> Result<Self, PackError> {
-        if cols == 0 || !cols.is_multiple_of(BLOCK) {
-            return Err(PackError::Columns(cols));
-        }
-        let nb = cols / BLOCK;
-        let sb = round8(nb);
-        let bb = format.block_bytes();
-        let expected = rows * nb * bb;
-        if data.len() != expected {
-            return Err(PackError::Length {
-                expected,
-                got: data.len(),
-            });
-        }
-        let mut d = vec![0u16; rows * sb];
-        let values = match format {
-            Format::Q4_0 | Format::Q4_1 => {
-                let row_bytes = q4_row_bytes(nb);
-                let mut qs = vec![0u8; rows * row_bytes];
-                let mut m = vec![0u16; rows * sb];
-                for r in 0..rows {
-                    for b in 0..nb {
-                        let blk = &data[(r * nb + b) * bb..][..bb];
-                        let scale = f16_at(blk, 0);
-                        d[r * sb + b] = scale;
-                        let packed = if format == Format::Q4_1 {
-                            m[r * sb + b] = f16_at(blk, 2);
-                            &blk[4..20]
-                        } else {
-                            // d * (q - 8) = d * q + (-8 * d); -8 * d is exact in f16
-                            // unless it overflows, which no real scale does.
-                            let min = -8.0 * f16::from_bits(scale).to_f32();
-                            m[r * sb + b] = f16::from_f32(min).to_bits();
-                            &blk[2..18]
-                        };
-                        let pair = &mut qs[r * row_bytes + (b / 2) * BLOCK..][..BLOCK];
-                        let shift = if b.is_multiple_of(2) { 0 } else { 4 };
-                        for k in 0..16 {
-                            pair[k] |= (packed[k] & 0x0F) << shift;
-                            pair[k + 16] |= (packed[k] >> 4) << shift;
-                        }
-                    }
-                }
-                Values::Q4 { qs, m }
-            }
-            Format::Q8_0 => {
-                let mut qs = Vec::with_capacity(rows * cols);
-                for r in 0..rows {
-                    for b in 0..nb {
-                        let blk = &data[(r * nb + b) * bb..][..bb];
-                        d[r * sb + b] = f16_at(blk, 0);
-                        qs.extend(blk[2..34].iter().map(|&v| v as i8));
-                    }
-                }
-                Values::Q8 { qs }
-            }
-        };
-        Ok(Self {
-            rows,
-            cols,
-            nb,
-            sb,
-            d,
-            values,
-            format,
-        })
-    }
-
-    /// The matrices stacked by rows (same width and value layout), as one matrix: the
-    /// projections of one input (query, key and value; gate and up) in one product.
+    /// The matrices stacked by rows (same width and format; Q4_0 stacks with Q4_1), as
+    /// one matrix: the projections of one input (query, key and value; gate and up) in
+    /// one product.
     pub fn concat(parts: &[&PackedMatrix]) -> Option<Self> {
         let first = parts.first()?;
-        let q4 = matches!(first.values, Values::Q4 { .. });
+        let family = |f: Format| match f {
+            Format::Q4_0 | Format::Q4_1 => Format::Q4_1,
+            f => f,
+        };
         if parts
             .iter()
-            .any(|p| p.cols != first.cols || matches!(p.values, Values::Q4 { .. }) != q4)
+            .any(|p| p.cols != first.cols || family(p.format) != family(first.format))
         {
             return None;
         }
         let mut d = Vec::new();
-        let (mut qs4, mut m, mut qs8) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut qs, mut extra, mut qs8) = (Vec::new(), Vec::new(), Vec::new());
         for p in parts {
             d.extend_from_slice(&p.d);
             match &p.values {
-                Values::Q4 { qs, m: pm } => {
-                    qs4.extend_from_slice(qs);
-                    m.extend_from_slice(pm);
+                Values::Q4 { qs: q, m } => {
+                    qs.extend_from_slice(q);
+                    extra.extend(m.iter().flat_map(|v| v.to_le_bytes()));
                 }
-                Values::Q8 { qs } => qs8.extend_from_slice(qs),
+                Values::Q8 { qs: q } => qs8.extend_from_slice(q),
+                Values::Q5 { qs: q } => qs.extend_from_slice(q),
+                Values::Q4K { qs: q, meta } | Values::Q6K { qs: q, meta } => {
+                    qs.extend_from_slice(q);
+                    extra.extend_from_slice(meta);
+                }
             }
         }
-        let all_q4_0 = parts.iter().all(|p| p.format == Format::Q4_0);
+        let values = match first.values {
+            Values::Q4 { .. } => Values::Q4 {
+                qs,
+                m: extra
+                    .chunks_exact(2)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                    .collect(),
+            },
+            Values::Q8 { .. } => Values::Q8 { qs: qs8 },
+            Values::Q5 { .. } => Values::Q5 { qs },
+            Values::Q4K { .. } => Values::Q4K { qs, meta: extra },
+            Values::Q6K { .. } => Values::Q6K { qs, meta: extra },
+        };
+        let all_same = parts.iter().all(|p| p.format == first.format);
         Some(Self {
             rows: parts.iter().map(|p| p.rows).sum(),
             cols: first.cols,
             nb: first.nb,
             sb: first.sb,
             d,
-            values: if q4 {
-                Values::Q4 { qs: qs4, m }
+            values,
+            format: if all_same {
+                first.format
             } else {
-                Values::Q8 { qs: qs8 }
-            },
-            format: match first.format {
-                Format::Q4_0 if !all_q4_0 => Format::Q4_1,
-                f => f,
+                family(first.format)
             },
         })
     }
@@ -273,41 +235,46 @@ impl PackedMatrix {
         let values = match &self.values {
             Values::Q4 { qs, m } => qs.len() + 2 * m.len(),
             Values::Q8 { qs } => qs.len(),
+            Values::Q5 { qs } => qs.len(),
+            Values::Q4K { qs, meta } | Values::Q6K { qs, meta } => qs.len() + meta.len(),
         };
         values + 2 * self.d.len()
     }
 
-    /// Row `r` as f32 values.
+    /// Row `r` as f32 values, bit for bit as ggml dequantizes it.
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
         assert!(
             r < self.rows && out.len() == self.cols,
             "row {r} out of range"
         );
-        for b in 0..self.nb {
-            let d = f16::from_bits(self.d[r * self.sb + b]).to_f32();
-            let o = &mut out[b * BLOCK..][..BLOCK];
-            match &self.values {
-                Values::Q4 { qs, m } => {
-                    let m = f16::from_bits(m[r * self.sb + b]).to_f32();
-                    for (o, q) in o.iter_mut().zip(q4_block(qs, self.nb, r, b)) {
-                        *o = d * f32::from(q) + m;
-                    }
-                }
-                Values::Q8 { qs } => {
-                    let q = &qs[(r * self.nb + b) * BLOCK..][..BLOCK];
-                    for (o, &q) in o.iter_mut().zip(q) {
-                        *o = d * f32::from(q);
-                    }
-                }
-            }
+        portable::dequantize_row(self, r, out);
+    }
+
+    /// Blocks of the input sharing one scale: 8 (a super-block) for the K-quants.
+    fn input_group(&self) -> usize {
+        match self.format {
+            Format::Q4K | Format::Q6K => SUPER_BLOCK / BLOCK,
+            _ => 1,
         }
     }
 
-    /// `out = x · selfᵀ` for `x.tokens()` activation rows: `out` is tokens x rows,
-    /// row-major. Work is split over rows across rayon's pool (its size is the thread
-    /// count); with one thread it runs inline.
+    /// `x` (`tokens` rows of [`PackedMatrix::cols`] values) quantized as this matrix's
+    /// products take it.
+    pub fn quantize_input(&self, x: &[f32], tokens: usize) -> Activations {
+        Activations::quantize_grouped(x, tokens, self.cols, self.input_group())
+    }
+
+    /// `out = x · selfᵀ` for `x.tokens()` activation rows (from
+    /// [`PackedMatrix::quantize_input`]): `out` is tokens x rows, row-major. Work is split
+    /// over rows across rayon's pool (its size is the thread count); with one thread it
+    /// runs inline.
     pub fn matmul(&self, x: &Activations, out: &mut [f32]) {
         assert_eq!(x.cols, self.cols, "activation width");
+        assert_eq!(
+            x.group,
+            self.input_group(),
+            "activations quantized for another format"
+        );
         assert_eq!(out.len(), x.tokens * self.rows, "output size");
         let threads = rayon::current_num_threads();
         if threads <= 1 || self.rows < 64 {
@@ -348,81 +315,69 @@ impl PackedMatrix {
             x86::tile(self, x, rows, out, stride);
             return;
         }
-        self.tile_portable(x, rows, out, stride);
-    }
-
-    /// The reference: plain integer dot products per block.
-    fn tile_portable(&self, x: &Activations, rows: Range<usize>, out: &mut [f32], stride: usize) {
-        let (nb, sb) = (self.nb, self.sb);
-        for t in 0..x.tokens {
-            let xq = &x.q[t * self.cols..][..self.cols];
-            let (xd, xs) = (&x.d[t * sb..][..sb], &x.s[t * sb..][..sb]);
-            for r in rows.clone() {
-                let mut sum = 0f32;
-                for b in 0..nb {
-                    let scale = f16::from_bits(self.d[r * sb + b]).to_f32() * xd[b];
-                    let y = &xq[b * BLOCK..][..BLOCK];
-                    let dot: i32 = match &self.values {
-                        Values::Q4 { qs, m } => {
-                            sum += f16::from_bits(m[r * sb + b]).to_f32() * xs[b];
-                            q4_block(qs, nb, r, b)
-                                .zip(y)
-                                .map(|(q, &y)| i32::from(q) * i32::from(y))
-                                .sum()
-                        }
-                        Values::Q8 { qs } => qs[(r * nb + b) * BLOCK..][..BLOCK]
-                            .iter()
-                            .zip(y)
-                            .map(|(&a, &b)| i32::from(a) * i32::from(b))
-                            .sum(),
-                    };
-                    sum += scale * dot as f32;
-                }
-                out[t * stride + (r - rows.start)] = sum;
-            }
-        }
+        portable::tile(self, x, rows, out, stride);
     }
 }
 
 /// Quantizes one row (whole blocks): values `round(x / d)` (ties to even) with
-/// `d = max|x| / 127`; each block's `d` and `Σq`.
-fn quantize_row(x: &[f32], q: &mut [i8], d: &mut [f32], sums: &mut [i32]) {
-    for (b, (xs, qs)) in x
-        .chunks_exact(BLOCK)
-        .zip(q.chunks_exact_mut(BLOCK))
-        .enumerate()
-    {
+/// `d = max|x| / 127` over each run of `group` blocks; each block's `d` and `Σq`.
+fn quantize_row(x: &[f32], q: &mut [i8], d: &mut [f32], sums: &mut [i32], group: usize) {
+    let span = group * BLOCK;
+    for (g, (xs, qs)) in x.chunks(span).zip(q.chunks_mut(span)).enumerate() {
         let amax = xs.iter().fold(0f32, |a, v| a.max(v.abs()));
         let scale = amax / 127.0;
         let inv = if scale != 0.0 { 1.0 / scale } else { 0.0 };
-        let mut sum = 0i32;
-        for (q, &v) in qs.iter_mut().zip(xs) {
-            // In range by construction; a NaN becomes 0.
-            *q = (v * inv).round_ties_even() as i8;
-            sum += i32::from(*q);
+        for (k, (xs, qs)) in xs
+            .chunks_exact(BLOCK)
+            .zip(qs.chunks_exact_mut(BLOCK))
+            .enumerate()
+        {
+            let mut sum = 0i32;
+            for (q, &v) in qs.iter_mut().zip(xs) {
+                // In range by construction; a NaN becomes 0.
+                *q = (v * inv).round_ties_even() as i8;
+                sum += i32::from(*q);
+            }
+            d[g * group + k] = scale;
+            sums[g * group + k] = sum;
         }
-        d[b] = scale;
-        sums[b] = sum;
     }
 }
 
-/// Activation rows quantized to 8 bits per 32-value block, as llama.cpp's Q8_1: values
-/// `round(x / d)` with `d = max|x| / 127`, the scale `d` and the block's `d * Σq`, both
-/// rounded through f16.
+/// Activation rows quantized to 8 bits: values `round(x / d)`.
+///
+/// For Q4_0, Q4_1, Q5_0 and Q8_0 (as llama.cpp's Q8_1) each 32-value block has its own
+/// scale `d = max|x| / 127` and the block's `d * Σq`, both rounded through f16. For the
+/// K-quants (as llama.cpp's Q8_K) the eight blocks of each 256 values share one f32
+/// scale, so the products of a super-block add up in integers before one conversion.
+/// Besides, for the formats whose minimums or offsets need them, `d * Σq` unrounded
+/// and the sums of each 16 values.
 #[derive(Debug, Clone)]
 pub struct Activations {
     tokens: usize,
     cols: usize,
+    /// Blocks sharing a scale: 1, or 8 for the K-quants.
+    group: usize,
     q: Vec<i8>,
-    /// Scales, `tokens * sb` (zero-padded).
+    /// Scales per block, `tokens * sb` (zero-padded).
     d: Vec<f32>,
-    /// `d * Σq` per block, `tokens * sb` (zero-padded).
+    /// `d * Σq` per block rounded through f16 (Q4_0 / Q4_1), `tokens * sb` (zero-padded).
     s: Vec<f32>,
+    /// `d * Σq` per block in f32 (Q5_0, Q4_K), `tokens * sb` (zero-padded).
+    sx: Vec<f32>,
+    /// `Σq` of each 16 values (Q6_K), `tokens * 2 * sb` (zero-padded).
+    s16: Vec<i16>,
 }
 
 impl Activations {
-    /// Quantizes `x`, `tokens` rows of `cols` values (a multiple of 32).
+    /// Quantizes `x`, `tokens` rows of `cols` values (a multiple of 32), with a scale per
+    /// 32-value block: the input of Q4_0, Q4_1, Q5_0 and Q8_0 matrices.
+    /// [`PackedMatrix::quantize_input`] picks the form a matrix takes.
     pub fn quantize(x: &[f32], tokens: usize, cols: usize) -> Self {
+        Self::quantize_grouped(x, tokens, cols, 1)
+    }
+
+    fn quantize_grouped(x: &[f32], tokens: usize, cols: usize, group: usize) -> Self {
         assert!(
             cols.is_multiple_of(BLOCK),
             "{cols} columns are not whole blocks"
@@ -433,6 +388,8 @@ impl Activations {
         let mut q = vec![0i8; tokens * cols];
         let mut d = vec![0f32; tokens * sb];
         let mut s = vec![0f32; tokens * sb];
+        let mut sx = vec![0f32; tokens * sb];
+        let mut s16 = vec![0i16; tokens * 2 * sb];
         let mut scales = vec![0f32; nb];
         let mut sums = vec![0i32; nb];
         for t in 0..tokens {
@@ -443,21 +400,36 @@ impl Activations {
             let simd = false;
             if simd {
                 #[cfg(target_arch = "x86_64")]
-                x86::quantize_row(xr, qr, &mut scales, &mut sums);
+                x86::quantize_row(xr, qr, &mut scales, &mut sums, group);
             } else {
-                quantize_row(xr, qr, &mut scales, &mut sums);
+                quantize_row(xr, qr, &mut scales, &mut sums, group);
             }
             for b in 0..nb {
-                d[t * sb + b] = f16::from_f32(scales[b]).to_f32();
+                // Q8_1 rounds its scales through f16; Q8_K keeps them in f32.
+                let scale = if group == 1 {
+                    f16::from_f32(scales[b]).to_f32()
+                } else {
+                    scales[b]
+                };
+                d[t * sb + b] = scale;
                 s[t * sb + b] = f16::from_f32(sums[b] as f32 * scales[b]).to_f32();
+                // Exact for f16 scales (11 significant bits, |Σq| <= 4064 has 12).
+                sx[t * sb + b] = scale * sums[b] as f32;
+            }
+            for (o, half) in s16[t * 2 * sb..].iter_mut().zip(qr.chunks_exact(16)) {
+                // |Σ| <= 16 * 127: fits.
+                *o = half.iter().map(|&v| i16::from(v)).sum();
             }
         }
         Self {
             tokens,
             cols,
+            group,
             q,
             d,
             s,
+            sx,
+            s16,
         }
     }
 
@@ -482,32 +454,50 @@ pub(crate) fn noise(seed: u64, n: usize) -> Vec<f32> {
 }
 
 #[cfg(test)]
+/// Random GGUF blocks of `format` whose scales are normal, varied f16 values (and
+/// every other byte random): the fields ggml's definitions read, exercised whole.
+pub(crate) fn random_blocks(format: Format, rows: usize, cols: usize, seed: u64) -> Vec<u8> {
+    let n = rows * cols / format.block_values();
+    let bb = format.block_bytes();
+    let bytes = noise(seed, n * bb);
+    let mut out: Vec<u8> = bytes.iter().map(|v| ((v + 1.0) * 127.99) as u8).collect();
+    let scales = noise(seed ^ 0x5555, 2 * n);
+    // Q4_K's scales are never negative; the others' are when a block's extreme value
+    // is positive (ggml divides it by the most negative code).
+    let f = |v: f32, lo: f32| f16::from_f32(lo + 0.05 * v.abs()).to_le_bytes();
+    let signed = |v: f32, lo: f32| f16::from_f32((lo + 0.05 * v.abs()) * v.signum()).to_le_bytes();
+    for (b, blk) in out.chunks_exact_mut(bb).enumerate() {
+        let (s0, s1) = (scales[2 * b], scales[2 * b + 1]);
+        match format {
+            Format::Q4_0 | Format::Q5_0 | Format::Q8_0 => {
+                blk[..2].copy_from_slice(&signed(s0, 0.001));
+            }
+            Format::Q4_1 => {
+                blk[..2].copy_from_slice(&f(s0, 0.001));
+                blk[2..4].copy_from_slice(&(-f16::from_f32(0.2 * s1.abs())).to_le_bytes());
+            }
+            Format::Q4K => {
+                blk[..2].copy_from_slice(&f(s0, 0.0001));
+                blk[2..4].copy_from_slice(&f(s1, 0.0001));
+            }
+            Format::Q6K => blk[208..].copy_from_slice(&signed(s0, 0.0001)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    /// GGUF blocks of random values and scales for `format`.
-    fn blocks(format: Format, rows: usize, cols: usize, seed: u64) -> Vec<u8> {
-        let n = rows * cols / BLOCK;
-        let r = noise(seed, n * 3);
-        let mut out = Vec::with_capacity(n * format.block_bytes());
-        for b in 0..n {
-            let d = f16::from_f32(0.01 + 0.05 * r[3 * b].abs()).to_bits();
-            out.extend_from_slice(&d.to_le_bytes());
-            let vals = noise(seed ^ (b as u64 + 1), BLOCK);
-            match format {
-                Format::Q4_1 => {
-                    let m = f16::from_f32(-0.3 * r[3 * b + 1].abs()).to_bits();
-                    out.extend_from_slice(&m.to_le_bytes());
-                    out.extend(vals[..16].iter().map(|v| ((v + 1.0) * 127.99) as u8));
-                }
-                Format::Q4_0 => {
-                    out.extend(vals[..16].iter().map(|v| ((v + 1.0) * 127.99) as u8));
-                }
-                Format::Q8_0 => out.extend(vals.iter().map(|v| (v * 127.0) as i8 as u8)),
-            }
-        }
-        out
-    }
+    const ALL: [Format; 6] = [
+        Format::Q4_0,
+        Format::Q4_1,
+        Format::Q5_0,
+        Format::Q8_0,
+        Format::Q4K,
+        Format::Q6K,
+    ];
 
     /// The plain-f32 product of the dequantized matrix with `x`.
     fn reference(w: &PackedMatrix, x: &[f32], tokens: usize) -> Vec<f32> {
@@ -526,51 +516,60 @@ mod tests {
         out
     }
 
-    #[test]
-    fn q4_0_dequantizes_as_gguf_defines_it() {
-        let data = blocks(Format::Q4_0, 1, 32, 7);
-        let w = PackedMatrix::from_gguf(Format::Q4_0, 1, 32, &data).expect("pack");
-        let mut row = vec![0f32; 32];
-        w.dequantize_row(0, &mut row);
-        let d = f16::from_bits(f16_at(&data, 0)).to_f32();
-        for j in 0..16 {
-            let q = data[2 + j];
-            assert_eq!(row[j], d * (f32::from(q & 15) - 8.0));
-            assert_eq!(row[j + 16], d * (f32::from(q >> 4) - 8.0));
+    /// Every product path this CPU runs on `w` and `x`: each SIMD instruction set, the
+    /// dispatching entry point, and last the portable reference.
+    fn products(w: &PackedMatrix, a: &Activations) -> Vec<(String, Vec<f32>)> {
+        let (rows, tokens) = (w.rows, a.tokens);
+        let mut results = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        for isa in x86::supported() {
+            let mut o = vec![0f32; tokens * rows];
+            x86::tile_on(isa, w, a, 0..rows, &mut o, rows);
+            results.push((format!("{isa:?}"), o));
         }
+        let mut o = vec![0f32; tokens * rows];
+        w.matmul(a, &mut o);
+        results.push(("matmul".into(), o));
+        let mut o = vec![0f32; tokens * rows];
+        portable::tile(w, a, 0..rows, &mut o, rows);
+        results.push(("portable".into(), o));
+        results
     }
 
     #[test]
     fn products_match_the_dequantized_matrix() {
-        // Widths with and without a whole number of 8-block groups; token counts that
-        // exercise the 4-token and single-token paths and their remainders.
-        for format in [Format::Q4_0, Format::Q4_1, Format::Q8_0] {
-            for (rows, cols, tokens) in [
-                (7, 64, 1),
-                (33, 576, 1),
-                (9, 288, 6),
-                (66, 1536, 5),
-                (5, 480, 9),
-            ] {
-                let w = PackedMatrix::from_gguf(format, rows, cols, &blocks(format, rows, cols, 3))
-                    .expect("pack");
+        // Widths with and without a whole number of 8-block groups (Q5_0: an odd number
+        // of blocks too); token counts that exercise the 4-token and single-token paths
+        // and their remainders; enough rows for the parallel split.
+        for format in ALL {
+            let shapes: &[(usize, usize, usize)] = if format.block_values() == SUPER_BLOCK {
+                &[
+                    (7, 256, 1),
+                    (33, 512, 1),
+                    (9, 768, 6),
+                    (70, 1536, 5),
+                    (5, 256, 9),
+                ]
+            } else {
+                &[
+                    (7, 64, 1),
+                    (33, 576, 1),
+                    (9, 288, 6),
+                    (66, 1536, 5),
+                    (5, 480, 9),
+                    (70, 896, 3),
+                    (3, 96, 2),
+                ]
+            };
+            for &(rows, cols, tokens) in shapes {
+                let data = random_blocks(format, rows, cols, 3);
+                let w = PackedMatrix::from_gguf(format, rows, cols, &data).expect("pack");
                 let x = noise(11, tokens * cols);
                 let want = reference(&w, &x, tokens);
-                let a = Activations::quantize(&x, tokens, cols);
-                let mut slow = vec![0f32; tokens * rows];
-                w.tile_portable(&a, 0..rows, &mut slow, rows);
+                let a = w.quantize_input(&x, tokens);
                 let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
-                // Every kernel this CPU runs, and the dispatching entry point.
-                let mut results = Vec::new();
-                #[cfg(target_arch = "x86_64")]
-                for isa in x86::supported() {
-                    let mut o = vec![0f32; tokens * rows];
-                    x86::tile_on(isa, &w, &a, 0..rows, &mut o, rows);
-                    results.push((format!("{isa:?}"), o));
-                }
-                let mut o = vec![0f32; tokens * rows];
-                w.matmul(&a, &mut o);
-                results.push(("matmul".into(), o));
+                let results = products(&w, &a);
+                let (_, slow) = results.last().expect("the portable path");
                 for (path, fast) in &results {
                     for i in 0..want.len() {
                         // The SIMD and portable paths sum the same integers in another order.
@@ -594,43 +593,69 @@ mod tests {
     }
 
     #[test]
-    fn stacked_matrices_give_the_stacked_products() {
-        let a = PackedMatrix::from_gguf(Format::Q4_1, 5, 64, &blocks(Format::Q4_1, 5, 64, 1))
-            .expect("a");
-        let b = PackedMatrix::from_gguf(Format::Q4_0, 3, 64, &blocks(Format::Q4_0, 3, 64, 2))
-            .expect("b");
-        let c = PackedMatrix::from_gguf(Format::Q8_0, 3, 64, &blocks(Format::Q8_0, 3, 64, 2))
-            .expect("c");
-        assert!(
-            PackedMatrix::concat(&[&a, &c]).is_none(),
-            "4-bit with 8-bit"
-        );
-        let ab = PackedMatrix::concat(&[&a, &b]).expect("stacks");
-        assert_eq!((ab.rows(), ab.cols()), (8, 64));
-        let x = Activations::quantize(&noise(4, 128), 2, 64);
-        let (mut oa, mut ob, mut oab) = (vec![0f32; 10], vec![0f32; 6], vec![0f32; 16]);
-        a.matmul(&x, &mut oa);
-        b.matmul(&x, &mut ob);
-        ab.matmul(&x, &mut oab);
-        for t in 0..2 {
-            assert_eq!(&oab[t * 8..t * 8 + 5], &oa[t * 5..t * 5 + 5]);
-            assert_eq!(&oab[t * 8 + 5..t * 8 + 8], &ob[t * 3..t * 3 + 3]);
+    fn extreme_codes_do_not_saturate() {
+        // Every weight code at its maximum against activations at +-127: the 16-bit
+        // pair sums of AVX2 must not clip (Q6_K: 2 * 63 * 127).
+        for format in [Format::Q5_0, Format::Q4K, Format::Q6K] {
+            let (rows, cols) = (4, 512);
+            let mut data = random_blocks(format, rows, cols, 9);
+            for blk in data.chunks_exact_mut(format.block_bytes()) {
+                match format {
+                    Format::Q5_0 => blk[2..].fill(0xFF),
+                    Format::Q4K => blk[16..].fill(0xFF),
+                    _ => blk[..192].fill(0xFF),
+                }
+            }
+            let w = PackedMatrix::from_gguf(format, rows, cols, &data).expect("pack");
+            let x: Vec<f32> = (0..cols)
+                .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
+                .collect();
+            let want = reference(&w, &x, 1);
+            let a = w.quantize_input(&x, 1);
+            let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+            for (path, got) in products(&w, &a) {
+                for (g, e) in got.iter().zip(&want) {
+                    assert!(
+                        (g - e).abs() <= 1e-3 * scale,
+                        "{path} {format:?}: {g} vs {e}"
+                    );
+                }
+            }
         }
     }
 
     #[test]
-    fn bad_shapes_are_refused() {
-        assert_eq!(
-            PackedMatrix::from_gguf(Format::Q4_1, 2, 48, &[0; 60]).err(),
-            Some(PackError::Columns(48))
-        );
-        assert_eq!(
-            PackedMatrix::from_gguf(Format::Q8_0, 2, 32, &[0; 67]).err(),
-            Some(PackError::Length {
-                expected: 68,
-                got: 67
-            })
-        );
+    fn stacked_matrices_give_the_stacked_products() {
+        let pack = |f: Format, rows: usize, cols: usize, seed: u64| {
+            PackedMatrix::from_gguf(f, rows, cols, &random_blocks(f, rows, cols, seed))
+                .expect("pack")
+        };
+        let c = pack(Format::Q8_0, 3, 256, 2);
+        let k6 = pack(Format::Q6K, 3, 256, 2);
+        let k4 = pack(Format::Q4K, 3, 512, 2);
+        assert!(PackedMatrix::concat(&[&pack(Format::Q4_1, 5, 256, 1), &c]).is_none());
+        assert!(PackedMatrix::concat(&[&pack(Format::Q4K, 2, 256, 1), &k6]).is_none());
+        assert!(PackedMatrix::concat(&[&pack(Format::Q4K, 2, 256, 1), &k4]).is_none());
+        for (a, b) in [
+            (pack(Format::Q4_1, 5, 256, 1), pack(Format::Q4_0, 3, 256, 2)),
+            (pack(Format::Q5_0, 5, 288, 1), pack(Format::Q5_0, 3, 288, 2)),
+            (pack(Format::Q4K, 5, 256, 1), pack(Format::Q4K, 3, 256, 2)),
+            (pack(Format::Q6K, 5, 256, 1), k6.clone()),
+        ] {
+            let cols = a.cols();
+            let ab = PackedMatrix::concat(&[&a, &b]).expect("stacks");
+            assert_eq!((ab.rows(), ab.cols()), (8, cols));
+            assert_eq!(ab.bytes(), a.bytes() + b.bytes());
+            let x = a.quantize_input(&noise(4, 2 * cols), 2);
+            let (mut oa, mut ob, mut oab) = (vec![0f32; 10], vec![0f32; 6], vec![0f32; 16]);
+            a.matmul(&x, &mut oa);
+            b.matmul(&x, &mut ob);
+            ab.matmul(&x, &mut oab);
+            for t in 0..2 {
+                assert_eq!(&oab[t * 8..t * 8 + 5], &oa[t * 5..t * 5 + 5]);
+                assert_eq!(&oab[t * 8 + 5..t * 8 + 8], &ob[t * 3..t * 3 + 3]);
+            }
+        }
     }
 
     #[test]
@@ -644,18 +669,29 @@ mod tests {
         x[66] = -3.5;
         x[67] = 0.5;
         x[100] = -1e30;
-        let (mut q1, mut q2) = (vec![0i8; x.len()], vec![0i8; x.len()]);
-        let (mut d1, mut d2) = (vec![0f32; 12], vec![0f32; 12]);
-        let (mut s1, mut s2) = (vec![0i32; 12], vec![0i32; 12]);
-        quantize_row(&x, &mut q1, &mut d1, &mut s1);
-        assert_eq!(&q1[64..68], &[127, 2, -4, 0]);
-        assert!(q1[32..64].iter().all(|&q| q == 0) && d1[1] == 0.0);
-        #[cfg(target_arch = "x86_64")]
-        if x86::available() {
-            x86::quantize_row(&x, &mut q2, &mut d2, &mut s2);
-            assert_eq!(q1, q2);
-            assert_eq!(d1, d2);
-            assert_eq!(s1, s2);
+        // Scales per block, per 8 blocks (and a shorter last run), per 5 blocks.
+        for group in [1, 8, 5] {
+            let (mut q1, mut q2) = (vec![0i8; x.len()], vec![0i8; x.len()]);
+            let (mut d1, mut d2) = (vec![0f32; 12], vec![0f32; 12]);
+            let (mut s1, mut s2) = (vec![0i32; 12], vec![0i32; 12]);
+            quantize_row(&x, &mut q1, &mut d1, &mut s1, group);
+            if group == 1 {
+                assert_eq!(&q1[64..68], &[127, 2, -4, 0]);
+                assert!(q1[32..64].iter().all(|&q| q == 0) && d1[1] == 0.0);
+            } else {
+                // One scale per run, from its largest value.
+                assert!(d1[..group].iter().all(|&d| d == 1e30 / 127.0));
+                for run in d1[group..].chunks(group) {
+                    assert!(run.iter().all(|&d| d == run[0]) && run[0] < 1.0 / 127.0 * 127.0);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            if x86::available() {
+                x86::quantize_row(&x, &mut q2, &mut d2, &mut s2, group);
+                assert_eq!(q1, q2);
+                assert_eq!(d1, d2);
+                assert_eq!(s1, s2);
+            }
         }
     }
 
@@ -669,8 +705,33 @@ mod tests {
         assert_eq!(a.q[0], (-10.0f32 / d).round_ties_even() as i8);
         let sum: i32 = a.q.iter().map(|&q| i32::from(q)).sum();
         assert_eq!(a.s[0], f16::from_f32(sum as f32 * d).to_f32());
+        // Unrounded sums, and sums of each 16, for the formats that need them exact.
+        assert_eq!(f64::from(a.sx[0]), f64::from(a.d[0]) * f64::from(sum));
+        let half: i32 = a.q[..16].iter().map(|&q| i32::from(q)).sum();
+        assert_eq!(
+            (i32::from(a.s16[0]), i32::from(a.s16[1])),
+            (half, sum - half)
+        );
+        assert!(a.s16[2..].iter().all(|&s| s == 0), "padding is zero");
         // All-zero and non-finite blocks quantize without dividing by zero.
         let z = Activations::quantize(&[0.0; 32], 1, 32);
         assert!(z.q.iter().all(|&q| q == 0) && z.d[0] == 0.0);
+        // K-quant inputs: one f32 scale per 256 values.
+        let x: Vec<f32> = (0..512)
+            .map(|i| {
+                if i < 256 {
+                    (i % 21) as f32 - 10.0
+                } else {
+                    (i % 201) as f32 - 100.0
+                }
+            })
+            .collect();
+        let w =
+            PackedMatrix::from_gguf(Format::Q4K, 1, 512, &random_blocks(Format::Q4K, 1, 512, 1))
+                .expect("pack");
+        let a = w.quantize_input(&x, 1);
+        assert!(a.d[..8].iter().all(|&d| d == 10.0 / 127.0));
+        assert!(a.d[8..16].iter().all(|&d| d == 100.0 / 127.0));
+        assert_eq!((a.q[0], a.q[256]), (-127, -57)); // -10 and -45 of 100
     }
 }

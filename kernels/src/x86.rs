@@ -1,21 +1,19 @@
 //! SIMD kernels for x86-64, chosen at run time: AVX-512 VNNI (256-bit, Ice Lake / Zen 4
 //! and later) or AVX2 with FMA and F16C (every x86-64 server CPU since 2013); the
-//! portable path runs on anything else.
-//!
-//! A block of 32 products is one instruction with VNNI (`vpdpbusd`: unsigned by signed
-//! bytes, summed into eight 32-bit lanes) and two with AVX2 (`vpmaddubsw` into 16-bit
-//! pairs, `vpmaddwd` with ones into 32-bit lanes); each block's sum is converted to f32
-//! and accumulated with its scale (weight scale times activation scale, computed for
-//! eight blocks at once). 4-bit values are unsigned nibbles, two blocks per 32-byte load;
-//! 8-bit weights become unsigned by moving their sign onto the activations. Several rows
-//! and tokens are computed together, so one loaded weight block serves several tokens
-//! and one activation block several rows, and the weights are prefetched ahead of use.
+//! portable path runs on anything else. This file detects the instruction set, checks
+//! the bounds of every matrix product before entering the kernels (`matmul`), and holds
+//! the activation quantizer and the attention loops.
 
 use std::arch::x86_64::*;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::{q4_row_bytes, Activations, PackedMatrix, Values, BLOCK};
+mod matmul;
+
+use matmul::{Views, F_Q4, F_Q4K, F_Q5, F_Q6K, F_Q8};
+
+use crate::pack::{q4_row_bytes, q5_row_bytes, supers, Q4K_META, Q4K_QS, Q6K_META, Q6K_QS};
+use crate::{Activations, PackedMatrix, Values, BLOCK};
 
 /// The best instruction set this CPU offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,31 +64,6 @@ pub(crate) fn available() -> bool {
     isa().is_some()
 }
 
-/// How far ahead of use weights are prefetched (into L2), in bytes: measured on the
-/// default model at one thread (benches/RESULTS.md), 8 KiB into L2 beat 4 KiB into L1
-/// by ~15 % and 16-32 KiB or L3 were no better.
-const PREFETCH: usize = 8192;
-
-/// Weights walked by every token of a batch before the next rows are read, in bytes:
-/// well inside L2, so that a batch reads each weight from memory once.
-const ROW_BLOCK_BYTES: usize = 64 * 1024;
-
-/// Raw views of one matrix and one activation set, checked by [`tile`].
-struct Views {
-    qs: *const u8,
-    /// Bytes of one row of values.
-    row_bytes: usize,
-    d: *const u16,
-    /// Q4 minimums, null for Q8.
-    m: *const u16,
-    nb: usize,
-    sb: usize,
-    xq: *const i8,
-    xd: *const f32,
-    xs: *const f32,
-    cols: usize,
-}
-
 /// Computes rows `rows` of `w` for every token of `x` into `out[t * stride + r - start]`.
 pub(crate) fn tile(
     w: &PackedMatrix,
@@ -123,91 +96,164 @@ pub(crate) fn tile_on(
     assert!(x.tokens == 0 || stride >= rows.len());
     assert!(x.tokens == 0 || out.len() >= (x.tokens - 1) * stride + rows.len());
     assert!(x.q.len() >= x.tokens * x.cols);
-    assert!(x.d.len() >= x.tokens * w.sb && x.s.len() >= x.tokens * w.sb);
-    assert!(w.sb.is_multiple_of(8) && w.sb >= w.nb && w.d.len() >= w.rows * w.sb);
-    let (qs, row_bytes, m, q4) = match &w.values {
+    let per_token = x.tokens * w.sb;
+    assert!(x.d.len() >= per_token && x.s.len() >= per_token && x.sx.len() >= per_token);
+    assert!(x.s16.len() >= 2 * per_token);
+    assert!(w.sb.is_multiple_of(8) && w.sb >= w.nb);
+    let scales = |n: usize| {
+        assert!(w.d.len() >= w.rows * w.sb);
+        n
+    };
+    let null = std::ptr::null::<u8>();
+    let (f, qs, row_bytes, m, meta, meta_bytes) = match &w.values {
         Values::Q4 { qs, m } => {
             let row_bytes = q4_row_bytes(w.nb);
             assert!(qs.len() >= w.rows * row_bytes && m.len() >= w.rows * w.sb);
-            (qs.as_ptr(), row_bytes, m.as_ptr(), true)
+            let _ = scales(0);
+            (F_Q4, qs.as_ptr(), row_bytes, m.as_ptr(), null, 0)
         }
         Values::Q8 { qs } => {
             assert!(qs.len() >= w.rows * w.cols);
-            (qs.as_ptr().cast::<u8>(), w.cols, std::ptr::null(), false)
+            let _ = scales(0);
+            let qs = qs.as_ptr().cast::<u8>();
+            (F_Q8, qs, w.cols, std::ptr::null(), null, 0)
+        }
+        Values::Q5 { qs } => {
+            let row_bytes = q5_row_bytes(w.nb);
+            assert!(qs.len() >= w.rows * row_bytes);
+            let _ = scales(0);
+            (F_Q5, qs.as_ptr(), row_bytes, std::ptr::null(), null, 0)
+        }
+        Values::Q4K { qs, meta } | Values::Q6K { qs, meta } => {
+            let q4k = matches!(w.values, Values::Q4K { .. });
+            let (group, group_meta) = if q4k {
+                (Q4K_QS, Q4K_META)
+            } else {
+                (Q6K_QS, Q6K_META)
+            };
+            // Whole super-blocks: every group the kernel walks has eight blocks.
+            assert!(w.nb.is_multiple_of(8));
+            let (row_bytes, meta_bytes) = (supers(w.nb) * group, supers(w.nb) * group_meta);
+            assert!(qs.len() >= w.rows * row_bytes && meta.len() >= w.rows * meta_bytes);
+            let f = if q4k { F_Q4K } else { F_Q6K };
+            (
+                f,
+                qs.as_ptr(),
+                row_bytes,
+                std::ptr::null(),
+                meta.as_ptr(),
+                meta_bytes,
+            )
         }
     };
+    let d_bytes = if w.d.is_empty() { 0 } else { 2 * w.sb };
+    let m_bytes = if m.is_null() { 0 } else { 2 * w.sb };
     let v = Views {
         qs,
         row_bytes,
         d: w.d.as_ptr(),
         m,
+        meta,
+        meta_bytes,
+        per_row: row_bytes + meta_bytes + d_bytes + m_bytes,
         nb: w.nb,
         sb: w.sb,
         xq: x.q.as_ptr(),
         xd: x.d.as_ptr(),
         xs: x.s.as_ptr(),
+        sx: x.sx.as_ptr(),
+        s16: x.s16.as_ptr(),
         cols: x.cols,
     };
     let out = out.as_mut_ptr();
-    // SAFETY: the CPU has the instruction set `isa()` detected, and every index the
+    // SAFETY: the CPU has the instruction set `isa` (checked above), and every index the
     // kernels form stays within the lengths asserted above (prefetches may point past
     // the end; they do not fault).
     unsafe {
-        match (isa, q4) {
-            (Isa::Vnni, true) => vnni::drive::<true>(&v, rows, x.tokens, out, stride),
-            (Isa::Vnni, false) => vnni::drive::<false>(&v, rows, x.tokens, out, stride),
-            (Isa::Avx2, true) => avx2::drive::<true>(&v, rows, x.tokens, out, stride),
-            (Isa::Avx2, false) => avx2::drive::<false>(&v, rows, x.tokens, out, stride),
+        match f {
+            F_Q4 => run::<F_Q4>(isa, &v, rows, x.tokens, out, stride),
+            F_Q8 => run::<F_Q8>(isa, &v, rows, x.tokens, out, stride),
+            F_Q5 => run::<F_Q5>(isa, &v, rows, x.tokens, out, stride),
+            F_Q4K => run::<F_Q4K>(isa, &v, rows, x.tokens, out, stride),
+            _ => run::<F_Q6K>(isa, &v, rows, x.tokens, out, stride),
         }
     }
 }
 
+/// The kernels of layout `F` for `isa`.
+///
+/// # Safety
+/// The CPU has `isa`; `v` and `out` are valid for the rows and tokens given.
+unsafe fn run<const F: u8>(
+    isa: Isa,
+    v: &Views,
+    rows: Range<usize>,
+    tokens: usize,
+    out: *mut f32,
+    stride: usize,
+) {
+    match isa {
+        Isa::Vnni => matmul::vnni::drive::<F>(v, rows, tokens, out, stride),
+        Isa::Avx2 => matmul::avx2::drive::<F>(v, rows, tokens, out, stride),
+    }
+}
+
 /// Quantizes one row of `x` (whole blocks) into `q`, with each block's scale in `d` and
-/// its `Σq` in `sums`: the portable rule (round to nearest, ties to even), eight lanes
-/// at a time.
-pub(crate) fn quantize_row(x: &[f32], q: &mut [i8], d: &mut [f32], sums: &mut [i32]) {
+/// its `Σq` in `sums`; each run of `group` blocks shares the scale of its largest value.
+/// The portable rule (round to nearest, ties to even), eight lanes at a time.
+pub(crate) fn quantize_row(x: &[f32], q: &mut [i8], d: &mut [f32], sums: &mut [i32], group: usize) {
     assert!(available(), "x86 kernels on a CPU without AVX2/FMA/F16C");
     let nb = x.len() / BLOCK;
     assert!(
         x.len().is_multiple_of(BLOCK) && q.len() == x.len() && d.len() >= nb && sums.len() >= nb
     );
+    assert!(group > 0);
     // SAFETY: AVX2 is present (checked above); each block reads x[b*32..b*32+32] and
     // writes the same range of q, both within the lengths asserted above.
     unsafe {
-        for b in 0..nb {
-            let (scale, sum) =
-                quantize_block(x.as_ptr().add(b * BLOCK), q.as_mut_ptr().add(b * BLOCK));
-            d[b] = scale;
-            sums[b] = sum;
+        let mut b0 = 0;
+        while b0 < nb {
+            let run = b0..nb.min(b0 + group);
+            let amax = run
+                .clone()
+                .map(|b| block_amax(x.as_ptr().add(b * BLOCK)))
+                .fold(0f32, f32::max);
+            let scale = amax / 127.0;
+            let inv = if scale != 0.0 { 1.0 / scale } else { 0.0 };
+            for b in run {
+                sums[b] = quantize_block(
+                    x.as_ptr().add(b * BLOCK),
+                    q.as_mut_ptr().add(b * BLOCK),
+                    inv,
+                );
+                d[b] = scale;
+            }
+            b0 += group;
         }
     }
 }
 
-/// One block: returns its scale `max|x| / 127` and `Σq`.
+/// The largest magnitude of 32 values (a NaN counts as nothing).
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn quantize_block(x: *const f32, q: *mut i8) -> (f32, i32) {
+unsafe fn block_amax(x: *const f32) -> f32 {
     let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF));
-    let v = [
-        _mm256_loadu_ps(x),
-        _mm256_loadu_ps(x.add(8)),
-        _mm256_loadu_ps(x.add(16)),
-        _mm256_loadu_ps(x.add(24)),
-    ];
-    let m = _mm256_max_ps(
-        _mm256_max_ps(_mm256_and_ps(v[0], abs), _mm256_and_ps(v[1], abs)),
-        _mm256_max_ps(_mm256_and_ps(v[2], abs), _mm256_and_ps(v[3], abs)),
-    );
+    let v = |k: usize| _mm256_and_ps(_mm256_loadu_ps(x.add(8 * k)), abs);
+    let m = _mm256_max_ps(_mm256_max_ps(v(0), v(1)), _mm256_max_ps(v(2), v(3)));
     let m = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
     let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    let amax = _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps::<1>(m, m)));
-    let scale = amax / 127.0;
-    let inv = _mm256_set1_ps(if scale != 0.0 { 1.0 / scale } else { 0.0 });
-    let round = |v: __m256| {
+    _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps::<1>(m, m)))
+}
+
+/// One block: `q = round(x * inv)`; returns `Σq`.
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn quantize_block(x: *const f32, q: *mut i8, inv: f32) -> i32 {
+    let inv = _mm256_set1_ps(inv);
+    let round = |k: usize| {
         _mm256_cvtps_epi32(_mm256_round_ps::<
             { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
-        >(_mm256_mul_ps(v, inv)))
+        >(_mm256_mul_ps(_mm256_loadu_ps(x.add(8 * k)), inv)))
     };
-    let i = [round(v[0]), round(v[1]), round(v[2]), round(v[3])];
+    let i = [round(0), round(1), round(2), round(3)];
     let total = _mm256_add_epi32(_mm256_add_epi32(i[0], i[1]), _mm256_add_epi32(i[2], i[3]));
     let t = _mm_add_epi32(
         _mm256_castsi256_si128(total),
@@ -222,7 +268,7 @@ unsafe fn quantize_block(x: *const f32, q: *mut i8) -> (f32, i32) {
     );
     let ordered = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256(q.cast(), ordered);
-    (scale, sum)
+    sum
 }
 
 /// The attention loops with AVX2 and FMA; only made where the CPU has them.
@@ -428,199 +474,6 @@ unsafe fn weighted_cols<const N: usize>(
         _mm256_storeu_ps(o.add(c + 8 * n), *a);
     }
 }
-
-/// Eight 32-bit sums of four products of unsigned `x` and signed `y` bytes each.
-#[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(x: __m256i, y: __m256i) -> __m256i {
-    _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1))
-}
-
-/// The same in one VNNI instruction (no 16-bit saturation either).
-#[target_feature(enable = "avx2,avx512vnni,avx512vl")]
-unsafe fn dot_vnni(x: __m256i, y: __m256i) -> __m256i {
-    _mm256_dpbusd_epi32(_mm256_setzero_si256(), x, y)
-}
-
-/// One copy of the kernels per instruction set: the same code, compiled for each.
-macro_rules! kernels {
-    ($name:ident, $features:literal, $dot:ident) => {
-        mod $name {
-            use super::*;
-
-            /// Walks the tile a block of rows at a time (so that a block's weights stay
-            /// in L2 while every token passes over them): tokens four at a time over row
-            /// pairs, then single tokens over rows four at a time; remainders one row
-            /// at a time.
-            #[target_feature(enable = $features)]
-            pub(super) unsafe fn drive<const Q4: bool>(
-                v: &Views,
-                rows: Range<usize>,
-                tokens: usize,
-                out: *mut f32,
-                stride: usize,
-            ) {
-                let at = |r: usize, t: usize| out.add(t * stride + (r - rows.start));
-                let per_row = v.row_bytes + v.sb * if Q4 { 4 } else { 2 };
-                let block = (ROW_BLOCK_BYTES / per_row).max(4) & !3;
-                let mut start = rows.start;
-                while start < rows.end {
-                    let end = rows.end.min(start + block);
-                    let mut t = 0;
-                    while t + 4 <= tokens {
-                        let mut r = start;
-                        while r + 2 <= end {
-                            kernel::<2, 4, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                            r += 2;
-                        }
-                        if r < end {
-                            kernel::<1, 4, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                        }
-                        t += 4;
-                    }
-                    while t < tokens {
-                        let mut r = start;
-                        while r + 4 <= end {
-                            kernel::<4, 1, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                            r += 4;
-                        }
-                        while r < end {
-                            kernel::<1, 1, Q4>(v, r, t, |i, j| at(r + i, t + j));
-                            r += 1;
-                        }
-                        t += 1;
-                    }
-                    start = end;
-                }
-            }
-
-            /// One block's eight partial sums: weights `x` (Q4 nibbles, or Q8 signed
-            /// bytes) times activations `y`.
-            #[target_feature(enable = $features)]
-            unsafe fn product<const Q4: bool>(x: __m256i, y: __m256i) -> __m256i {
-                if Q4 {
-                    $dot(x, y)
-                } else {
-                    $dot(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x))
-                }
-            }
-
-            /// Horizontal sum of eight lanes.
-            #[target_feature(enable = $features)]
-            unsafe fn hsum(v: __m256) -> f32 {
-                let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-                let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-                _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
-            }
-
-            /// `R` rows from `r0` times `C` tokens from `t0`; `dst(i, j)` is where row
-            /// `r0 + i` of token `t0 + j` goes.
-            #[target_feature(enable = $features)]
-            unsafe fn kernel<const R: usize, const C: usize, const Q4: bool>(
-                v: &Views,
-                r0: usize,
-                t0: usize,
-                dst: impl Fn(usize, usize) -> *mut f32,
-            ) {
-                let (nb, sb) = (v.nb, v.sb);
-                let low = _mm256_set1_epi8(0x0F);
-                let mut acc = [[_mm256_setzero_ps(); C]; R];
-                // Weight scale x activation scale of eight blocks, per row and token.
-                let mut sc = [[[0f32; 8]; C]; R];
-                // Bytes of values per group of eight blocks.
-                let group_bytes = if Q4 { 4 * BLOCK } else { 8 * BLOCK };
-                let mut g = 0;
-                while g < nb {
-                    for i in 0..R {
-                        let row = r0 + i;
-                        let dx = _mm256_cvtph_ps(_mm_loadu_si128(v.d.add(row * sb + g).cast()));
-                        for c in 0..C {
-                            let dy = _mm256_loadu_ps(v.xd.add((t0 + c) * sb + g));
-                            _mm256_storeu_ps(sc[i][c].as_mut_ptr(), _mm256_mul_ps(dx, dy));
-                        }
-                        let ahead =
-                            v.qs.wrapping_add(row * v.row_bytes + (g / 8) * group_bytes + PREFETCH);
-                        let mut line = 0;
-                        while line < group_bytes {
-                            _mm_prefetch::<_MM_HINT_T1>(ahead.wrapping_add(line).cast());
-                            line += 64;
-                        }
-                    }
-                    // Two blocks per step: a Q4 pair unpacks from one load.
-                    let n = (nb - g).min(8);
-                    let mut j = 0;
-                    while j < n {
-                        let b = g + j;
-                        let two = j + 1 < n;
-                        let mut y0 = [_mm256_setzero_si256(); C];
-                        let mut y1 = [_mm256_setzero_si256(); C];
-                        for c in 0..C {
-                            let at = v.xq.add((t0 + c) * v.cols + b * BLOCK);
-                            y0[c] = _mm256_loadu_si256(at.cast());
-                            if two {
-                                y1[c] = _mm256_loadu_si256(at.add(BLOCK).cast());
-                            }
-                        }
-                        for i in 0..R {
-                            let at = v.qs.add((r0 + i) * v.row_bytes);
-                            let (x0, x1) = if Q4 {
-                                let raw = _mm256_loadu_si256(at.add((b / 2) * BLOCK).cast());
-                                (
-                                    _mm256_and_si256(raw, low),
-                                    _mm256_and_si256(_mm256_srli_epi16::<4>(raw), low),
-                                )
-                            } else if two {
-                                (
-                                    _mm256_loadu_si256(at.add(b * BLOCK).cast()),
-                                    _mm256_loadu_si256(at.add((b + 1) * BLOCK).cast()),
-                                )
-                            } else {
-                                (
-                                    _mm256_loadu_si256(at.add(b * BLOCK).cast()),
-                                    _mm256_setzero_si256(),
-                                )
-                            };
-                            for c in 0..C {
-                                let s0 = _mm256_set1_ps(sc[i][c][j]);
-                                let p0 = product::<Q4>(x0, y0[c]);
-                                acc[i][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), s0, acc[i][c]);
-                                if two {
-                                    let s1 = _mm256_set1_ps(sc[i][c][j + 1]);
-                                    let p1 = product::<Q4>(x1, y1[c]);
-                                    acc[i][c] =
-                                        _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), s1, acc[i][c]);
-                                }
-                            }
-                        }
-                        j += 2;
-                    }
-                    g += 8;
-                }
-                for i in 0..R {
-                    // Q4 minimums: Σ_b m_b (d_y Σq_y)_b over the zero-padded scale arrays.
-                    let mut mins = [_mm256_setzero_ps(); C];
-                    if Q4 {
-                        let mut g = 0;
-                        while g < sb {
-                            let m =
-                                _mm256_cvtph_ps(_mm_loadu_si128(v.m.add((r0 + i) * sb + g).cast()));
-                            for (c, mins) in mins.iter_mut().enumerate() {
-                                let s = _mm256_loadu_ps(v.xs.add((t0 + c) * sb + g));
-                                *mins = _mm256_fmadd_ps(m, s, *mins);
-                            }
-                            g += 8;
-                        }
-                    }
-                    for c in 0..C {
-                        *dst(i, c) = hsum(_mm256_add_ps(acc[i][c], mins[c]));
-                    }
-                }
-            }
-        }
-    };
-}
-
-kernels!(avx2, "avx2,fma,f16c", dot_avx2);
-kernels!(vnni, "avx2,fma,f16c,avx512vnni,avx512vl", dot_vnni);
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ pub mod corpus;
 pub mod detect;
 pub mod devices;
 pub mod parse;
+pub mod prefix;
 pub mod serve;
 pub mod tokens;
 

@@ -66,8 +66,29 @@ fn prompt(engine: &Engine, n: usize) -> Result<Vec<u32>, EngineError> {
     Ok(ids.iter().copied().cycle().take(n).collect())
 }
 
-/// Runs the benchmark.
+/// Runs the benchmark. The prompt-prefix cache is off meanwhile: every request repeats
+/// the same prompt, and prefill is what is measured.
 pub fn run(
+    engine: &Engine,
+    prompt_tokens: usize,
+    gen_tokens: usize,
+    levels: &[usize],
+    level_prompt_tokens: Option<usize>,
+) -> Result<TokensReport, EngineError> {
+    let limit = engine.prefix_stats().limit_bytes;
+    engine.set_prefix_cache_limit(0);
+    let report = measure(
+        engine,
+        prompt_tokens,
+        gen_tokens,
+        levels,
+        level_prompt_tokens,
+    );
+    engine.set_prefix_cache_limit(limit);
+    report
+}
+
+fn measure(
     engine: &Engine,
     prompt_tokens: usize,
     gen_tokens: usize,

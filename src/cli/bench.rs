@@ -3,8 +3,8 @@
 use anyhow::Context;
 
 use super::{
-    BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchServeArgs, BenchTokensArgs, ModelArgs,
-    EXIT_FAILED, EXIT_OK,
+    BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchPrefixArgs, BenchServeArgs,
+    BenchTokensArgs, ModelArgs, EXIT_FAILED, EXIT_OK,
 };
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
@@ -104,6 +104,45 @@ pub(super) fn parse(args: BenchParseArgs) -> anyhow::Result<i32> {
             r.average.grouping_accuracy,
             r.average.parsing_accuracy,
             r.average.lines_per_sec
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) fn prefix(args: BenchPrefixArgs) -> anyhow::Result<i32> {
+    let engine = args.model.choose()?.load()?;
+    if engine.prefix_stats().limit_bytes == 0 {
+        anyhow::bail!("the prefix cache is off (--prefix-cache-mb 0): nothing to measure");
+    }
+    let r = crate::bench::prefix::run(
+        &engine,
+        args.prefix_tokens.max(1),
+        args.suffix_tokens.max(1),
+        args.batch.max(1),
+        args.gen_tokens.max(1),
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("model        {}", r.model);
+        println!(
+            "TTFT         {:.0} ms cold, {:.0} ms with {} tokens cached: {:.1}x sooner ({} + {} token prompts)",
+            r.cold_ttft_ms,
+            r.warm_ttft_ms,
+            r.warm_cached_tokens,
+            r.ttft_speedup,
+            r.prefix_tokens,
+            r.suffix_tokens
+        );
+        println!(
+            "batch        {} requests, {} prompt tokens: {} prefilled without the cache ({:.1} s), {} with it ({:.1} s): {:.0}% fewer",
+            r.batch_requests,
+            r.batch_prompt_tokens,
+            r.batch_prefilled_off,
+            r.batch_s_off,
+            r.batch_prefilled_on,
+            r.batch_s_on,
+            r.prefill_reduction * 100.0
         );
     }
     Ok(EXIT_OK)
@@ -314,6 +353,7 @@ pub(super) fn devices(args: BenchDevicesArgs) -> anyhow::Result<i32> {
         device: args.against.clone(),
         weight_format: args.model.weight_format.clone(),
         threads: args.model.threads,
+        prefix_cache_mb: args.model.prefix_cache_mb,
     };
     let base = base_args.choose()?.load()?;
     let cfg = DevicesBench {

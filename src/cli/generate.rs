@@ -113,7 +113,8 @@ pub(super) fn random(out: &Path, shape: &str, seed: u64, dtype: &str) -> anyhow:
 }
 
 /// `loglens models list`: every `.gguf` file and HF directory in the model directory,
-/// and the files, directories and cached repository ids in `extra`.
+/// and the files, directories and cached repository ids in `extra`; without `extra`,
+/// then the models known by name and whether each is there.
 pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> {
     let dir = crate::engine::locate::model_dir();
     let mut files = Vec::new();
@@ -158,5 +159,35 @@ pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> 
             Err(e) => eprintln!("loglens: skipping {}: {e}", f.display()),
         }
     }
+    if extra.is_empty() {
+        known_models(json)?;
+    }
     Ok(EXIT_OK)
+}
+
+/// The models known by name, and whether each is in the model directory.
+fn known_models(json: bool) -> anyhow::Result<()> {
+    use crate::engine::catalog::KNOWN;
+    if !json {
+        println!("\nknown models (fetch with models/fetch.sh NAME, use with --model NAME):");
+        println!("{:<20} {:>8} {:<8} about", "name", "size", "here");
+    }
+    for m in KNOWN {
+        let here = m.is_present();
+        if json {
+            let mut v = serde_json::to_value(m)?;
+            v["present"] = serde_json::json!(here);
+            v["path"] = serde_json::json!(m.path());
+            println!("{v}");
+        } else {
+            println!(
+                "{:<20} {:>6.0}MB {:<8} {}",
+                m.name,
+                m.bytes as f64 / 1e6,
+                if here { "yes" } else { "no" },
+                m.about
+            );
+        }
+    }
+    Ok(())
 }

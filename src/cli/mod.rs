@@ -67,31 +67,37 @@ pub enum Command {
 /// Model selection shared by the commands that load one.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// A .gguf file, an HF model directory, or an HF repository id (org/name or
-    /// org/name@revision) found in the local HF cache ($HF_HUB_CACHE, $HF_HOME/hub or
-    /// ~/.cache/huggingface/hub; nothing is downloaded). Default: the default model
-    /// in $LOGLENS_MODEL_DIR or ./models, as fetched by models/fetch-default.sh.
+    /// A .gguf file, an HF model directory, a known name from `models list`
+    /// (qwen2.5-coder-1.5b, ..., looked up in the model directory), or an HF repository
+    /// id (org/name or org/name@revision) found in the local HF cache ($HF_HUB_CACHE,
+    /// $HF_HOME/hub or ~/.cache/huggingface/hub; nothing is downloaded). Default: the
+    /// default model in $LOGLENS_MODEL_DIR or ./models, as fetched by
+    /// models/fetch-default.sh.
     #[arg(long, env = "LOGLENS_MODEL")]
     pub model: Option<PathBuf>,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", env = "LOGLENS_DEVICE")]
     pub device: String,
     /// Weight format in memory: native (as stored), q8_0 (re-quantized at load) or
-    /// f32. Default on CPU: native for GGUF files in Q4_0, Q4_1 or Q8_0 (loglens's own
-    /// kernels run them as stored); otherwise f32 when the f32 weights fit in 2 GiB,
+    /// f32. Default on CPU: native for GGUF files in Q4_0, Q4_1, Q5_0, Q8_0, Q4_K or
+    /// Q6_K (loglens's own kernels run them as stored); otherwise f32 when the f32 weights fit in 2 GiB,
     /// q8_0 above. On GPU: native.
     #[arg(long)]
     pub weight_format: Option<String>,
     /// CPU threads for the tensor kernels (default: all cores).
     #[arg(long, env = "LOGLENS_THREADS")]
     pub threads: Option<usize>,
+    /// Memory for the prompt-prefix cache in MiB (keys and values of prompt beginnings
+    /// that later requests share); 0 turns it off.
+    #[arg(long, env = "LOGLENS_PREFIX_CACHE_MB", default_value_t = 512)]
+    pub prefix_cache_mb: usize,
 }
 
 /// `loglens models ...`.
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Lists the models found in the model directory (GGUF files and HF directories)
-    /// and any paths given.
+    /// and any paths given, then the models known by name (models/fetch.sh NAME).
     List {
         /// Extra files or directories to look in.
         paths: Vec<PathBuf>,
@@ -348,6 +354,32 @@ pub enum BenchCommand {
     /// up to near-ties, logit differences, batched against lone runs; exit status 1 when
     /// they disagree.
     Devices(BenchDevicesArgs),
+    /// The prompt-prefix cache: time to first token of a request whose beginning was
+    /// just run, and tokens prefilled by a batch sharing one beginning, cache off and on.
+    Prefix(BenchPrefixArgs),
+}
+
+/// `loglens bench prefix`.
+#[derive(Debug, Args)]
+pub struct BenchPrefixArgs {
+    /// Tokens every prompt begins with.
+    #[arg(long, default_value_t = 1000)]
+    pub prefix_tokens: usize,
+    /// Tokens of each prompt's own tail.
+    #[arg(long, default_value_t = 200)]
+    pub suffix_tokens: usize,
+    /// Requests in the shared-prefix batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Tokens generated per request.
+    #[arg(long, default_value_t = 8)]
+    pub gen_tokens: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench devices`.
@@ -522,5 +554,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
         Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
         Command::Bench(BenchCommand::Devices(args)) => bench::devices(args),
+        Command::Bench(BenchCommand::Prefix(args)) => bench::prefix(args),
     }
 }

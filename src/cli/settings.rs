@@ -26,6 +26,8 @@ pub(crate) struct ModelChoice {
     /// Resolved, with device and weight format.
     pub(crate) spec: ModelSpec,
     threads: Option<usize>,
+    /// Bytes of the prompt-prefix cache (0: off).
+    prefix_cache_bytes: usize,
 }
 
 impl ModelArgs {
@@ -50,7 +52,7 @@ impl ModelArgs {
         let named = crate::engine::locate::model_name(named);
         let spec = ModelSpec::locate(Some(&named), device, weight_format).with_context(|| {
             format!(
-                "model {} (fetch the default model with models/fetch-default.sh, or name one with --model)",
+                "model {} (fetch the default model with models/fetch-default.sh, a known one with models/fetch.sh NAME, or name one with --model)",
                 named.display()
             )
         })?;
@@ -58,6 +60,7 @@ impl ModelArgs {
             named,
             spec,
             threads: self.threads,
+            prefix_cache_bytes: self.prefix_cache_mb.saturating_mul(1 << 20),
         })
     }
 }
@@ -68,7 +71,10 @@ impl ModelChoice {
         if let Some(n) = self.threads {
             set_cpu_threads(n);
         }
-        Engine::load(&self.spec).with_context(|| format!("loading {}", self.named.display()))
+        let engine = Engine::load(&self.spec)
+            .with_context(|| format!("loading {}", self.named.display()))?;
+        engine.set_prefix_cache_limit(self.prefix_cache_bytes);
+        Ok(engine)
     }
 }
 

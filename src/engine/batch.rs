@@ -1,7 +1,10 @@
 //! Sequences in flight and one step of the batch they share. Each step runs, in one
 //! forward pass, the pending token(s) of every decoding sequence plus, within a token
 //! budget, the next prompt chunk of sequences still prefilling, so a long prompt is
-//! prefilled in pieces between decode steps instead of stalling them. Used by
+//! prefilled in pieces between decode steps instead of stalling them. A sequence starts
+//! from the longest prefix of its prompt the prefix cache holds; when another sequence
+//! of the batch is prefilling a longer shared beginning, it waits for that one and
+//! takes it from the cache instead of computing it alongside. Used by
 //! [`Engine::generate_many`] and by the [`super::scheduler::Scheduler`], which admits new
 //! sequences between steps.
 
@@ -11,6 +14,7 @@ use std::time::Instant;
 use super::constrain::GrammarState;
 use super::kv::KvCache;
 use super::model::Step;
+use super::prefix::{shared_len, MIN_REUSE};
 use super::sampling::Sampler;
 use super::tokenizer::Detokenizer;
 use super::{Engine, EngineError, Event, FinishReason, GenerateRequest, TopLogprob, Usage};
@@ -41,6 +45,10 @@ pub struct Seq<'a> {
     prompt: Vec<u32>,
     /// Tokens already in the cache.
     fed: usize,
+    /// Whether its prefill may begin (its prefix-cache lookup is done).
+    started: bool,
+    /// Prompt length other sequences wait for this one to prefill (0: none).
+    share_at: usize,
     /// Generated tokens not yet run through the model.
     pending: Vec<u32>,
     cache: KvCache,
@@ -168,6 +176,8 @@ impl Engine {
             sink,
             prompt: p.prompt,
             fed: 0,
+            started: false,
+            share_at: 0,
             pending: Vec::new(),
             cache: self.model.new_cache(),
             detok: Detokenizer::default(),
@@ -192,6 +202,7 @@ impl Engine {
                 self.finish(s, FinishReason::Cancelled);
             }
         }
+        self.share_prefixes(seqs);
         // (sequence index, tokens, whether to sample after them)
         let mut plan: Vec<(usize, Vec<u32>, bool)> = Vec::new();
         let mut budget = token_budget.max(1);
@@ -205,7 +216,7 @@ impl Engine {
             if budget == 0 {
                 break;
             }
-            if !s.is_done() && s.prefilling() {
+            if !s.is_done() && s.started && s.prefilling() {
                 let n = budget.min(s.prompt.len() - s.fed);
                 budget -= n;
                 let end = s.fed + n;
@@ -232,7 +243,15 @@ impl Engine {
         };
         for ((i, tokens, sample), l) in plan.into_iter().zip(logits) {
             let s = &mut seqs[i];
+            let prefilled = s.prefilling();
             s.fed += tokens.len();
+            // A finished prompt, or the beginning others wait for, goes to the prefix
+            // cache (sharing this sequence's storage: it only appends past them).
+            if prefilled && (!s.prefilling() || (s.share_at > 0 && s.fed >= s.share_at)) {
+                s.share_at = 0;
+                let cache = s.cache.clone();
+                self.with_prefix(|p| p.insert(&s.prompt[..s.fed], cache));
+            }
             if !s.prefilling() {
                 s.pending.clear();
             }
@@ -247,6 +266,72 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Lets sequences that have not begun prefilling begin: each takes the longest
+    /// cached prefix of its prompt, unless a sequence already prefilling shares a longer
+    /// beginning with it ([`MIN_REUSE`] tokens more), in which case it waits until that
+    /// beginning is cached.
+    fn share_prefixes(&self, seqs: &mut [Seq<'_>]) {
+        let enabled = self.with_prefix(|p| p.enabled());
+        for i in 0..seqs.len() {
+            if seqs[i].started || seqs[i].is_done() {
+                continue;
+            }
+            if !enabled {
+                seqs[i].started = true;
+                continue;
+            }
+            let prompt = &seqs[i].prompt;
+            let most = prompt.len().saturating_sub(1);
+            let cached = self.with_prefix(|p| p.reusable(prompt));
+            let leader = seqs
+                .iter()
+                .enumerate()
+                .filter(|(j, o)| *j != i && o.started && !o.is_done() && o.prefilling())
+                .map(|(j, o)| (j, shared_len(&o.prompt, prompt).min(most)))
+                .filter(|&(_, n)| n >= cached + MIN_REUSE)
+                .max_by_key(|&(_, n)| n);
+            if let Some((j, n)) = leader {
+                let o = &mut seqs[j];
+                if o.fed < n {
+                    o.share_at = o.share_at.max(n);
+                    continue;
+                }
+                // Already past it (this one came late): cache what it has.
+                let cache = o.cache.clone();
+                self.with_prefix(|p| p.insert(&o.prompt[..o.fed], cache));
+            }
+            let s = &mut seqs[i];
+            match self.with_prefix(|p| p.take(&s.prompt, s.prompt.len())) {
+                Ok(Some((n, cache))) => {
+                    s.cache = cache;
+                    s.fed = n;
+                    s.usage.cached_tokens = n;
+                }
+                Ok(None) => {}
+                // Only a lost shortcut: the prompt is prefilled whole.
+                Err(e) => tracing::warn!(error = %e, "prefix cache copy failed"),
+            }
+            s.started = true;
+        }
+    }
+
+    /// Stores a finished sequence's keys and values (its prompt and the generated
+    /// tokens run so far) in the prefix cache: the next turn of a conversation begins
+    /// with them.
+    fn remember(&self, s: &mut Seq<'_>) {
+        let tokens: Vec<u32> = s
+            .prompt
+            .iter()
+            .chain(&s.generated)
+            .copied()
+            .take(s.fed)
+            .collect();
+        if tokens.len() == s.fed && s.cache.len() == s.fed {
+            let cache = std::mem::replace(&mut s.cache, KvCache::new(0, None));
+            self.with_prefix(|p| p.insert(&tokens, cache));
+        }
     }
 
     /// Samples the next token from `logits` (under the grammar, if any), streams what it
@@ -416,6 +501,7 @@ impl Engine {
         let usage = s.usage;
         let _ = (s.sink)(Event::Done { finish, usage });
         s.finish = Some(finish);
+        self.remember(s);
     }
 }
 

@@ -2,8 +2,9 @@
 //! tokenizer.json, tokenizer_config.json, generation_config.json and one safetensors
 //! file in f16 or f32), so other tools on the node can use the same weights.
 //!
-//! Quantized weights are dequantized; query and key projections are reordered from the
-//! interleaved rotary layout GGUF uses back to HF's. Llama 3.1's `rope_freqs` has no
+//! Quantized weights are dequantized; query and key projections of Llama-family files
+//! are reordered from the interleaved rotary layout GGUF uses back to HF's (Qwen2 files
+//! already hold HF's order). Llama 3.1's `rope_freqs` has no
 //! `config.json` form that reproduces it exactly, so it is kept as a `rope_freqs.weight`
 //! tensor, which loglens reads back (other tools ignore it).
 
@@ -41,11 +42,12 @@ pub fn gguf_to_hf(input: &Path, out: &Path, dtype: DType) -> Result<Converted, E
     }
     let mut g = Gguf::open(input)?;
     let arch = g.string("general.architecture")?;
-    if arch != "llama" && arch != "mistral" {
+    let qwen2 = arch == "qwen2";
+    if arch != "llama" && arch != "mistral" && !qwen2 {
         return Err(EngineError::Unsupported {
             what: "architecture",
             detail: format!(
-                "{arch:?} in {} (convert handles llama, mistral)",
+                "{arch:?} in {} (convert handles llama, mistral, qwen2)",
                 input.display()
             ),
         });
@@ -61,7 +63,9 @@ pub fn gguf_to_hf(input: &Path, out: &Path, dtype: DType) -> Result<Converted, E
     let mut vocab = 0;
     for name in g.tensor_names() {
         let t = g.tensor(&name, &device)?;
-        let t = if name.ends_with("attn_q.weight") {
+        let t = if qwen2 {
+            t
+        } else if name.ends_with("attn_q.weight") {
             permute_rotary(&t, cfg.heads, false)?
         } else if name.ends_with("attn_k.weight") {
             permute_rotary(&t, cfg.kv_heads, false)?
@@ -88,18 +92,15 @@ pub fn gguf_to_hf(input: &Path, out: &Path, dtype: DType) -> Result<Converted, E
         DType::BF16 => "bfloat16",
         _ => "float32",
     };
-    let model_type = if cfg.sliding_window.is_some() {
-        "mistral"
+    let (model_type, architectures) = if qwen2 {
+        ("qwen2", "Qwen2ForCausalLM")
+    } else if cfg.sliding_window.is_some() {
+        ("mistral", "MistralForCausalLM")
     } else {
-        "llama"
-    };
-    let architectures = if model_type == "mistral" {
-        "MistralForCausalLM"
-    } else {
-        "LlamaForCausalLM"
+        ("llama", "LlamaForCausalLM")
     };
     let eos_ids = tok.stop_ids.clone();
-    let config = json!({
+    let mut config = json!({
         "architectures": [architectures],
         "model_type": model_type,
         "hidden_size": cfg.hidden,
@@ -120,6 +121,9 @@ pub fn gguf_to_hf(input: &Path, out: &Path, dtype: DType) -> Result<Converted, E
         "torch_dtype": torch_dtype,
         "loglens_converted_from": input.file_name().map(|n| n.to_string_lossy().into_owned()),
     });
+    if qwen2 {
+        config["use_sliding_window"] = json!(false);
+    }
     let mut tcfg = json!({
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": tok.bos_text,

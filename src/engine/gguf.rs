@@ -14,8 +14,8 @@ use super::EngineError;
 /// How quantized weights are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WeightFormat {
-    /// As stored in the file. On CPU, Q4_0, Q4_1 and Q8_0 matrices run on loglens's own
-    /// kernels (`loglens-kernels`); other formats on candle's.
+    /// As stored in the file. On CPU, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K matrices run
+    /// on loglens's own kernels (`loglens-kernels`); other formats on candle's.
     Native,
     /// Re-quantized to Q8_0 at load (loglens's kernels on CPU): for files whose format
     /// has no fast CPU path, and for dense checkpoints on CPU.
@@ -26,9 +26,9 @@ pub enum WeightFormat {
 
 impl WeightFormat {
     /// The default for a GGUF file on a device: its own format when loglens's CPU
-    /// kernels cover it (measured on the default model, benches/RESULTS.md: Q4_1 as
-    /// stored decodes ~4x faster than f32 and prefills as fast, in a fifth of the
-    /// memory); otherwise [`WeightFormat::default_for`].
+    /// kernels cover it (measured, benches/RESULTS.md: the default model's Q4_1 as stored
+    /// decodes ~4x faster than f32 and prefills as fast, in a fifth of the memory; Q4_K_M
+    /// files run as stored too); otherwise [`WeightFormat::default_for`].
     pub fn default_for_gguf(device: &Device, g: &Gguf) -> Self {
         if device.is_cpu() && g.cpu_kernels_cover() {
             WeightFormat::Native
@@ -239,18 +239,13 @@ impl Gguf {
     }
 
     /// Whether every matrix is in a format loglens's CPU kernels run as stored
-    /// (Q4_0, Q4_1, Q8_0).
+    /// (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K: every matrix of a Q4_K_M file).
     pub fn cpu_kernels_cover(&self) -> bool {
         self.content
             .tensor_infos
             .values()
             .filter(|t| t.shape.dims().len() == 2)
-            .all(|t| {
-                matches!(
-                    t.ggml_dtype,
-                    GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q8_0
-                )
-            })
+            .all(|t| super::quant::kernel_format(t.ggml_dtype).is_some())
     }
 
     /// Total bytes of tensor data.

@@ -294,6 +294,19 @@ impl HfModel {
             model: self,
             heads,
             kv_heads,
+            permute: true,
+            loaded: None,
+        }
+    }
+
+    /// A weight source that converts HF names but keeps query and key rows in HF's
+    /// order, for architectures that run half-split rotary (Qwen2).
+    pub fn source_as_stored(&self) -> SafetensorsSource<'_> {
+        SafetensorsSource {
+            model: self,
+            heads: 1,
+            kv_heads: 1,
+            permute: false,
             loaded: None,
         }
     }
@@ -428,7 +441,10 @@ pub fn hf_name(name: &str) -> String {
     let Some((layer, part)) = rest.split_once('.') else {
         return name.to_string();
     };
-    let part = part.strip_suffix(".weight").unwrap_or(part);
+    let (part, kind) = match part.rsplit_once('.') {
+        Some((p, k @ ("weight" | "bias"))) => (p, k),
+        _ => (part, "weight"),
+    };
     let hf = match part {
         "attn_norm" => "input_layernorm",
         "attn_q" => "self_attn.q_proj",
@@ -441,7 +457,7 @@ pub fn hf_name(name: &str) -> String {
         "ffn_down" => "mlp.down_proj",
         other => other,
     };
-    format!("model.layers.{layer}.{hf}.weight")
+    format!("model.layers.{layer}.{hf}.{kind}")
 }
 
 /// Reorders the rows of a query or key projection between HF's rotary layout (each
@@ -472,6 +488,8 @@ pub struct SafetensorsSource<'a> {
     model: &'a HfModel,
     heads: usize,
     kv_heads: usize,
+    /// Reorder query and key rows to the interleaved rotary layout.
+    permute: bool,
     loaded: Option<(PathBuf, Vec<u8>)>,
 }
 
@@ -504,7 +522,9 @@ impl SafetensorsSource<'_> {
         let t = view
             .load(&Device::Cpu)
             .map_err(|e| invalid(&entry.shard, format!("tensor {hf}: {e}")))?;
-        Ok(if name.ends_with("attn_q.weight") {
+        Ok(if !self.permute {
+            t
+        } else if name.ends_with("attn_q.weight") {
             permute_rotary(&t, self.heads, true)?
         } else if name.ends_with("attn_k.weight") {
             permute_rotary(&t, self.kv_heads, true)?
@@ -618,6 +638,10 @@ mod tests {
         assert_eq!(
             hf_name("blk.0.ffn_norm.weight"),
             "model.layers.0.post_attention_layernorm.weight"
+        );
+        assert_eq!(
+            hf_name("blk.3.attn_v.bias"),
+            "model.layers.3.self_attn.v_proj.bias"
         );
     }
 

@@ -104,6 +104,46 @@ impl KvCache {
         }
     }
 
+    /// Bytes of key and value storage held (capacity, not only filled positions).
+    pub fn bytes(&self) -> usize {
+        self.layers
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.elem_count() + v.elem_count()) * k.dtype().size_in_bytes())
+            .sum()
+    }
+
+    /// A new cache holding a copy of the first `n` positions, with storage for
+    /// `capacity` positions so the sequence that continues from it does not regrow at
+    /// once. `None` when they are not all held (a sliding window dropped some) or `n` is
+    /// more than there are.
+    pub fn prefix(&self, n: usize, capacity: usize) -> candle_core::Result<Option<Self>> {
+        if n > self.held() || self.held() != self.len {
+            return Ok(None);
+        }
+        let cap = capacity.max(n).div_ceil(GROW) * GROW;
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for slot in &self.layers {
+            let Some((k, v)) = slot else {
+                return Ok(None);
+            };
+            let (b, h, _, d) = k.dims4()?;
+            let kb = Tensor::zeros((b, h, cap, d), k.dtype(), k.device())?;
+            let vb = Tensor::zeros((b, h, cap, d), v.dtype(), v.device())?;
+            if n > 0 {
+                kb.slice_set(&k.narrow(2, 0, n)?.contiguous()?, 2, 0)?;
+                vb.slice_set(&v.narrow(2, 0, n)?.contiguous()?, 2, 0)?;
+            }
+            layers.push(Some((kb, vb)));
+        }
+        Ok(Some(Self {
+            held: vec![n; layers.len()],
+            layers,
+            len: n,
+            window: self.window,
+        }))
+    }
+
     /// Records that `n` positions were added (after all layers appended), dropping
     /// positions that fell out of the sliding window.
     pub fn advance(&mut self, n: usize) -> candle_core::Result<()> {

@@ -3,13 +3,15 @@
 //! It knows nothing about logs or HTTP; the pipeline and the server are its clients.
 //!
 //! # Layout
+//! - [`catalog`]: models known by name (`models/fetch.sh`).
 //! - [`gguf`]: reading GGUF files and choosing the in-memory weight format.
 //! - [`convert`]: GGUF to an HF directory.
 //! - [`random`]: random-weight models of real shapes, for speed runs and tests.
 //! - [`hf`]: HF directories (safetensors, config and tokenizer files) and the HF cache.
 //! - [`weights`]: one interface over both for the architectures.
-//! - [`model`]: architectures ([`model::llama`]) and shared layers.
+//! - [`model`]: architectures ([`model::llama`], [`model::qwen2`]) and shared layers.
 //! - [`kv`]: the per-sequence KV cache.
+//! - [`prefix`]: the prompt-prefix cache (keys and values of shared prompt beginnings).
 //! - [`tokenizer`]: BPE from GGUF metadata or `tokenizer.json`; incremental detokenizer.
 //! - [`chat`]: chat templates (minijinja, HF semantics, built-in fallbacks).
 //! - [`sampling`]: logits to tokens.
@@ -19,6 +21,7 @@
 //! - [`device`]: CPU or CUDA.
 
 pub mod batch;
+pub mod catalog;
 pub mod chat;
 pub mod constrain;
 pub mod convert;
@@ -29,6 +32,7 @@ pub mod hf;
 pub mod kv;
 pub mod locate;
 pub mod model;
+pub mod prefix;
 pub mod quant;
 pub mod random;
 pub mod sampling;
@@ -39,7 +43,7 @@ pub mod weights;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 
@@ -49,6 +53,7 @@ pub use constrain::Constraint;
 pub use device::DeviceSpec;
 pub use error::{EngineError, ErrorKind};
 pub use gguf::WeightFormat;
+pub use prefix::PrefixStats;
 pub use sampling::SamplingParams;
 pub use scheduler::{Scheduler, SchedulerConfig};
 
@@ -119,13 +124,22 @@ pub fn summarize(path: &Path) -> Result<ModelSummary, EngineError> {
 }
 
 /// Resolves what the user named as a model: an existing path (a `.gguf` file or an HF
-/// directory), else a repository id (`org/name` or `org/name@revision`) looked up in
-/// the local HF cache. Nothing is downloaded.
+/// directory), else a known name ([`catalog`], in the model directory), else a
+/// repository id (`org/name` or `org/name@revision`) looked up in the local HF cache.
+/// Nothing is downloaded.
 pub fn resolve_model(path: &Path) -> Result<PathBuf, EngineError> {
     if path.exists() {
         return Ok(path.to_path_buf());
     }
     let text = path.to_string_lossy();
+    if let Some(known) = catalog::find(&text) {
+        let p = known.path();
+        return if p.exists() {
+            Ok(p)
+        } else {
+            Err(EngineError::ModelNotFound(p))
+        };
+    }
     if hf::looks_like_repo_id(&text) {
         if let Some(cache) = hf::cache_dir() {
             return hf::resolve_cached(&text, &cache);
@@ -252,6 +266,8 @@ pub struct Usage {
     pub constraint_s: f64,
     /// Tokens the grammar forced (fed without sampling).
     pub forced_tokens: usize,
+    /// Prompt tokens whose keys and values came from the prefix cache (not prefilled).
+    pub cached_tokens: usize,
 }
 
 /// One alternative token and its log-probability.
@@ -312,6 +328,7 @@ pub struct Engine {
     grammars: OnceLock<Result<Grammars, String>>,
     token_bytes: OnceLock<Vec<Vec<u8>>>,
     digit_tokens: OnceLock<Vec<bool>>,
+    prefix: Mutex<prefix::PrefixCache>,
     /// Time of each full grammar mask computed.
     pub mask_hist: Histogram,
 }
@@ -379,8 +396,29 @@ impl Engine {
             grammars: OnceLock::new(),
             token_bytes: OnceLock::new(),
             digit_tokens: OnceLock::new(),
+            prefix: Mutex::new(prefix::PrefixCache::new(prefix::DEFAULT_LIMIT_BYTES)),
             mask_hist: Histogram::new(crate::metrics::FINE_BOUNDS),
         })
+    }
+
+    /// Bounds the prompt-prefix cache to `bytes` (0 turns it off and empties it).
+    pub fn set_prefix_cache_limit(&self, bytes: usize) {
+        self.with_prefix(|p| p.set_limit(bytes));
+    }
+
+    /// The prompt-prefix cache's counters and size.
+    pub fn prefix_stats(&self) -> PrefixStats {
+        self.with_prefix(|p| p.stats())
+    }
+
+    /// Runs `f` on the prefix cache. A panic while it was held leaves it usable: its
+    /// entries are whole values, never half-written.
+    pub(crate) fn with_prefix<T>(&self, f: impl FnOnce(&mut prefix::PrefixCache) -> T) -> T {
+        let mut guard = self
+            .prefix
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
     }
 
     /// Facts about the model.

@@ -1,13 +1,14 @@
 //! CPU matmuls over GGUF block-quantized weights through loglens's own kernels
-//! (`loglens-kernels`): candle has no SIMD path for Q4_0/Q4_1 and its Q8_0 path is
-//! several times slower on the default model (benches/RESULTS.md). Weights in those
-//! formats are packed once at load; every other weight stays with candle.
+//! (`loglens-kernels`): candle has no SIMD path for Q4_0/Q4_1 and its Q8_0 and K-quant
+//! paths are several times slower (benches/RESULTS.md). Weights in Q4_0, Q4_1, Q5_0,
+//! Q8_0, Q4_K and Q6_K (what Q4_K_M files hold) are packed once at load; every other
+//! weight stays with candle.
 
 use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
-use loglens_kernels::{Activations, Format, PackedMatrix};
+use loglens_kernels::{Format, PackedMatrix};
 
 /// A weight matrix packed for the CPU kernels.
 #[derive(Debug)]
@@ -16,13 +17,10 @@ pub struct PackedLinear {
 }
 
 impl PackedLinear {
-    /// Packs a 2-D Q4_0, Q4_1 or Q8_0 tensor; `None` for anything else.
+    /// Packs a 2-D tensor in a format the kernels run; `None` for anything else.
     pub fn pack(q: &QTensor) -> candle_core::Result<Option<Self>> {
-        let format = match q.dtype() {
-            GgmlDType::Q4_0 => Format::Q4_0,
-            GgmlDType::Q4_1 => Format::Q4_1,
-            GgmlDType::Q8_0 => Format::Q8_0,
-            _ => return Ok(None),
+        let Some(format) = kernel_format(q.dtype()) else {
+            return Ok(None);
         };
         let (rows, cols) = match q.shape().dims() {
             [rows, cols] => (*rows, *cols),
@@ -115,7 +113,7 @@ impl CustomOp1 for PackedLinear {
         }
         let x = &data[start..end];
         let tokens = x.len() / cols;
-        let a = Activations::quantize(x, tokens, cols);
+        let a = self.w.quantize_input(x, tokens);
         let mut out = vec![0f32; tokens * self.w.rows()];
         self.w.matmul(&a, &mut out);
         let mut shape = dims.to_vec();
@@ -124,6 +122,19 @@ impl CustomOp1 for PackedLinear {
         }
         Ok((CpuStorage::F32(out), Shape::from(shape)))
     }
+}
+
+/// The kernels' format for a GGUF storage type, if they run it.
+pub(crate) fn kernel_format(dtype: GgmlDType) -> Option<Format> {
+    Some(match dtype {
+        GgmlDType::Q4_0 => Format::Q4_0,
+        GgmlDType::Q4_1 => Format::Q4_1,
+        GgmlDType::Q5_0 => Format::Q5_0,
+        GgmlDType::Q8_0 => Format::Q8_0,
+        GgmlDType::Q4K => Format::Q4K,
+        GgmlDType::Q6K => Format::Q6K,
+        _ => return None,
+    })
 }
 
 /// Packs `m` for the CPU kernels when it qualifies; otherwise keeps it with candle.
@@ -139,8 +150,10 @@ mod tests {
     use super::*;
     use candle_core::Device;
 
-    fn packed(dtype: GgmlDType) -> (Tensor, PackedLinear) {
-        let w = Tensor::randn(0f32, 1.0, (48, 64), &Device::Cpu).expect("w");
+    /// A 48 x `cols` random matrix stored as `dtype` by candle (ggml's quantizers), its
+    /// dequantization by candle, and the packed matrix.
+    fn packed(dtype: GgmlDType, cols: usize) -> (Tensor, PackedLinear) {
+        let w = Tensor::randn(0f32, 1.0, (48, cols), &Device::Cpu).expect("w");
         let q = QTensor::quantize(&w, dtype).expect("quantize");
         let dense = q.dequantize(&Device::Cpu).expect("dequantize");
         (
@@ -151,22 +164,38 @@ mod tests {
 
     #[test]
     fn rows_and_products_agree_with_candle() {
-        for dtype in [GgmlDType::Q4_0, GgmlDType::Q4_1, GgmlDType::Q8_0] {
-            let (dense, p) = packed(dtype);
-            // Rows are exactly candle's dequantization.
-            let mut row = vec![0f32; 64];
-            p.row(7, &mut row).expect("row");
-            assert_eq!(
-                row,
-                dense.get(7).expect("row").to_vec1::<f32>().expect("vec")
-            );
+        for (dtype, cols) in [
+            (GgmlDType::Q4_0, 64),
+            (GgmlDType::Q4_1, 64),
+            (GgmlDType::Q5_0, 96),
+            (GgmlDType::Q8_0, 64),
+            (GgmlDType::Q4K, 512),
+            (GgmlDType::Q6K, 512),
+        ] {
+            let (dense, p) = packed(dtype, cols);
+            // Every row is bit for bit candle's dequantization (ggml's definition,
+            // implemented independently).
+            let mut row = vec![0f32; cols];
+            for r in 0..48 {
+                p.row(r, &mut row).expect("row");
+                let want = dense.get(r).expect("row").to_vec1::<f32>().expect("vec");
+                let same = row
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                // Q4_0 is held as d * q - 8 d: its zeros are all +0.
+                assert!(
+                    same || (dtype == GgmlDType::Q4_0 && row == want),
+                    "{dtype:?} row {r}"
+                );
+            }
             assert!(
                 p.row(48, &mut row).is_err(),
                 "a row past the end is an error"
             );
             // Products over (batch, tokens, width) keep the leading dims and stay within
             // 8-bit activation error of the f32 product.
-            let x = Tensor::randn(0f32, 1.0, (2, 3, 64), &Device::Cpu).expect("x");
+            let x = Tensor::randn(0f32, 1.0, (2, 3, cols), &Device::Cpu).expect("x");
             let got = p.forward(&x).expect("forward");
             assert_eq!(got.dims(), &[2, 3, 48]);
             let want = x.broadcast_matmul(&dense.t().expect("t")).expect("mm");
@@ -189,9 +218,9 @@ mod tests {
         }
         // Other formats stay with candle; a wrong width is an error, not a panic.
         let w = Tensor::randn(0f32, 1.0, (8, 256), &Device::Cpu).expect("w");
-        let k = QTensor::quantize(&w, GgmlDType::Q4K).expect("q4k");
+        let k = QTensor::quantize(&w, GgmlDType::Q5K).expect("q5k");
         assert!(PackedLinear::pack(&k).expect("checks").is_none());
-        let (_, p) = packed(GgmlDType::Q8_0);
+        let (_, p) = packed(GgmlDType::Q8_0, 64);
         let bad = Tensor::zeros((1, 32), DType::F32, &Device::Cpu).expect("x");
         assert!(p.forward(&bad).is_err());
     }

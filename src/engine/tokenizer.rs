@@ -29,6 +29,9 @@ use super::EngineError;
 /// Llama 3's pre-tokenizer split pattern.
 const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+/// Qwen2's split pattern: Llama 3's with digits one at a time.
+const QWEN2_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
 /// End-of-turn markers of the chat formats loglens knows.
 const END_OF_TURN: &[&str] = &[
     "<|im_end|>",
@@ -273,20 +276,14 @@ fn byte_level_bpe(g: &Gguf, tokens: &[String]) -> Result<Tokenizer, EngineError>
         ])
         .into(),
         "gpt2" | "default" => ByteLevel::new(false, true, true).into(),
-        "llama-bpe" | "llama3" | "llama-v3" => {
-            let split = Split::new(
-                SplitPattern::Regex(LLAMA3_SPLIT.into()),
-                SplitDelimiterBehavior::Isolated,
-                false,
-            )
-            .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-            Sequence::new(vec![split.into(), ByteLevel::new(false, true, false).into()]).into()
-        }
+        "llama-bpe" | "llama3" | "llama-v3" => regex_then_bytes(LLAMA3_SPLIT)?,
+        // llama.cpp reads DeepSeek-R1's Qwen distillations with Qwen2's pattern too.
+        "qwen2" | "deepseek-r1-qwen" => regex_then_bytes(QWEN2_SPLIT)?,
         other => {
             return Err(EngineError::Unsupported {
                 what: "pre-tokenizer",
                 detail: format!(
-                    "tokenizer.ggml.pre {other:?} in {} (known: smollm, gpt2, default, llama-bpe, llama3)",
+                    "tokenizer.ggml.pre {other:?} in {} (known: smollm, gpt2, default, llama-bpe, llama3, qwen2)",
                     g.path().display()
                 ),
             })
@@ -313,6 +310,22 @@ fn byte_level_bpe(g: &Gguf, tokens: &[String]) -> Result<Tokenizer, EngineError>
     inner.with_pre_tokenizer(Some(pre_tok));
     inner.with_decoder(Some(ByteLevel::new(false, true, true)));
     Ok(inner)
+}
+
+/// A regex split (each match its own piece), then GPT-2's byte mapping without its own
+/// split.
+fn regex_then_bytes(pattern: &str) -> Result<PreTokenizerWrapper, EngineError> {
+    let split = Split::new(
+        SplitPattern::Regex(pattern.into()),
+        SplitDelimiterBehavior::Isolated,
+        false,
+    )
+    .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    Ok(Sequence::new(vec![
+        split.into(),
+        ByteLevel::new(false, true, false).into(),
+    ])
+    .into())
 }
 
 /// SentencePiece BPE (Llama 2, Mistral) from the vocabulary and scores: spaces become

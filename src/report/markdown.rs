@@ -109,6 +109,13 @@ fn triage(r: &Report, t: &TriageStats, s: &mut String) {
         t.fallbacks,
         t.inconsistent
     );
+    if t.prefix_cached_tokens > 0 {
+        let _ = writeln!(
+            s,
+            "{} request(s) started from a cached prompt prefix: {} prompt tokens not prefilled again.\n",
+            t.prefix_hits, t.prefix_cached_tokens
+        );
+    }
     if let Some(screen) = &t.screen_model {
         let _ = writeln!(
             s,

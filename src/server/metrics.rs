@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::engine::Usage;
+use crate::engine::{PrefixStats, Usage};
 use crate::metrics::Histogram;
 
 /// The server's counters and histograms.
@@ -129,5 +129,91 @@ impl Metrics {
             );
         }
         out
+    }
+
+    /// The engine's prompt-prefix cache in the text exposition.
+    pub fn render_prefix(out: &mut String, p: &PrefixStats) {
+        for (name, help, v) in [
+            (
+                "loglens_prefix_cache_lookups_total",
+                "Prompts looked up in the prefix cache.",
+                p.lookups,
+            ),
+            (
+                "loglens_prefix_cache_hits_total",
+                "Prompts that started from a cached prefix.",
+                p.hits,
+            ),
+            (
+                "loglens_prefix_cache_reused_tokens_total",
+                "Prompt tokens taken from the prefix cache instead of prefilled.",
+                p.reused_tokens,
+            ),
+            (
+                "loglens_prefix_cache_evictions_total",
+                "Prefix cache entries evicted to stay within its memory bound.",
+                p.evicted,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+        for (name, help, v) in [
+            (
+                "loglens_prefix_cache_entries",
+                "Token sequences held in the prefix cache.",
+                p.entries,
+            ),
+            (
+                "loglens_prefix_cache_bytes",
+                "Bytes of keys and values held in the prefix cache.",
+                p.bytes,
+            ),
+            (
+                "loglens_prefix_cache_limit_bytes",
+                "Memory bound of the prefix cache (0: off).",
+                p.limit_bytes,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_cache_figures_are_exposed_with_their_types() {
+        let mut out = String::new();
+        Metrics::render_prefix(
+            &mut out,
+            &PrefixStats {
+                lookups: 5,
+                hits: 3,
+                reused_tokens: 1234,
+                inserted: 4,
+                evicted: 1,
+                entries: 2,
+                bytes: 4096,
+                limit_bytes: 8192,
+            },
+        );
+        for line in [
+            "# TYPE loglens_prefix_cache_hits_total counter",
+            "loglens_prefix_cache_lookups_total 5",
+            "loglens_prefix_cache_hits_total 3",
+            "loglens_prefix_cache_reused_tokens_total 1234",
+            "loglens_prefix_cache_evictions_total 1",
+            "# TYPE loglens_prefix_cache_bytes gauge",
+            "loglens_prefix_cache_entries 2",
+            "loglens_prefix_cache_bytes 4096",
+            "loglens_prefix_cache_limit_bytes 8192",
+        ] {
+            assert!(out.lines().any(|l| l == line), "{line} missing from\n{out}");
+        }
     }
 }

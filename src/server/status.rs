@@ -43,6 +43,9 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
         sched.map_or(0, |s| s.running()),
         sched.map(|s| &s.engine().mask_hist),
     );
+    // Zeros before the model is loaded, so the series exist from the start.
+    let prefix = sched.map(|s| s.engine().prefix_stats()).unwrap_or_default();
+    super::metrics::Metrics::render_prefix(&mut body, &prefix);
     body.push_str(&process_metrics());
     (
         StatusCode::OK,

@@ -95,6 +95,11 @@ pub struct TriageStats {
     /// detailed answer of this run, less what screening cost (negative when screening
     /// cost more than it saved).
     pub tokens_saved: i64,
+    /// Requests (screening and detail) that started from a prompt prefix the engine
+    /// had cached.
+    pub prefix_hits: usize,
+    /// Prompt tokens taken from the engine's prefix cache instead of prefilled.
+    pub prefix_cached_tokens: usize,
 }
 
 /// What triage concluded: a verdict per group it judged (by the group's rank in the
@@ -301,6 +306,8 @@ impl Run<'_> {
             let stats = &mut self.out.stats;
             stats.screened += 1;
             stats.screen_tokens += usage.prompt_tokens + usage.completion_tokens;
+            stats.prefix_hits += usize::from(usage.cached_tokens > 0);
+            stats.prefix_cached_tokens += usage.cached_tokens;
             let answer = (finish == Some(FinishReason::Stop))
                 .then(|| ScreenVerdict::parse(&text))
                 .flatten();
@@ -346,6 +353,8 @@ impl Run<'_> {
             };
             self.out.stats.prompt_tokens += usage.prompt_tokens;
             self.out.stats.completion_tokens += usage.completion_tokens;
+            self.out.stats.prefix_hits += usize::from(usage.cached_tokens > 0);
+            self.out.stats.prefix_cached_tokens += usage.cached_tokens;
             completion += usage.completion_tokens;
             answered += 1;
             let Some(g) = self.analysis.group(c.rank) else {

@@ -96,6 +96,42 @@ fn models_list_reads_headers() {
         "{v}"
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("broken.gguf"));
+    // Without paths: the model directory, then the models known by name, none fetched
+    // here; a known name that is not there fails naming its file and how to fetch it.
+    let o = loglens()
+        .args(["models", "list", "--json"])
+        .env("LOGLENS_MODEL_DIR", dir.path())
+        .output()
+        .expect("runs");
+    assert!(o.status.success());
+    let known: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("present").is_some())
+        .collect();
+    let names: Vec<&str> = known.iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
+    );
+    assert!(known.iter().all(|v| v["present"] == false), "{known:?}");
+    let o = loglens()
+        .args([
+            "generate",
+            "--prompt",
+            "hi",
+            "--model",
+            "qwen2.5-coder-1.5b",
+        ])
+        .env("LOGLENS_MODEL_DIR", dir.path())
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf") && err.contains("fetch.sh"),
+        "{err}"
+    );
 }
 
 /// `loglens chat` reads turns from standard input, keeps the conversation, drops the

@@ -46,24 +46,29 @@ fn token_ids_match_llama_cpp() {
     let tok = engine().tokenizer();
     let refs = references();
     for (name, r) in &refs {
-        let cases = r["tokenize"].as_array().expect("tokenize cases");
-        assert!(cases.len() >= 15, "{name}");
-        for c in cases {
-            let text = c["text"].as_str().expect("text");
-            let want: Vec<u32> = c["ids"]
-                .as_array()
-                .expect("ids")
-                .iter()
-                .filter_map(|v| v.as_u64().map(|x| x as u32))
-                .collect();
-            let got = tok.encode(text).expect("encodes");
-            assert_eq!(got, want, "{text:?}");
-            assert_eq!(
-                tok.decode(&got).expect("decodes"),
-                text,
-                "round trip of {text:?}"
-            );
-        }
+        tokenize_matches(tok, name, r);
+    }
+}
+
+/// Every text of a reference's `tokenize` cases encodes to its ids and decodes back.
+pub(crate) fn tokenize_matches(tok: &loglens::engine::tokenizer::Tok, name: &str, r: &Value) {
+    let cases = r["tokenize"].as_array().expect("tokenize cases");
+    assert!(cases.len() >= 15, "{name}");
+    for c in cases {
+        let text = c["text"].as_str().expect("text");
+        let want: Vec<u32> = c["ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(|v| v.as_u64().map(|x| x as u32))
+            .collect();
+        let got = tok.encode(text).expect("encodes");
+        assert_eq!(got, want, "{text:?}");
+        assert_eq!(
+            tok.decode(&got).expect("decodes"),
+            text,
+            "round trip of {text:?}"
+        );
     }
 }
 
@@ -82,56 +87,64 @@ fn greedy_continuations_match_llama_cpp() {
     })
     .expect("default model");
     for (name, r) in references() {
-        let mut total = 0;
-        for case in r["greedy"].as_array().expect("greedy cases") {
-            let ids = |k: &str| -> Vec<u32> {
-                case[k]
-                    .as_array()
-                    .expect("ids")
-                    .iter()
-                    .filter_map(|v| v.as_u64().map(|x| x as u32))
-                    .collect()
-            };
-            let prompt = ids("prompt_ids");
-            let want = ids("greedy_ids");
-            // Our tokenizer and template give the same prompt ids.
-            let text = case["prompt"].as_str().expect("prompt");
-            assert_eq!(
-                e.tokenizer().encode(text).expect("encodes"),
-                prompt,
-                "prompt ids of {text:?}"
-            );
-            let trace = e.greedy_trace(&prompt, want.len()).expect("runs");
-            let mut matched = 0;
-            for (i, ((tok, gap), w)) in trace.iter().zip(&want).enumerate() {
-                if tok == w {
-                    matched = i + 1;
-                    continue;
-                }
-                assert!(
-                    *gap < TIE,
-                    "step {i} of {text:?}: got {tok}, llama.cpp {w}, gap {gap} is no tie"
-                );
-                break;
-            }
-            total += matched;
-            eprintln!(
-                "greedy match: {matched}/{} tokens (gaps {:?}) for {:?}",
-                want.len(),
-                trace
-                    .iter()
-                    .take(matched + 1)
-                    .map(|(_, g)| (g * 100.0).round() / 100.0)
-                    .collect::<Vec<_>>(),
-                &text[..text.len().min(40)]
-            );
-        }
+        let total = greedy_matches(&e, &r, TIE);
         // Every prompt is checked up to its first near-tie; overall most tokens must agree.
         assert!(
             total >= 32,
             "{name}: {total} tokens matched over the three prompts"
         );
     }
+}
+
+/// Checks each greedy case of a reference up to the first step where our own top-two
+/// logit gap is below `tie` (a token that differs before that fails the test); returns
+/// the tokens matched over all cases, printing each case's count.
+pub(crate) fn greedy_matches(e: &Engine, r: &Value, tie: f32) -> usize {
+    let mut total = 0;
+    for case in r["greedy"].as_array().expect("greedy cases") {
+        let ids = |k: &str| -> Vec<u32> {
+            case[k]
+                .as_array()
+                .expect("ids")
+                .iter()
+                .filter_map(|v| v.as_u64().map(|x| x as u32))
+                .collect()
+        };
+        let prompt = ids("prompt_ids");
+        let want = ids("greedy_ids");
+        // Our tokenizer and template give the same prompt ids.
+        let text = case["prompt"].as_str().expect("prompt");
+        assert_eq!(
+            e.tokenizer().encode(text).expect("encodes"),
+            prompt,
+            "prompt ids of {text:?}"
+        );
+        let trace = e.greedy_trace(&prompt, want.len()).expect("runs");
+        let mut matched = 0;
+        for (i, ((tok, gap), w)) in trace.iter().zip(&want).enumerate() {
+            if tok == w {
+                matched = i + 1;
+                continue;
+            }
+            assert!(
+                *gap < tie,
+                "step {i} of {text:?}: got {tok}, llama.cpp {w}, gap {gap} is no tie"
+            );
+            break;
+        }
+        total += matched;
+        eprintln!(
+            "greedy match: {matched}/{} tokens (gaps {:?}) for {:?}",
+            want.len(),
+            trace
+                .iter()
+                .take(matched + 1)
+                .map(|(_, g)| (g * 100.0).round() / 100.0)
+                .collect::<Vec<_>>(),
+            text.chars().take(40).collect::<String>()
+        );
+    }
+    total
 }
 
 #[test]

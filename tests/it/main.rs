@@ -11,6 +11,8 @@ mod fuzz_corpus;
 mod hf;
 mod miner;
 mod parse;
+mod prefix;
+mod qwen2;
 mod reliability;
 mod report;
 mod server;

@@ -1,6 +1,8 @@
 //! Tiny random-weight models generated here, written as GGUF and loaded through the
 //! same path as real models: Llama with grouped-query attention, Llama 3.1 style
-//! `rope_freqs`, Mistral with a sliding window, in f32 and quantized storage.
+//! `rope_freqs`, Mistral with a sliding window, in f32 and quantized storage; with
+//! `arch: "qwen2"`, Qwen2's attention biases and pre-tokenizer (its tests are in
+//! `qwen2.rs`).
 
 use std::path::Path;
 
@@ -21,6 +23,8 @@ pub(crate) struct Tiny {
     pub(crate) sliding_window: Option<u32>,
     pub(crate) rope_freqs: bool,
     pub(crate) dtype: GgmlDType,
+    /// Matrices stored as llama.cpp's Q4_K_M stores them (overrides `dtype`).
+    pub(crate) q4_k_m: bool,
 }
 
 impl Default for Tiny {
@@ -36,6 +40,7 @@ impl Default for Tiny {
             sliding_window: None,
             rope_freqs: false,
             dtype: GgmlDType::F32,
+            q4_k_m: false,
         }
     }
 }
@@ -131,6 +136,15 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
         named.push((p("ffn_gate"), rand(&[t.ffn, t.hidden])));
         named.push((p("ffn_up"), rand(&[t.ffn, t.hidden])));
         named.push((p("ffn_down"), rand(&[t.hidden, t.ffn])));
+        if t.arch == "qwen2" {
+            for (part, width) in [
+                ("attn_q", t.hidden),
+                ("attn_k", t.kv_heads * head_dim),
+                ("attn_v", t.kv_heads * head_dim),
+            ] {
+                named.push((format!("blk.{l}.{part}.bias"), rand(&[width])));
+            }
+        }
     }
     let a = |k: &str| format!("{}.{k}", t.arch);
     let strs = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
@@ -146,7 +160,10 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
         (a("rope.freq_base"), Value::F32(10000.0)),
         (a("context_length"), Value::U32(t.context)),
         ("tokenizer.ggml.model".into(), Value::String("gpt2".into())),
-        ("tokenizer.ggml.pre".into(), Value::String("gpt2".into())),
+        (
+            "tokenizer.ggml.pre".into(),
+            Value::String(if t.arch == "qwen2" { "qwen2" } else { "gpt2" }.into()),
+        ),
         ("tokenizer.ggml.tokens".into(), strs(&tokens)),
         ("tokenizer.ggml.merges".into(), strs(&merges)),
         (
@@ -161,10 +178,35 @@ pub(crate) fn write_tiny(path: &Path, t: &Tiny, seed: u64) {
     if let Some(w) = t.sliding_window {
         md.push((a("attention.sliding_window"), Value::U32(w)));
     }
+    if t.q4_k_m {
+        for (name, q) in named.iter_mut() {
+            if let Some(dtype) = q4_k_m_type(name, q.shape().dims()) {
+                let dense = q.dequantize(&dev).expect("dequantize");
+                *q = QTensor::quantize(&dense, dtype).expect("quantize");
+            }
+        }
+    }
     let md_refs: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let t_refs: Vec<(&str, &QTensor)> = named.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut f = std::fs::File::create(path).expect("create");
     gguf_file::write(&mut f, &md_refs, &t_refs).expect("write gguf");
+}
+
+/// The storage type llama.cpp's Q4_K_M mix gives a matrix: Q4_K, Q6_K for the value and
+/// down projections and the output head, and where rows are not whole 256-value
+/// super-blocks its fallbacks Q5_0 and Q8_0.
+fn q4_k_m_type(name: &str, dims: &[usize]) -> Option<GgmlDType> {
+    let [_, cols] = dims else { return None };
+    let more_bits = ["attn_v", "ffn_down", "output.weight"]
+        .iter()
+        .any(|n| name.contains(n));
+    Some(match (cols % 256 == 0, more_bits) {
+        (true, false) => GgmlDType::Q4K,
+        (true, true) => GgmlDType::Q6K,
+        (false, _) if cols % 32 != 0 => return None,
+        (false, false) => GgmlDType::Q5_0,
+        (false, true) => GgmlDType::Q8_0,
+    })
 }
 
 pub(crate) fn load(path: &Path, format: WeightFormat) -> Engine {
@@ -187,7 +229,7 @@ pub(crate) fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
 /// The KV-cache path (prefill, then one token at a time) must give the logits that a
 /// single full forward pass gives: this checks positions, rotary, masks, GQA and the
 /// sliding window together.
-fn cache_matches_full_pass(t: Tiny) {
+pub(crate) fn cache_matches_full_pass(t: Tiny) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("tiny.gguf");
     write_tiny(&path, &t, 7);
@@ -305,6 +347,48 @@ fn quantized_storage_is_close_to_f32() {
             max_rel_diff(&b, &c)
         );
         batched_equals_single(&native);
+    }
+}
+
+/// Q4_K_M files (Q4_K, Q6_K, and Q5_0 / Q8_0 where rows are not whole super-blocks) run
+/// as stored on the CPU kernels, every matrix of them, close to the same weights
+/// dequantized to f32; batched and one at a time agree, and the cache path matches a
+/// full pass. Widths 256 (all K-quants but the embeddings) and 96 (three blocks: Q5_0
+/// and Q8_0, with K-quant down projections), Llama and Qwen2.
+#[test]
+fn q4_k_m_storage_runs_on_the_kernels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ids = [5u32, 17, 99, 3, 250, 42, 7];
+    for (arch, hidden, ffn) in [("llama", 256, 512), ("qwen2", 96, 256)] {
+        let t = || Tiny {
+            arch,
+            hidden,
+            ffn,
+            q4_k_m: true,
+            ..Tiny::default()
+        };
+        let path = dir.path().join(format!("{arch}-{hidden}.gguf"));
+        write_tiny(&path, &t(), 4);
+        let native = load(&path, WeightFormat::Native);
+        let matrices = 7 * 2 + 1;
+        assert!(
+            native
+                .info()
+                .matmul
+                .contains(&format!("({matrices} of {matrices} matrices)")),
+            "{arch}: {}",
+            native.info().matmul
+        );
+        let b = native.logits(&ids).expect("as stored");
+        let dense = load(&path, WeightFormat::F32);
+        let c = dense.logits(&ids).expect("dequantized");
+        assert!(
+            max_rel_diff(&b, &c) < 0.03,
+            "{arch} {hidden}: as stored vs dequantized: {}",
+            max_rel_diff(&b, &c)
+        );
+        batched_equals_single(&native);
+        cache_matches_full_pass(t());
     }
 }
 

@@ -28,6 +28,18 @@ impl RmsNorm {
     }
 }
 
+/// Which dimensions of a head rotary embedding rotates together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RopeStyle {
+    /// Neighbours (2i, 2i + 1): the layout of Llama-family GGUF files, whose query and
+    /// key rows were reordered by the converter (HF rows are reordered at load).
+    #[default]
+    Interleaved,
+    /// Halves (i, i + head_dim / 2): HF's `rotate_half`, llama.cpp's NEOX mode; Qwen2
+    /// files keep HF's row order in GGUF too.
+    HalfSplit,
+}
+
 /// Precomputed rotary cos/sin tables, (positions, head_dim / 2).
 #[derive(Debug, Clone)]
 pub struct Rotary {
@@ -35,6 +47,7 @@ pub struct Rotary {
     sin: Tensor,
     /// The tables in f32 on a GPU, for kernels that rotate as they go.
     f32_tables: Option<(Tensor, Tensor)>,
+    style: RopeStyle,
 }
 
 impl Rotary {
@@ -67,7 +80,13 @@ impl Rotary {
             f32_tables: (!device.is_cpu()).then(|| (cos.clone(), sin.clone())),
             cos,
             sin,
+            style: RopeStyle::Interleaved,
         })
+    }
+
+    /// The same tables applied in `style`.
+    pub fn with_style(self, style: RopeStyle) -> Self {
+        Self { style, ..self }
     }
 
     /// The tables in `dtype` (the activations' dtype).
@@ -76,27 +95,37 @@ impl Rotary {
             cos: self.cos.to_dtype(dtype)?,
             sin: self.sin.to_dtype(dtype)?,
             f32_tables: self.f32_tables,
+            style: self.style,
         })
     }
 
-    /// The f32 cos and sin tables kept on a GPU, if any.
+    /// The f32 cos and sin tables kept on a GPU, if any, for kernels that rotate
+    /// interleaved pairs (the device's decode attention); `None` for half-split tables.
     pub fn f32_tables(&self) -> Option<(&Tensor, &Tensor)> {
+        if self.style != RopeStyle::Interleaved {
+            return None;
+        }
         self.f32_tables.as_ref().map(|(c, s)| (c, s))
     }
 
-    /// Applies interleaved rotary embedding (GGUF layout) to (b, heads, t, d).
+    /// Applies rotary embedding in the tables' style to (b, heads, t, d) at positions
+    /// `pos..pos + t`.
     pub fn apply(&self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
         let t = x.dim(2)?;
         let cos = self.cos.narrow(0, pos, t)?;
         let sin = self.sin.narrow(0, pos, t)?;
-        candle_nn::rotary_emb::rope_i(&x.contiguous()?, &cos, &sin)
+        match self.style {
+            RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i(&x.contiguous()?, &cos, &sin),
+            RopeStyle::HalfSplit => candle_nn::rotary_emb::rope(&x.contiguous()?, &cos, &sin),
+        }
     }
 }
 
-/// A projection: candle's matmul, or loglens's CPU kernels for Q4_0/Q4_1/Q8_0 weights.
+/// A projection: candle's matmul, or loglens's CPU kernels for Q4_0, Q4_1, Q5_0, Q8_0,
+/// Q4_K and Q6_K weights.
 #[derive(Debug, Clone)]
 pub enum Linear {
-    /// Through candle (dense weights, K-quants, GPU).
+    /// Through candle (dense weights, other block formats, GPU).
     Candle(QMatMul),
     /// Packed for the CPU kernels.
     Packed(Arc<PackedLinear>),

@@ -1,16 +1,20 @@
-//! Llama-family decoder (Llama 2/3/3.1, Mistral, SmolLM) from GGUF: RMS norm, rotary
-//! embedding (with Llama 3.1 `rope_freqs`), grouped-query attention over the engine's
-//! KV cache, optional sliding window, gated MLP, tied or separate output head.
+//! Llama-family decoder (Llama 2/3/3.1, Mistral, SmolLM; Qwen2 through [`super::qwen2`])
+//! from GGUF or HF: RMS norm, rotary embedding (interleaved or half-split, with Llama
+//! 3.1 `rope_freqs`), grouped-query attention over the engine's KV cache with optional
+//! query/key/value biases, optional sliding window, gated MLP, tied or separate output
+//! head.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::AtomicU8;
 
+use candle_core::quantized::QMatMul;
 use candle_core::{DType, Device, Tensor};
 
-use crate::engine::device::{decode_attention, on_cpu_pool, DecodeSeq};
+use crate::engine::device::on_cpu_pool;
 
 use super::layers::{
-    causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, Projections, RmsNorm, Rotary,
+    causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, Projections, RmsNorm,
+    RopeStyle, Rotary,
 };
 use super::{Model, ModelInfo, Step};
 use crate::engine::gguf::{Gguf, WeightFormat};
@@ -18,6 +22,10 @@ use crate::engine::hf::{HfConfig, HfModel};
 use crate::engine::kv::KvCache;
 use crate::engine::weights::WeightSource;
 use crate::engine::EngineError;
+
+mod decode;
+
+use decode::KERNEL_UNCHECKED;
 
 /// Hyper-parameters, read once from the file's metadata.
 #[derive(Debug, Clone)]
@@ -42,6 +50,8 @@ pub struct LlamaConfig {
     pub sliding_window: Option<usize>,
     /// Feed-forward width.
     pub ffn: usize,
+    /// Which head dimensions rotary embedding pairs, in the weights as loaded.
+    pub rope_style: RopeStyle,
 }
 
 impl LlamaConfig {
@@ -85,6 +95,7 @@ impl LlamaConfig {
             ffn: g
                 .opt_uint(&key("feed_forward_length"))
                 .map_or(hidden * 8 / 3, |v| v as usize),
+            rope_style: RopeStyle::Interleaved,
         })
     }
 }
@@ -122,6 +133,7 @@ impl LlamaConfig {
             context: c.max_position_embeddings.unwrap_or(4096),
             sliding_window: c.sliding_window.filter(|&w| w > 0),
             ffn: c.intermediate_size,
+            rope_style: RopeStyle::Interleaved,
         })
     }
 }
@@ -131,6 +143,8 @@ struct Block {
     attn_norm: RmsNorm,
     /// Query, key and value projections.
     qkv: Projections,
+    /// Their biases (Qwen2), each absent or (width,).
+    qkv_bias: [Option<Tensor>; 3],
     o: Linear,
     ffn_norm: RmsNorm,
     mlp: Mlp,
@@ -162,6 +176,18 @@ impl Llama {
         format: WeightFormat,
     ) -> Result<Self, EngineError> {
         let cfg = LlamaConfig::from_gguf(g, arch)?;
+        Self::from_gguf_config(cfg, g, arch, device, format)
+    }
+
+    /// Loads a GGUF with hyper-parameters already read (and adjusted by the
+    /// architecture).
+    pub(crate) fn from_gguf_config(
+        cfg: LlamaConfig,
+        g: &mut Gguf,
+        arch: &str,
+        device: &Device,
+        format: WeightFormat,
+    ) -> Result<Self, EngineError> {
         let freq_factors = if g.has_tensor("rope_freqs.weight") {
             Some(g.tensor("rope_freqs.weight", device)?.to_vec1::<f32>()?)
         } else {
@@ -191,13 +217,28 @@ impl Llama {
         format: WeightFormat,
     ) -> Result<Self, EngineError> {
         let cfg = LlamaConfig::from_hf(&m.config, m.dir())?;
+        Self::from_hf_config(cfg, m, device, format)
+    }
+
+    /// Loads an HF directory with hyper-parameters already read. Query and key rows
+    /// are reordered to the interleaved layout when `cfg.rope_style` says so, and kept
+    /// as stored for half-split rotary.
+    pub(crate) fn from_hf_config(
+        cfg: LlamaConfig,
+        m: &HfModel,
+        device: &Device,
+        format: WeightFormat,
+    ) -> Result<Self, EngineError> {
         let file_dtype = m.dtype()?;
         let dtype = if format == WeightFormat::Native {
             file_dtype
         } else {
             DType::F32
         };
-        let mut src = m.source(cfg.heads, cfg.kv_heads);
+        let mut src = match cfg.rope_style {
+            RopeStyle::Interleaved => m.source(cfg.heads, cfg.kv_heads),
+            RopeStyle::HalfSplit => m.source_as_stored(),
+        };
         let freq_factors = if src.has("rope_freqs.weight") {
             Some(
                 src.tensor("rope_freqs.weight", &Device::Cpu, DType::F32)?
@@ -245,7 +286,8 @@ impl Llama {
             freq_factors.as_deref(),
             device,
         )?
-        .to_dtype(dtype)?;
+        .to_dtype(dtype)?
+        .with_style(cfg.rope_style);
         let mut blocks = Vec::with_capacity(cfg.layers);
         for i in 0..cfg.layers {
             let p = |n: &str| format!("blk.{i}.{n}.weight");
@@ -256,9 +298,17 @@ impl Llama {
             let o = mm("attn_output")?;
             let gate_up = Projections::new(vec![mm("ffn_gate")?, mm("ffn_up")?]);
             let down = mm("ffn_down")?;
+            let mut bias = |n: &str| -> Result<Option<Tensor>, EngineError> {
+                let name = format!("blk.{i}.{n}.bias");
+                src.has(&name)
+                    .then(|| src.tensor(&name, device, dtype))
+                    .transpose()
+            };
+            let qkv_bias = [bias("attn_q")?, bias("attn_k")?, bias("attn_v")?];
             blocks.push(Block {
                 attn_norm: RmsNorm::new(src.tensor(&p("attn_norm"), device, dtype)?, cfg.eps),
                 qkv,
+                qkv_bias,
                 o,
                 ffn_norm: RmsNorm::new(src.tensor(&p("ffn_norm"), device, dtype)?, cfg.eps),
                 mlp: Mlp { gate_up, down },
@@ -278,9 +328,20 @@ impl Llama {
         )?;
         info.vocab_size = vocab;
         let head = Linear::new(head)?;
-        // Tied and packed: token rows are read from the head, not held twice in f32.
+        // Tied and packed: token rows are read from the head, not held twice in f32. A
+        // separate table the kernels can pack (Qwen2.5's Q5_0 or Q4_K: 0.5-0.9 GiB in
+        // f32) is packed too, its rows dequantized as tokens come.
         let embed = match &head {
             Linear::Packed(p) if !separate_head => Embed::Packed(p.clone()),
+            _ if separate_head && device.is_cpu() && format == WeightFormat::Native => {
+                match Linear::new(src.matmul("token_embd.weight", device, format)?)? {
+                    Linear::Packed(p) => Embed::Packed(p),
+                    Linear::Candle(m) => Embed::Dense(candle_nn::Embedding::new(
+                        dense_table(m, device, dtype)?,
+                        cfg.hidden,
+                    )),
+                }
+            }
             _ => Embed::Dense(candle_nn::Embedding::new(
                 src.tensor("token_embd.weight", device, dtype)?,
                 cfg.hidden,
@@ -307,7 +368,12 @@ impl Llama {
                 loglens_kernels::cpu_path()
             )
         };
-        info.parameters = parameter_count(&cfg, vocab, separate_head);
+        let biases: usize = blocks
+            .iter()
+            .flat_map(|b| b.qkv_bias.iter().flatten())
+            .map(Tensor::elem_count)
+            .sum();
+        info.parameters = parameter_count(&cfg, vocab, separate_head) + biases as u64;
         Ok(Self {
             embed,
             cfg,
@@ -339,7 +405,12 @@ impl Llama {
         let b = &self.blocks[i];
         let c = &self.cfg;
         let h = b.attn_norm.forward(x)?;
-        let qkv = b.qkv.forward(&h)?;
+        let mut qkv = b.qkv.forward(&h)?;
+        for (y, bias) in qkv.iter_mut().zip(&b.qkv_bias) {
+            if let Some(bias) = bias {
+                *y = y.broadcast_add(bias)?;
+            }
+        }
         let [q_all, k_all, v_all] = qkv.as_slice() else {
             candle_core::bail!("attention has {} input projections, not 3", qkv.len());
         };
@@ -380,20 +451,6 @@ fn cat_rows(outs: Vec<Tensor>) -> candle_core::Result<Tensor> {
         _ => Tensor::cat(&outs, 1),
     }
 }
-
-/// Largest difference between `a` and `b`, relative to the largest magnitude in `b`.
-fn rel_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
-    let (a, b) = (a.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
-    let diff = (a - &b)?.abs()?.max_all()?.to_scalar::<f32>()?;
-    let scale = b.abs()?.max_all()?.to_scalar::<f32>()?;
-    Ok(diff / scale.max(f32::MIN_POSITIVE))
-}
-
-/// Whether the device's decode attention kernel may run: not yet checked, checked
-/// against tensor ops and equal, or found different (then never used again).
-const KERNEL_UNCHECKED: u8 = 0;
-const KERNEL_VERIFIED: u8 = 1;
-const KERNEL_DISABLED: u8 = 2;
 
 /// Where one sequence sits in a ragged batch.
 struct Span {
@@ -529,119 +586,6 @@ impl Llama {
         cat_rows(outs)
     }
 
-    /// Attention of a layer through the device's kernel for the sequences of the batch
-    /// that run one token: their new keys and values go straight into the caches, and
-    /// they all attend in one launch. Returns (1, total tokens, heads * head_dim) with
-    /// their rows written (the caller fills the rows of prompt chunks), or `None` where
-    /// the kernel does not apply (CPU, no sequence with one token, a shape it does not
-    /// take) or was found to differ from the tensor ops on its first use.
-    fn decode_kernel(
-        &self,
-        layer: usize,
-        (q, k, v): (&Tensor, &Tensor, &Tensor),
-        spans: &[Span],
-        steps: &mut [Step<'_>],
-    ) -> candle_core::Result<Option<Tensor>> {
-        let c = &self.cfg;
-        let Some((cos, sin)) = self.rotary.f32_tables() else {
-            return Ok(None);
-        };
-        if self.kernel.load(Ordering::Relaxed) == KERNEL_DISABLED
-            || spans.iter().all(|s| s.len != 1)
-        {
-            return Ok(None);
-        }
-        let mut bufs = Vec::with_capacity(spans.len());
-        for (span, step) in spans.iter().zip(steps.iter_mut()) {
-            if span.len != 1 {
-                continue;
-            }
-            let (kb, vb, held) =
-                step.cache
-                    .reserve(layer, 1, (c.kv_heads, c.head_dim), self.dtype, &self.device)?;
-            let len = held + 1;
-            let start = c.sliding_window.map_or(0, |w| len.saturating_sub(w));
-            bufs.push((kb, vb, span.pos, len, start, span.offset));
-        }
-        let seqs: Vec<DecodeSeq<'_>> = bufs
-            .iter()
-            .map(|(kb, vb, pos, len, start, row)| DecodeSeq {
-                k_cache: kb,
-                v_cache: vb,
-                pos: *pos,
-                len: *len,
-                start: *start,
-                row: *row,
-            })
-            .collect();
-        let scale = 1.0 / (c.head_dim as f32).sqrt();
-        let shape = (c.heads, c.kv_heads, c.head_dim);
-        let Some(out) = decode_attention(q, k, v, &seqs, cos, sin, shape, scale)? else {
-            return Ok(None);
-        };
-        if self.kernel.load(Ordering::Relaxed) == KERNEL_UNCHECKED {
-            let worst = self.check_kernel(&out, (q, k, v), spans, &seqs)?;
-            // bf16 rounding of the rotated keys and of the output stays near 1e-2.
-            let limit = if self.dtype == DType::F32 { 1e-3 } else { 5e-2 };
-            if worst > limit {
-                self.kernel.store(KERNEL_DISABLED, Ordering::Relaxed);
-                tracing::error!(
-                    worst,
-                    limit,
-                    "the device's decode attention kernel differs from tensor ops; using tensor ops"
-                );
-                // The caches were not committed: the tensor ops overwrite what it wrote.
-                return Ok(None);
-            }
-            self.kernel.store(KERNEL_VERIFIED, Ordering::Relaxed);
-            tracing::info!(worst, "decode attention kernel checked against tensor ops");
-        }
-        for (span, step) in spans.iter().zip(steps.iter_mut()) {
-            if span.len == 1 {
-                step.cache.commit(layer, 1);
-            }
-        }
-        Ok(Some(out))
-    }
-
-    /// The kernel's output and the keys it wrote against tensor ops over the same
-    /// caches: the largest relative difference.
-    fn check_kernel(
-        &self,
-        out: &Tensor,
-        (q, k, v): (&Tensor, &Tensor, &Tensor),
-        spans: &[Span],
-        seqs: &[DecodeSeq<'_>],
-    ) -> candle_core::Result<f32> {
-        let c = &self.cfg;
-        let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let mut worst = 0f32;
-        let decoding = spans.iter().filter(|s| s.len == 1);
-        for (span, s) in decoding.zip(seqs) {
-            let k_new = self
-                .rotary
-                .apply(&split(k, span, c.kv_heads, c.head_dim)?, span.pos)?;
-            let v_new = split(v, span, c.kv_heads, c.head_dim)?;
-            let q_rot = self
-                .rotary
-                .apply(&split(q, span, c.heads, c.head_dim)?, span.pos)?;
-            let written_k = s.k_cache.narrow(2, s.len - 1, 1)?;
-            let written_v = s.v_cache.narrow(2, s.len - 1, 1)?;
-            // The reference in f32, so that only the kernel's own rounding shows.
-            let f32 = |t: Tensor| t.to_dtype(DType::F32);
-            let keys = f32(s.k_cache.narrow(2, s.start, s.len - s.start)?)?;
-            let values = f32(s.v_cache.narrow(2, s.start, s.len - s.start)?)?;
-            let want = grouped_attention(&f32(q_rot)?, &keys, &values, None, scale)?
-                .transpose(1, 2)?
-                .reshape((1, 1, c.heads * c.head_dim))?;
-            worst = worst
-                .max(rel_diff(&written_k, &k_new)?)
-                .max(rel_diff(&written_v, &v_new)?)
-                .max(rel_diff(&out.narrow(1, s.row, 1)?, &want)?);
-        }
-        Ok(worst)
-    }
-
     /// The forward pass of [`Model::forward_batch`].
     fn forward_steps(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError> {
         let mut spans = Vec::with_capacity(steps.len());
@@ -729,6 +673,12 @@ fn check_shapes(c: &LlamaConfig, vocab: usize, src: &dyn WeightSource) -> Result
             (p("ffn_up"), vec![c.ffn, c.hidden]),
             (p("ffn_down"), vec![c.hidden, c.ffn]),
         ]);
+        for (part, width) in [("attn_q", q), ("attn_k", kv), ("attn_v", kv)] {
+            let name = format!("blk.{i}.{part}.bias");
+            if src.has(&name) {
+                want.push((name, vec![width]));
+            }
+        }
     }
     for (name, shape) in want {
         match src.shape(&name) {
@@ -757,4 +707,12 @@ fn parameter_count(c: &LlamaConfig, vocab: usize, separate_head: bool) -> u64 {
     let per_layer = c.hidden * q * 2 + c.hidden * kv * 2 + 3 * c.hidden * c.ffn + 2 * c.hidden;
     let head = if separate_head { vocab * c.hidden } else { 0 };
     (vocab * c.hidden + c.layers * per_layer + head + c.hidden) as u64
+}
+
+/// A matmul weight as a dense table in `dtype`.
+fn dense_table(m: QMatMul, device: &Device, dtype: DType) -> candle_core::Result<Tensor> {
+    match m {
+        QMatMul::QTensor(q) => q.dequantize(device)?.to_dtype(dtype),
+        QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.to_dtype(dtype),
+    }
 }

@@ -10,6 +10,7 @@ use super::EngineError;
 
 pub mod layers;
 pub mod llama;
+pub mod qwen2;
 
 /// One sequence's share of a batched forward pass: its new tokens, the position of the
 /// first of them, and its cache.
@@ -85,10 +86,11 @@ pub fn load_gguf(
         "llama" | "mistral" => Ok(Box::new(llama::Llama::from_gguf(
             gguf, &arch, device, format,
         )?)),
+        "qwen2" => Ok(Box::new(qwen2::from_gguf(gguf, device, format)?)),
         other => Err(EngineError::Unsupported {
             what: "architecture",
             detail: format!(
-                "{other:?} in {} (supported: llama, mistral)",
+                "{other:?} in {} (supported: llama, mistral, qwen2)",
                 gguf.path().display()
             ),
         }),
@@ -103,10 +105,11 @@ pub fn load_hf(
 ) -> Result<Box<dyn Model>, EngineError> {
     match m.model_type() {
         "llama" | "mistral" => Ok(Box::new(llama::Llama::from_hf(m, device, format)?)),
+        "qwen2" => Ok(Box::new(qwen2::from_hf(m, device, format)?)),
         other => Err(EngineError::Unsupported {
             what: "architecture",
             detail: format!(
-                "model_type {other:?} in {} (supported: llama, mistral)",
+                "model_type {other:?} in {} (supported: llama, mistral, qwen2)",
                 m.dir().display()
             ),
         }),

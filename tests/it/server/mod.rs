@@ -216,6 +216,10 @@ async fn loading_auth_and_request_errors() {
     assert!(
         b.contains("loglens_requests_total{route=\"/v1/models\",status=\"401\"} 2"),
         "{b}"
+    ); // The engine's prompt-prefix cache is reported with the server's figures.
+    assert!(
+        b.contains("# TYPE loglens_prefix_cache_reused_tokens_total counter"),
+        "{b}"
     );
 }
 
