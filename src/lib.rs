@@ -17,4 +17,5 @@ pub mod cli;
 pub mod engine;
 pub mod logs;
 pub mod metrics;
+pub mod rca;
 pub mod server;

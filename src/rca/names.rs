@@ -1,0 +1,184 @@
+//! Service names: one canonical key per service whatever wrote the name (a trace's
+//! `service.name`, a compose replica `minio-1`, a pod `checkout-7d9f8b6c5d-x2x7k`, a
+//! Python logger `feature_api`, a host `orders-db.prod.svc:5432`), and the names a log
+//! message mentions (hosts, URLs, words) so callers' messages can be matched to nodes.
+
+/// A service's canonical key: lower case, `_` as `-`, without a host's domain and port,
+/// without a replica suffix (compose `-1`, StatefulSet `-0`, ReplicaSet `-<hash>-<id>`,
+/// DaemonSet `-<id>`).
+pub fn canonical(name: &str) -> String {
+    let host = host_part(name.trim());
+    let lower: String = host
+        .chars()
+        .map(|c| match c {
+            '_' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    strip_replica(&lower).to_string()
+}
+
+/// The host of `scheme://host:port/path`, `host:port` or `host.domain`, when the text
+/// is one; otherwise the text.
+fn host_part(s: &str) -> &str {
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or(host);
+    if host.is_empty() {
+        return s;
+    }
+    // An IP address stays whole; a DNS name keeps its first label.
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return host;
+    }
+    match host.split_once('.') {
+        Some((first, _)) if !first.is_empty() => first,
+        _ => host,
+    }
+}
+
+/// Removes one replica suffix from a canonical name.
+fn strip_replica(name: &str) -> &str {
+    let parts: Vec<&str> = name.split('-').collect();
+    let n = parts.len();
+    if n < 2 {
+        return name;
+    }
+    let is_rs_hash = |p: &str| {
+        (8..=10).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_alphanumeric())
+            && p.bytes().any(|b| b.is_ascii_digit())
+    };
+    let is_pod_id = |p: &str| {
+        p.len() == 5
+            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && p.bytes().any(|b| b.is_ascii_digit())
+    };
+    let keep = if n >= 3 && is_rs_hash(parts[n - 2]) && is_pod_id(parts[n - 1]) {
+        n - 2
+    } else if parts[n - 1].len() <= 3 && parts[n - 1].bytes().all(|b| b.is_ascii_digit()) {
+        n - 1
+    } else if is_pod_id(parts[n - 1]) && parts[n - 1].bytes().any(|b| b.is_ascii_lowercase()) {
+        n - 1
+    } else {
+        n
+    };
+    let len: usize = parts[..keep].iter().map(|p| p.len()).sum::<usize>() + keep.saturating_sub(1);
+    &name[..len]
+}
+
+/// Whether a component name is a logger or class path (`org.apache.spark.Executor`,
+/// `app.db.pool`) rather than a service: such records belong to their file's service.
+pub fn is_logger_path(name: &str) -> bool {
+    let dots = name.bytes().filter(|&b| b == b'.').count();
+    dots >= 1
+        && !name.contains(['/', ' ', ':'])
+        && name.split('.').all(|p| !p.is_empty())
+        && !name.split('.').all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && !name.ends_with(".log")
+}
+
+/// A service name from a log file's name: `feature-api.log` → `feature-api`,
+/// `pods/checkout-7d9f-abcde/0.log.gz` → the folder when the file is a bare number.
+pub fn from_path(path: &str) -> Option<String> {
+    let p = std::path::Path::new(path);
+    let mut stem = p.file_name()?.to_str()?;
+    for ext in [".gz", ".log", ".txt", ".json", ".jsonl", ".out", ".err"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    let generic = stem.is_empty()
+        || stem.bytes().all(|b| b.is_ascii_digit())
+        || matches!(stem, "current" | "stdout" | "stderr" | "output" | "app" | "log" | "logs");
+    if generic {
+        let parent = p.parent()?.file_name()?.to_str()?;
+        return Some(canonical(parent));
+    }
+    Some(canonical(stem))
+}
+
+/// Canonical names a message mentions: each token's host (URLs, `host:port`, FQDNs)
+/// and the token itself, deduplicated, at most `max`. Tokens shorter than 2 characters
+/// or made only of digits are skipped.
+pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
+    for raw in message.split(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`')
+    }) {
+        if out.len() >= max {
+            return;
+        }
+        let t = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if t.len() < 2 || t.len() > 253 || t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            continue;
+        }
+        if !t.bytes().any(|b| b.is_ascii_alphabetic()) {
+            continue;
+        }
+        let c = canonical(t);
+        if c.len() >= 2 && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+}
+
+/// Whether a canonical token names a node, allowing the usual suffixes on either side
+/// (`payments` and `payments-service`, `orders-db` and `orders-db-svc`).
+pub fn same_service(token: &str, node: &str) -> bool {
+    if token == node {
+        return true;
+    }
+    let strip = |s: &'_ str| -> String {
+        let mut s = s.to_string();
+        for suffix in ["-service", "-svc", "-server", "-srv"] {
+            if let Some(t) = s.strip_suffix(suffix) {
+                s = t.to_string();
+            }
+        }
+        s
+    };
+    let (a, b) = (strip(token), strip(node));
+    a.len() >= 3 && a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_drop_replicas_hosts_and_ports() {
+        assert_eq!(canonical("minio-1"), "minio");
+        assert_eq!(canonical("airflow-worker-1"), "airflow-worker");
+        assert_eq!(canonical("checkout-7d9f8b6c5d-x2x7k"), "checkout");
+        assert_eq!(canonical("node-exporter-4xk2p"), "node-exporter");
+        assert_eq!(canonical("feature_api"), "feature-api");
+        assert_eq!(canonical("orders-db.prod.svc.cluster.local:5432"), "orders-db");
+        assert_eq!(canonical("http://payments:8080/v1/pay"), "payments");
+        assert_eq!(canonical("10.0.3.7:9000"), "10.0.3.7");
+        assert_eq!(canonical("Redis"), "redis");
+        assert_eq!(canonical("ubuntu"), "ubuntu");
+        assert_eq!(canonical("api-gateway"), "api-gateway");
+        assert_eq!(canonical("web-0"), "web");
+    }
+
+    #[test]
+    fn loggers_files_and_mentions() {
+        assert!(is_logger_path("org.apache.spark.executor.Executor"));
+        assert!(!is_logger_path("spark-worker-1"));
+        assert!(!is_logger_path("10.0.0.1"));
+        assert_eq!(from_path("logs/feature-api.log").as_deref(), Some("feature-api"));
+        assert_eq!(from_path("pods/checkout-7d9f8b6c5d-x2x7k/0.log").as_deref(), Some("checkout"));
+        let mut m = Vec::new();
+        mentions(
+            "timeout calling http://payments.prod.svc:8080/pay after 3000 ms (orders-db:5432)",
+            16,
+            &mut m,
+        );
+        assert!(m.contains(&"payments".to_string()), "{m:?}");
+        assert!(m.contains(&"orders-db".to_string()), "{m:?}");
+        assert!(!m.iter().any(|t| t == "3000"));
+        assert!(same_service("payments-service", "payments"));
+        assert!(!same_service("db", "db-svc"), "short names must match exactly");
+    }
+}
