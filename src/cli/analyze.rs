@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
 use crate::logs::formats::FormatSpec;
-use crate::logs::pipeline::{analyze, FormatOverride, PipelineConfig};
+use crate::logs::pipeline::{analyze_observed, FormatOverride, PipelineConfig};
 use crate::logs::report::{write_reports, OutputFormat};
 use crate::logs::store::{default_state_dir, Store};
 use crate::logs::triage::{triage, TriageConfig};
@@ -82,11 +82,36 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             b.set_position(bytes);
         }
     };
-    let mut report = analyze(&config, &progress).context("analysis failed")?;
+    let mut observer = crate::rca::RcaObserver::new();
+    for t in &args.traces {
+        if !t.exists() {
+            bail!("--traces {}: no such file or directory", t.display());
+        }
+        for (file, result) in observer.read_traces(t) {
+            if let Err(e) = result {
+                // One bad trace file is reported; the others and the logs go on.
+                eprintln!("loglens: traces {file} skipped: {e}");
+            }
+        }
+    }
+    let mut report = analyze_observed(&config, &progress, &mut observer).context("analysis failed")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if !args.no_llm && !report.anomalies.is_empty() {
+    let trace_files = observer.trace_files.len();
+    let mut rca = crate::rca::analyze(observer.collector, &crate::rca::RcaConfig::default());
+    let remember = args.state_dir.is_some() || std::env::var_os("LOGLENS_STATE_DIR").is_some() || !args.no_llm;
+    if remember {
+        let dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
+        let ids = rca.top().map(|t| t.evidence.iter().map(|e| e.location.clone()).collect()).unwrap_or_default();
+        if let Err(e) = crate::rca::knowledge::remember(&dir, &mut rca, ids) {
+            // Memory of past incidents is a convenience; the analysis stands without it.
+            eprintln!("loglens: incident memory unavailable ({e})");
+        }
+    }
+    report.rca = Some(rca);
+    let wants_rca_verdict = report.rca.as_ref().is_some_and(|r| !r.candidates.is_empty());
+    if !args.no_llm && (!report.anomalies.is_empty() || wants_rca_verdict) {
         let engine = super::generate::load(&args.model).context(
             "LLM triage needs the model (fetch it with models/fetch-default.sh, or pass --no-llm)",
         )?;
@@ -121,6 +146,9 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             (None, false) => None,
         };
         triage(&mut report, &engine, screen, &cfg, store.as_ref()).context("LLM triage failed")?;
+        if let Some(rca) = report.rca.as_mut() {
+            crate::logs::rca_verdict::verdict(rca, &engine).context("root-cause verdict failed")?;
+        }
     }
     let written = write_reports(&report, &args.output_dir, &formats)?;
     if !args.quiet {
@@ -134,6 +162,12 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             report.templates,
             report.groups.len()
         );
+        if let Some(r) = &report.rca {
+            eprintln!(
+                "loglens: {} ({} services, {} abnormal, {} spans from {} trace file(s))",
+                r.summary, r.stats.services, r.stats.abnormal, r.stats.collected.spans, trace_files
+            );
+        }
         if let Some(t) = &report.triage {
             eprintln!(
                 "loglens: triage of {} group(s) ({} from the cache): {} tokens generated in {:.1} s, {} fallback(s)",

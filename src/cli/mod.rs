@@ -211,9 +211,14 @@ pub struct AnalyzeArgs {
         env = "LOGLENS_OUTPUT_DIR"
     )]
     pub output_dir: PathBuf,
-    /// Reports to write, comma-separated: md, json, html.
-    #[arg(long, value_delimiter = ',', default_value = "md,json,html")]
+    /// Reports to write, comma-separated: md, json, html, dot (the service graph).
+    #[arg(long, value_delimiter = ',', default_value = "md,json,html,dot")]
     pub format: Vec<String>,
+    /// OTLP traces for root-cause analysis: files or folders of OTLP/JSON (one document,
+    /// or one per line as the Collector's file exporter writes) or OTLP protobuf. OTLP
+    /// files inside the log folders are recognised by content anyway.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub traces: Vec<PathBuf>,
     /// Groups below this level are counted and summarised rather than listed.
     #[arg(long, default_value = "warn", env = "LOGLENS_MIN_LEVEL")]
     pub min_level: Level,

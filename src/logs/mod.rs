@@ -13,6 +13,7 @@ pub mod mask;
 pub mod miner;
 pub mod multiline;
 pub mod pipeline;
+pub mod rca_verdict;
 pub mod report;
 pub mod store;
 pub mod time;

@@ -82,8 +82,62 @@ impl Default for PipelineConfig {
 /// Progress callback: bytes read so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// One record as the pipeline read it, for observers (root-cause analysis collects its
+/// per-service series from these).
+#[derive(Debug, Clone)]
+pub struct RecordView<'a> {
+    /// The component the format names, if any.
+    pub component: Option<&'a str>,
+    /// The input's name.
+    pub file: &'a str,
+    /// The input's format (`compose`, `syslog`, ...).
+    pub format: &'a str,
+    /// First line number.
+    pub line: u64,
+    /// Timestamp, when parsed.
+    pub time: Option<chrono::DateTime<Utc>>,
+    /// Level.
+    pub level: Level,
+    /// The template cluster (see [`Observer::finish`] for merged clusters).
+    pub cluster: ClusterId,
+    /// The first line's message.
+    pub message: &'a str,
+    /// Trace id, if the record carries one.
+    pub trace_id: Option<&'a str>,
+}
+
+/// Sees what the pipeline reads: every record, and every input before it is read as
+/// logs (an observer may take a file as its own, such as an OTLP trace file).
+pub trait Observer {
+    /// Called once per record.
+    fn record(&mut self, r: &RecordView<'_>);
+    /// Called with each file's first bytes; `Some` when the observer read the file
+    /// itself: the format it read it as, or why it failed.
+    fn take_file(&mut self, _path: &std::path::Path, _head: &[u8]) -> Option<Result<String, String>> {
+        None
+    }
+    /// Called once at the end with the miner, whose clusters may have merged.
+    fn finish(&mut self, _miner: &Miner) {}
+}
+
+/// An observer that does nothing.
+struct Nobody;
+
+impl Observer for Nobody {
+    fn record(&mut self, _r: &RecordView<'_>) {}
+}
+
 /// Runs the pipeline and builds the report (without verdicts).
 pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report, LogsError> {
+    analyze_observed(config, progress, &mut Nobody)
+}
+
+/// [`analyze`], showing every record and input to an observer.
+pub fn analyze_observed(
+    config: &PipelineConfig,
+    progress: Progress<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Report, LogsError> {
     let started = Utc::now();
     let clock = Instant::now();
     let filters = Filters::new(&config.include, &config.exclude)?;
@@ -108,6 +162,10 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
     }
     let mut read_total = 0u64;
     for source in &sources {
+        if let Some(report) = taken_by_observer(source, observer) {
+            files.push(report);
+            continue;
+        }
         let report = analyze_source(
             config,
             source,
@@ -116,9 +174,11 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Report
             sessions.as_mut(),
             &mut read_total,
             progress,
+            observer,
         );
         files.push(report);
     }
+    observer.finish(&miner);
     if let Some(p) = &config.miner_state {
         miner.save(p)?;
     }
@@ -233,6 +293,46 @@ fn detect(
     out
 }
 
+/// Offers a file to the observer before it is read as logs (the first 4 KiB, gzip
+/// undone); the observer's report when it took the file.
+fn taken_by_observer(source: &Source, observer: &mut dyn Observer) -> Option<FileReport> {
+    use std::io::Read;
+    let Source::File(path) = source else {
+        return None;
+    };
+    let mut head = Vec::with_capacity(4096);
+    let file = std::fs::File::open(path).ok()?;
+    let mut raw = std::io::BufReader::new(file);
+    let gz = {
+        use std::io::BufRead;
+        raw.fill_buf().ok()?.starts_with(&[0x1f, 0x8b])
+    };
+    let read = if gz {
+        flate2::read::MultiGzDecoder::new(raw).take(4096).read_to_end(&mut head)
+    } else {
+        raw.take(4096).read_to_end(&mut head)
+    };
+    read.ok()?;
+    let name = source.display();
+    let outcome = observer.take_file(path, &head)?;
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    Some(match outcome {
+        Ok(format) => {
+            let mut r = FileReport::new(name);
+            r.format = format;
+            r.bytes = bytes;
+            r
+        }
+        Err(e) => {
+            warn!(file = %name, cause = %e, "trace file failed");
+            let mut r = FileReport::failed(name, e);
+            r.bytes = bytes;
+            r
+        }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn analyze_source(
     config: &PipelineConfig,
     source: &Source,
@@ -241,6 +341,7 @@ fn analyze_source(
     mut sessions: Option<&mut SessionCollector>,
     read_total: &mut u64,
     progress: Progress<'_>,
+    observer: &mut dyn Observer,
 ) -> FileReport {
     let name = source.display();
     let _span = info_span!("source", file = %name).entered();
@@ -282,6 +383,7 @@ fn analyze_source(
     }
     .unwrap_or_else(|| FormatSpec::detect(head.iter().map(String::as_str)));
     report.format = spec.name();
+    let format = report.format.clone();
     let parser = Parser::new(spec);
     let headers = parser.has_headers();
     let mut joiner = Joiner::new();
@@ -293,7 +395,8 @@ fn analyze_source(
             let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
             report.count(kind);
             for rec in done.drain(..) {
-                record(rec, &name, year, miner, grouper, sessions.as_deref_mut());
+                let at = Where { file: &name, format: &format, year };
+                record(rec, &at, miner, grouper, sessions.as_deref_mut(), observer);
             }
         };
     for l in &head {
@@ -321,7 +424,8 @@ fn analyze_source(
     }
     joiner.finish(&mut done);
     for rec in done.drain(..) {
-        record(rec, &name, year, miner, grouper, sessions.as_deref_mut());
+        let at = Where { file: &name, format: &format, year };
+        record(rec, &at, miner, grouper, sessions.as_deref_mut(), observer);
     }
     let stats = reader.stats();
     *read_total += stats.bytes;
@@ -330,19 +434,38 @@ fn analyze_source(
     report
 }
 
+/// Where records come from.
+struct Where<'a> {
+    file: &'a str,
+    format: &'a str,
+    year: i32,
+}
+
 fn record(
     rec: Pending,
-    file: &str,
-    year: i32,
+    at: &Where<'_>,
     miner: &mut Miner,
     grouper: &mut Grouper,
     sessions: Option<&mut SessionCollector>,
+    observer: &mut dyn Observer,
 ) {
+    let file = at.file;
     let time = rec
         .timestamp
         .as_deref()
-        .and_then(|t| parse_timestamp(t, year));
+        .and_then(|t| parse_timestamp(t, at.year));
     let cluster = miner.add(&rec.message);
+    observer.record(&RecordView {
+        component: rec.component.as_deref(),
+        file,
+        format: at.format,
+        line: rec.line,
+        time,
+        level: rec.level,
+        cluster,
+        message: &rec.message,
+        trace_id: rec.trace_id.as_deref(),
+    });
     if let Some(s) = sessions {
         s.add(
             &rec.text(),

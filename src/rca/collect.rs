@@ -47,6 +47,9 @@ pub struct LogEvent<'a> {
     pub component: Option<&'a str>,
     /// The file it was read from (names the service when the component does not).
     pub file: &'a str,
+    /// Whether the file interleaves several sources (compose, syslog, journald), so the
+    /// component names the service rather than the file.
+    pub multiplexed: bool,
     /// First line number in the file.
     pub line: u64,
     /// When it was written.
@@ -221,6 +224,8 @@ pub struct Collector {
     pub(crate) stats: CollectStats,
     /// Templates keyed for spans' messages: their text.
     pub(crate) span_texts: FxHashMap<u64, String>,
+    /// Log templates' ids and texts, by key (filled when the miner is done).
+    pub(crate) texts: FxHashMap<u64, (String, String)>,
 }
 
 fn minute_of(ms: i64) -> i32 {
@@ -316,17 +321,22 @@ impl Collector {
         self.by_name.get(canonical).copied()
     }
 
-    /// The service a log record belongs to: its component, unless that is missing or a
-    /// logger path, then its file's name.
+    /// The service a log record belongs to, and its replica when the name shows one: in
+    /// a file that interleaves sources, its component; otherwise its file's (or folder's)
+    /// name, then its component.
     fn service_of(ev: &LogEvent<'_>) -> (String, Option<String>) {
-        match ev.component {
-            Some(c) if !c.is_empty() && c != "-" && !names::is_logger_path(c) => {
-                (c.to_string(), Some(c.to_string()))
-            }
-            _ => (
-                names::from_path(ev.file).unwrap_or_else(|| "unknown".to_string()),
-                None,
-            ),
+        let component = ev
+            .component
+            .filter(|c| !c.is_empty() && *c != "-" && !names::is_logger_path(c));
+        if let (true, Some(c)) = (ev.multiplexed, component) {
+            return (c.to_string(), Some(c.to_string()));
+        }
+        if let Some((service, raw)) = names::from_path(ev.file) {
+            return (service, Some(raw));
+        }
+        match component {
+            Some(c) => (c.to_string(), Some(c.to_string())),
+            None => ("unknown".to_string(), None),
         }
     }
 
@@ -771,6 +781,7 @@ mod tests {
             c.add_log(&LogEvent {
                 component: Some(comp),
                 file: "logs/spark.log",
+                multiplexed: i < 2,
                 line: i as u64 + 1,
                 time: t,
                 level: Level::Error,
@@ -784,7 +795,7 @@ mod tests {
         assert_eq!(c.nodes[minio as usize].logs, 2);
         assert_eq!(c.nodes[minio as usize].instances.len(), 2);
         let tpl = c.templates.get(&(spark, 7)).expect("template");
-        assert_eq!(tpl.categories.first(), Some(&Category::DiskFull));
+        assert_eq!(tpl.categories.first(), Some(&Category::Storage));
         assert!(tpl.mentions.contains(&"payments".to_string()));
     }
 }

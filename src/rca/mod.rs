@@ -28,10 +28,12 @@ pub mod knowledge;
 pub mod names;
 pub mod otlp;
 mod evidence;
+pub mod observe;
 mod rank;
 pub mod signature;
 
-pub use collect::{Collector, CollectStats, LogEvent, Sample};
+pub use collect::{CollectStats, Collector, LogEvent, Sample};
+pub use observe::RcaObserver;
 pub use signature::Category;
 
 /// Errors of the RCA module.
@@ -291,9 +293,11 @@ impl Default for RcaConfig {
 }
 
 /// Text and id of a template, by the key its records were collected under.
-pub type TemplateText<'a> = &'a dyn Fn(u64) -> Option<(String, String)>;
+pub(crate) type TemplateText<'a> = &'a dyn Fn(u64) -> Option<(String, String)>;
 
 /// Ranks root-cause candidates from everything collected.
-pub fn analyze(collector: Collector, config: &RcaConfig, templates: TemplateText<'_>) -> Rca {
-    rank::run(collector, config, templates)
+pub fn analyze(collector: Collector, config: &RcaConfig) -> Rca {
+    let texts = collector.texts.clone();
+    let lookup = move |k: u64| texts.get(&k).cloned();
+    rank::run(collector, config, &lookup)
 }

@@ -80,23 +80,52 @@ pub fn is_logger_path(name: &str) -> bool {
         && !name.ends_with(".log")
 }
 
-/// A service name from a log file's name: `feature-api.log` → `feature-api`,
-/// `pods/checkout-7d9f-abcde/0.log.gz` → the folder when the file is a bare number.
-pub fn from_path(path: &str) -> Option<String> {
+/// File stems that name a product, a stream or a rotation rather than a service.
+const GENERIC_STEMS: &[&str] = &[
+    "current", "stdout", "stderr", "output", "app", "log", "logs", "access", "error",
+    "errors", "server", "postgresql", "postgres", "mysql", "mysqld", "redis", "redis-server",
+    "nginx", "kafka", "server-log", "messages", "syslog", "journal", "kubelet-log", "main",
+];
+/// Folder names that hold logs without naming a service.
+const GENERIC_DIRS: &[&str] = &["logs", "log", "var", "tmp", "data", "output", "otel", "files", "nodes"];
+
+/// A service name from a log file's path, and the raw name it came from (a replica
+/// name such as `orders-api-2`): `feature-api.log` → `feature-api`;
+/// `pods/shop_checkout-7d9f-abcde_uid/checkout/0.log` → `checkout` (the container folder
+/// when the file is a bare number); `accounts-pg/postgresql.log` → `accounts-pg`.
+pub fn from_path(path: &str) -> Option<(String, String)> {
     let p = std::path::Path::new(path);
     let mut stem = p.file_name()?.to_str()?;
     for ext in [".gz", ".log", ".txt", ".json", ".jsonl", ".out", ".err"] {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
         stem = stem.strip_suffix(ext).unwrap_or(stem);
     }
-    let generic = stem.is_empty()
-        || stem.bytes().all(|b| b.is_ascii_digit())
-        || matches!(stem, "current" | "stdout" | "stderr" | "output" | "app" | "log" | "logs");
-    if generic {
-        let parent = p.parent()?.file_name()?.to_str()?;
-        return Some(canonical(parent));
+    let numbered = stem.is_empty() || stem.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let generic = numbered || GENERIC_STEMS.contains(&stem.to_ascii_lowercase().as_str());
+    let parent = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|d| d.to_str())
+        .filter(|d| !GENERIC_DIRS.contains(&d.to_ascii_lowercase().as_str()));
+    // Kubernetes' `pods/<namespace>_<pod>_<uid>/<container>/<n>.log`: the pod is the
+    // replica.
+    let pod = p
+        .parent()
+        .and_then(|d| d.parent())
+        .and_then(|d| d.file_name())
+        .and_then(|d| d.to_str())
+        .and_then(|d| {
+            let parts: Vec<&str> = d.split('_').collect();
+            (parts.len() == 3).then(|| parts[1])
+        });
+    match (generic, parent) {
+        (true, Some(dir)) if numbered && pod.is_some() => {
+            Some((canonical(dir), pod.unwrap_or(dir).to_string()))
+        }
+        (true, Some(dir)) => Some((canonical(dir), dir.to_string())),
+        (true, None) if numbered => None,
+        _ => Some((canonical(stem), stem.to_string())),
     }
-    Some(canonical(stem))
 }
 
 /// Canonical names a message mentions: each token's host (URLs, `host:port`, FQDNs)
@@ -167,8 +196,14 @@ mod tests {
         assert!(is_logger_path("org.apache.spark.executor.Executor"));
         assert!(!is_logger_path("spark-worker-1"));
         assert!(!is_logger_path("10.0.0.1"));
-        assert_eq!(from_path("logs/feature-api.log").as_deref(), Some("feature-api"));
-        assert_eq!(from_path("pods/checkout-7d9f8b6c5d-x2x7k/0.log").as_deref(), Some("checkout"));
+        let svc = |p: &str| from_path(p).map(|x| x.0);
+        assert_eq!(svc("logs/feature-api.log").as_deref(), Some("feature-api"));
+        assert_eq!(svc("logs/orders-api-2.log").as_deref(), Some("orders-api"));
+        assert_eq!(svc("logs/pods/shop_checkout-7d9f8b6c5d-x2x7k_1f/checkout/0.log").as_deref(), Some("checkout"));
+        assert_eq!(svc("logs/accounts-pg/postgresql.log").as_deref(), Some("accounts-pg"));
+        assert_eq!(svc("logs/nginx/access.log").as_deref(), Some("nginx"));
+        assert_eq!(svc("logs/redis.log").as_deref(), Some("redis"));
+        assert_eq!(svc("logs/0.log"), None);
         let mut m = Vec::new();
         mentions(
             "timeout calling http://payments.prod.svc:8080/pay after 3000 ms (orders-db:5432)",

@@ -279,10 +279,47 @@ fn emit_resource(rs: &ResourceSpans, sink: &mut dyn FnMut(&SpanRecord<'_>), stat
 /// share their wire form; several concatenated bodies read as one), one `ResourceSpans`
 /// at a time. Bodies of other messages fail with a clear error.
 pub fn decode_protobuf(
-    mut input: impl Read,
+    input: impl BufRead,
+    sink: &mut dyn FnMut(&SpanRecord<'_>),
+) -> Result<DecodeStats, RcaError> {
+    decode_protobuf_into(input, sink, DecodeStats::default())
+}
+
+/// The file exporter's `format: proto`: each message preceded by its length as a 4-byte
+/// big-endian integer (a plain body starts with the tag byte 0x0a instead of 0).
+fn decode_framed(
+    mut input: impl BufRead,
     sink: &mut dyn FnMut(&SpanRecord<'_>),
 ) -> Result<DecodeStats, RcaError> {
     let mut stats = DecodeStats::default();
+    let mut buf = Vec::new();
+    loop {
+        let mut len = [0u8; 4];
+        match input.read(&mut len[..1]) {
+            Ok(0) => return Ok(stats),
+            Ok(_) => {}
+            Err(e) => return Err(RcaError::otlp(format!("read error: {e}"))),
+        }
+        input
+            .read_exact(&mut len[1..])
+            .map_err(|e| RcaError::otlp(format!("framed protobuf cut short: {e}")))?;
+        let n = u64::from(u32::from_be_bytes(len));
+        if n > MAX_PROTOBUF_FIELD {
+            return Err(RcaError::otlp(format!("framed message of {n} bytes is too large")));
+        }
+        buf.resize(n as usize, 0);
+        input
+            .read_exact(&mut buf)
+            .map_err(|e| RcaError::otlp(format!("framed protobuf cut short: {e}")))?;
+        stats = decode_protobuf_into(buf.as_slice(), sink, stats)?;
+    }
+}
+
+fn decode_protobuf_into(
+    mut input: impl BufRead,
+    sink: &mut dyn FnMut(&SpanRecord<'_>),
+    mut stats: DecodeStats,
+) -> Result<DecodeStats, RcaError> {
     let mut buf = Vec::new();
     loop {
         let Some(tag) = read_varint(&mut input)? else {
@@ -409,8 +446,11 @@ pub fn decode_any(
         .iter()
         .copied()
         .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf));
+    let framed = head.first() == Some(&0);
     if first == Some(b'{') {
         decode_json(input, sink)
+    } else if framed {
+        decode_framed(input, sink)
     } else {
         decode_protobuf(input, sink)
     }
@@ -751,6 +791,13 @@ mod tests {
         assert!(collect(b"{\"resourceSpans\": 3}").is_err());
         assert!(collect(b"{\"resourceSpans\": [").is_err());
         assert_eq!(collect(b"").expect("empty").len(), 0);
+        // The file exporter's length-framed form.
+        let mut framed = Vec::new();
+        for _ in 0..2 {
+            framed.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+            framed.extend_from_slice(&bytes);
+        }
+        assert_eq!(collect(&framed).expect("framed").len(), 4);
     }
 
     #[test]

@@ -15,13 +15,13 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Disk or volume full, storage quota reached.
-    DiskFull,
+    Storage,
     /// Out of memory, killed, crash loop, panic.
-    OomCrash,
+    ResourceExhaustion,
     /// Name resolution failed.
     Dns,
     /// Certificate expired or not trusted, TLS handshake failed.
-    TlsCertificate,
+    Tls,
     /// Connection pool exhausted or leaking.
     ConnectionPool,
     /// Invalid or missing configuration.
@@ -47,10 +47,10 @@ pub enum Category {
 impl Category {
     /// Every category, in declaration order.
     pub const ALL: [Category; 14] = [
-        Category::DiskFull,
-        Category::OomCrash,
+        Category::Storage,
+        Category::ResourceExhaustion,
         Category::Dns,
-        Category::TlsCertificate,
+        Category::Tls,
         Category::ConnectionPool,
         Category::Configuration,
         Category::RateLimit,
@@ -66,10 +66,10 @@ impl Category {
     /// The name used in reports and schemas.
     pub fn as_str(self) -> &'static str {
         match self {
-            Category::DiskFull => "disk_full",
-            Category::OomCrash => "oom_crash",
+            Category::Storage => "storage",
+            Category::ResourceExhaustion => "resource_exhaustion",
             Category::Dns => "dns",
-            Category::TlsCertificate => "tls_certificate",
+            Category::Tls => "tls",
             Category::ConnectionPool => "connection_pool",
             Category::Configuration => "configuration",
             Category::RateLimit => "rate_limit",
@@ -87,12 +87,12 @@ impl Category {
     pub fn parse(s: &str) -> Option<Category> {
         let k = s.trim().to_ascii_lowercase().replace([' ', '-', '/'], "_");
         let c = match k.as_str() {
-            "disk_full" | "disk" | "storage" | "disk_pressure" | "enospc" => Category::DiskFull,
-            "oom_crash" | "oom" | "crash" | "crash_loop" | "crashloop" | "oom_kill" | "memory"
-            | "resource_exhaustion" => Category::OomCrash,
+            "storage" | "disk_full" | "disk" | "disk_pressure" | "enospc" => Category::Storage,
+            "resource_exhaustion" | "oom_crash" | "oom" | "crash" | "crash_loop" | "crashloop" | "oom_kill" | "memory"
+            | "oom_crash_loop" => Category::ResourceExhaustion,
             "dns" | "dns_failure" | "name_resolution" => Category::Dns,
-            "tls_certificate" | "tls" | "certificate" | "cert_expiry" | "tls_cert_expiry"
-            | "certificate_expiry" | "tls_expiry" => Category::TlsCertificate,
+            "tls" | "tls_certificate" | "certificate" | "cert_expiry" | "tls_cert_expiry"
+            | "certificate_expiry" | "tls_expiry" => Category::Tls,
             "connection_pool" | "pool" | "connection_pool_leak" | "pool_exhaustion" => {
                 Category::ConnectionPool
             }
@@ -124,7 +124,7 @@ impl Category {
         matches!(
             self,
             Category::Dns
-                | Category::TlsCertificate
+                | Category::Tls
                 | Category::RateLimit
                 | Category::Database
                 | Category::Broker
@@ -157,10 +157,10 @@ impl std::fmt::Display for Category {
 
 /// Patterns per category, matched case-insensitively against one record's message.
 const PATTERNS: &[(Category, &str)] = &[
-    (Category::DiskFull, r"no space left on device|enospc|disk (is )?full|disk quota exceeded|insufficient storage|storage (resources are )?insufficient|minimum free drive|\b507\b|filesystem .*full|volume .*full|out of disk|disk usage (above|exceeds)|(mib|gib|mb|gb|bytes) (free|left|remaining) on|drive .* has \d+ ?(k|m|g)i?b free"),
-    (Category::OomCrash, r"out ?of ?memory|oomkilled|oom[- ]kill|outofmemoryerror|cannot allocate memory|memory limit exceeded|killed process|exit code 137|signal: killed|crashloopbackoff|back-off restarting failed container|segmentation fault|sigsegv|fatal error: runtime|panic:|core dumped|heap space"),
+    (Category::Storage, r"no space left on device|enospc|disk (is )?full|disk quota exceeded|insufficient storage|storage (resources are )?insufficient|minimum free drive|\b507\b|filesystem .*full|volume .*full|out of disk|disk usage (above|exceeds)|(mib|gib|mb|gb|bytes) (free|left|remaining) on|drive .* has \d+ ?(k|m|g)i?b free"),
+    (Category::ResourceExhaustion, r"out ?of ?memory|oomkilled|oom[- ]kill|outofmemoryerror|cannot allocate memory|memory limit exceeded|killed process|exit code 137|signal: killed|crashloopbackoff|back-off restarting failed container|segmentation fault|sigsegv|fatal error: runtime|panic:|core dumped|heap space"),
     (Category::Dns, r"servfail|nxdomain|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv"),
-    (Category::TlsCertificate, r"certificate (has )?expired|x509|certificate verify failed|ssl ?handshake|tls handshake|pkix path|cert(ificate)? (is )?not yet valid|unknown (certificate )?authority|cert_has_expired|certificate_expired|bad certificate|sslhandshakeexception"),
+    (Category::Tls, r"certificate (has )?expired|x509|certificate verify failed|ssl ?handshake|tls handshake|pkix path|cert(ificate)? (is )?not yet valid|unknown (certificate )?authority|cert_has_expired|certificate_expired|bad certificate|sslhandshakeexception"),
     (Category::ConnectionPool, r"pool (is )?exhausted|connection pool|too many (open )?connections|timeout waiting for (a )?connection|waiting for available connection|connection is not available|cannot get a connection|remaining connection slots|max_connections|hikaripool|could not obtain (a )?connection|no available connections|too many clients|pool timeout"),
     (Category::Configuration, r"invalid config|configuration (error|invalid|is invalid)|config(uration)? (file )?(not found|missing)|missing required (config|setting|env|environment|key|property|option|field)|unknown (config|configuration|property|option|field|flag)|failed to (load|parse|read) config|configexception|invalid value for|bad configuration|environment variable .* (not set|missing)|unrecognized (option|setting)|malformed config"),
     (Category::RateLimit, r"\b429\b|too many requests|rate.?limit|throttl|quota exceeded|slowdown|requestlimitexceeded|limit exceeded"),
@@ -224,14 +224,14 @@ mod tests {
     #[test]
     fn records_get_their_categories() {
         let first = |m: &str| classify(m).first().copied();
-        assert_eq!(first("write /data/seg-17: no space left on device"), Some(Category::DiskFull));
+        assert_eq!(first("write /data/seg-17: no space left on device"), Some(Category::Storage));
         assert_eq!(
             first("Storage resources are insufficient for the write operation: drive /data1 has 40 MiB free"),
-            Some(Category::DiskFull)
+            Some(Category::Storage)
         );
-        assert_eq!(first("java.lang.OutOfMemoryError: Java heap space"), Some(Category::OomCrash));
+        assert_eq!(first("java.lang.OutOfMemoryError: Java heap space"), Some(Category::ResourceExhaustion));
         assert_eq!(first("dial tcp: lookup payments on 10.96.0.10:53: server misbehaving"), Some(Category::Dns));
-        assert_eq!(first("x509: certificate has expired or is not yet valid"), Some(Category::TlsCertificate));
+        assert_eq!(first("x509: certificate has expired or is not yet valid"), Some(Category::Tls));
         assert_eq!(
             first("HikariPool-1 - Connection is not available, request timed out after 30000ms"),
             Some(Category::ConnectionPool)
@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(first("served /features/user/1 in 8 ms"), None);
         assert!(reports_remote("AmazonS3Exception: Storage backend full (Service: Amazon S3; Status Code: 507)"));
         assert!(!reports_remote("drive /data1 has 40 MiB free"));
-        assert_eq!(Category::parse("Disk Full"), Some(Category::DiskFull));
+        assert_eq!(Category::parse("Disk Full"), Some(Category::Storage));
         assert_eq!(Category::parse("bad-config"), Some(Category::Configuration));
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));

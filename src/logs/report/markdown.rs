@@ -16,7 +16,18 @@ pub(super) fn render(r: &Report) -> String {
     let mut s = String::new();
     let a = &r.accounting;
     // Writing to a String cannot fail; the results are ignored on purpose.
-    let _ = writeln!(s, "# loglens report\n");
+    match r.rca.as_ref().and_then(super::rca::headline) {
+        Some(h) => {
+            let _ = writeln!(s, "{h}\n");
+        }
+        None => {
+            let _ = writeln!(s, "# loglens report\n");
+        }
+    }
+    if let Some(rca) = &r.rca {
+        super::rca::markdown(rca, &mut s);
+        let _ = writeln!(s, "\n## Input\n");
+    }
     let _ = writeln!(
         s,
         "{} records from {} lines in {} input(s), {} templates, analysed in {} ms.",
@@ -29,6 +40,7 @@ pub(super) fn render(r: &Report) -> String {
     if let Some((from, to)) = &r.time_range {
         let _ = writeln!(s, "Time range: {from} to {to}.");
     }
+
     let _ = writeln!(s, "\n## Levels\n");
     let _ = writeln!(s, "| level | records |\n|---|---:|");
     for (l, n) in r.levels.iter().rev() {

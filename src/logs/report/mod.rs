@@ -19,6 +19,7 @@ use super::LogsError;
 
 mod html;
 mod markdown;
+mod rca;
 
 /// Version of the JSON report schema. Bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -257,6 +258,8 @@ pub struct Report {
     pub triage: Option<crate::logs::triage::TriageStats>,
     /// Session detection, when a session key was given.
     pub sessions: Option<SessionSummary>,
+    /// Root-cause analysis: candidates, service graph, verdict.
+    pub rca: Option<crate::rca::Rca>,
 }
 
 impl SessionSummary {
@@ -406,6 +409,7 @@ impl Report {
             anomalies: Vec::new(),
             triage: None,
             sessions: None,
+            rca: None,
         }
     }
 
@@ -477,6 +481,8 @@ pub enum OutputFormat {
     Json,
     /// `report.html`.
     Html,
+    /// `report.dot` (the service graph, when root-cause analysis ran).
+    Dot,
 }
 
 impl std::str::FromStr for OutputFormat {
@@ -486,7 +492,8 @@ impl std::str::FromStr for OutputFormat {
             "md" | "markdown" => Ok(Self::Markdown),
             "json" => Ok(Self::Json),
             "html" => Ok(Self::Html),
-            other => Err(format!("unknown report format {other:?} (md, json, html)")),
+            "dot" => Ok(Self::Dot),
+            other => Err(format!("unknown report format {other:?} (md, json, html, dot)")),
         }
     }
 }
@@ -504,6 +511,10 @@ pub fn write_reports(
             OutputFormat::Markdown => ("report.md", report.to_markdown()),
             OutputFormat::Json => ("report.json", report.to_json()),
             OutputFormat::Html => ("report.html", report.to_html()),
+            OutputFormat::Dot => match &report.rca {
+                Some(r) => ("report.dot", rca::dot(r)),
+                None => continue,
+            },
         };
         let path = dir.join(name);
         std::fs::write(&path, body).map_err(|e| LogsError::io(&path, e))?;
