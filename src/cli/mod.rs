@@ -300,6 +300,28 @@ pub enum BenchCommand {
     /// Anomaly detection precision, recall and F1 on labelled data (HDFS_100k blocks,
     /// BGL_2k lines and windows).
     Detect(BenchDetectArgs),
+    /// Root-cause accuracy (top-1, top-3, category) on incident scenarios, with and
+    /// without the model.
+    Rca(BenchRcaArgs),
+}
+
+/// `loglens bench rca`.
+#[derive(Debug, Args)]
+pub struct BenchRcaArgs {
+    /// Folder of scenario folders (each with logs/, optional traces/, truth.json), as
+    /// `python3 benches/rca/generate.py --out DIR` writes them.
+    #[arg(long, default_value = "rca-scenarios", env = "LOGLENS_RCA_DATA")]
+    pub data: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also ask the model for its verdict on each scenario and score what the report
+    /// then leads with.
+    #[arg(long)]
+    pub llm: bool,
+    /// The model for --llm.
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `loglens bench detect`.
@@ -418,5 +440,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
         Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
+        Command::Bench(BenchCommand::Rca(args)) => bench::rca(args),
     }
 }

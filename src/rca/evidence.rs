@@ -295,6 +295,8 @@ pub(crate) fn candidate(
             why: format!("logged in a trace that fails at {name}"),
         });
     }
+    let mut places = FxHashSet::default();
+    ev.retain(|e| e.location.is_empty() || places.insert(e.location.clone()));
     ev.truncate(cfg.max_evidence);
     for e in &mut ev {
         e.id = format!("E{next_id}");
@@ -486,7 +488,7 @@ pub(crate) fn timeline(ctx: &Context<'_>, pool: &[NodeId]) -> Option<Timeline> {
             let n = &ctx.c.nodes[i as usize];
             let mut errors = vec![0u32; to - from];
             let mut warnings = vec![0u32; to - from];
-            for (&m, b) in &n.minutes {
+            for (&m, b) in n.minutes.iter().filter(|(m, _)| axis.contains(**m)) {
                 let bin = axis.bin(m);
                 if (from..to).contains(&bin) {
                     errors[bin - from] += b.errors + b.span_errors + b.in_errors;

@@ -43,7 +43,13 @@ impl Axis {
         }
     }
 
-    /// The bin of a minute.
+    /// Whether a minute lies on the axis.
+    pub fn contains(&self, minute: i32) -> bool {
+        let end = i64::from(self.start) + self.bins as i64 * i64::from(self.width);
+        (i64::from(self.start)..end).contains(&i64::from(minute))
+    }
+
+    /// The bin of a minute (clamped to the axis).
     pub fn bin(&self, minute: i32) -> usize {
         (((i64::from(minute) - i64::from(self.start)).max(0) / i64::from(self.width)) as usize)
             .min(self.bins.saturating_sub(1))
@@ -283,16 +289,7 @@ pub struct Assessment {
 
 /// Computes every node's health.
 pub fn assess(c: &Collector) -> Option<Assessment> {
-    let (mut min, mut max) = (i32::MAX, i32::MIN);
-    for n in &c.nodes {
-        for &m in n.minutes.keys() {
-            min = min.min(m);
-            max = max.max(m);
-        }
-    }
-    if min > max {
-        return None;
-    }
+    let (min, max) = robust_range(c)?;
     let axis = Axis::new(min, max);
     // Per node: its templates' series.
     let mut by_node: FxHashMap<NodeId, Vec<(u64, Level, Vec<(i32, u32)>, Option<i64>)>> =
@@ -308,9 +305,13 @@ pub fn assess(c: &Collector) -> Option<Assessment> {
     // Earliest failed span per (node, bin), to date span departures to the record.
     let mut first_error: FxHashMap<(NodeId, usize), i64> = FxHashMap::default();
     for e in &c.error_spans {
-        let k = (e.node, axis.bin(e.minute));
-        let v = first_error.entry(k).or_insert(e.ms);
-        *v = (*v).min(e.ms);
+        for node in [e.node, e.peer] {
+            if node == super::collect::NONE || !axis.contains(e.minute) {
+                continue;
+            }
+            let v = first_error.entry((node, axis.bin(e.minute))).or_insert(e.ms);
+            *v = (*v).min(e.ms);
+        }
     }
     let nodes = (0..c.nodes.len() as NodeId)
         .map(|id| {
@@ -319,6 +320,40 @@ pub fn assess(c: &Collector) -> Option<Assessment> {
         })
         .collect();
     Some(Assessment { axis, nodes })
+}
+
+/// The minutes that hold the data: from the 0.5th to the 99.5th percentile of all
+/// events, widened by a day, so a few records with a wrong year (a yearless format read
+/// in another year) do not stretch the axis over months.
+fn robust_range(c: &Collector) -> Option<(i32, i32)> {
+    let mut per: Vec<(i32, u64)> = Vec::new();
+    for n in &c.nodes {
+        for (&m, b) in &n.minutes {
+            per.push((m, u64::from(b.logs + b.spans + b.in_calls).max(1)));
+        }
+    }
+    if per.is_empty() {
+        return None;
+    }
+    per.sort_unstable();
+    let total: u64 = per.iter().map(|p| p.1).sum();
+    let (mut lo, mut hi) = (per[0].0, per[per.len() - 1].0);
+    let mut seen = 0u64;
+    let mut found_lo = false;
+    for &(m, k) in &per {
+        seen += k;
+        if !found_lo && seen * 200 >= total {
+            lo = m;
+            found_lo = true;
+        }
+        if seen * 200 >= total * 199 {
+            hi = m;
+            break;
+        }
+    }
+    let min = per[0].0.max(lo.saturating_sub(1440));
+    let max = per[per.len() - 1].0.min(hi.saturating_add(1440));
+    Some((min, max.max(min)))
 }
 
 type TemplateSeries = (u64, Level, Vec<(i32, u32)>, Option<i64>);
@@ -350,7 +385,7 @@ fn node_health(
     };
     for (key, level, minutes, first_ms) in templates {
         let mut x = vec![0.0; n];
-        for &(m, k) in minutes {
+        for &(m, k) in minutes.iter().filter(|(m, _)| axis.contains(*m)) {
             x[axis.bin(m)] += f64::from(k);
         }
         let p = prefix(&x);
@@ -362,7 +397,7 @@ fn node_health(
     }
     let series = |f: &dyn Fn(&super::collect::Bucket) -> f64| {
         let mut x = vec![0.0; n];
-        for (&m, b) in &node.minutes {
+        for (&m, b) in node.minutes.iter().filter(|(m, _)| axis.contains(**m)) {
             x[axis.bin(m)] += f(b);
         }
         x
