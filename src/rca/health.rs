@@ -12,8 +12,8 @@ use crate::logs::level::Level;
 
 /// Most bins on the time axis; longer inputs use wider bins.
 pub const MAX_BINS: usize = 1440;
-/// Bins of baseline a change point needs before it.
-pub const MIN_BASELINE: usize = 3;
+/// Bins of baseline a change point needs before it (at most a third of the axis).
+pub const MIN_BASELINE: usize = 10;
 /// Weighted log-likelihood ratio for a signal to count as a departure.
 pub const MIN_SIGNAL: f64 = 4.0;
 /// Summed departures that make a service abnormal.
@@ -155,11 +155,24 @@ fn ends(a: usize, n: usize) -> impl Iterator<Item = usize> {
 fn best_rise(x: &[f64], prefix: &[f64]) -> Option<Segment> {
     let n = x.len();
     let mut best: Option<Segment> = None;
-    for a in MIN_BASELINE.min(n / 4).max(1)..n {
+    let mut squares = Vec::with_capacity(n + 1);
+    squares.push(0.0);
+    for v in x {
+        squares.push(squares[squares.len() - 1] + v * v);
+    }
+    for a in first_bin(n)..n {
         if x[a] <= 0.0 {
             continue; // a departure starts with an event
         }
         let r0 = (prefix[a] + 0.5) / a as f64;
+        // Counts of real traffic vary more than Poisson: the baseline's dispersion
+        // (variance over mean, at least 1) scales the likelihood ratio down.
+        let mean = prefix[a] / a as f64;
+        let dispersion = if mean > 0.0 {
+            ((squares[a] / a as f64 - mean * mean) / mean).max(1.0)
+        } else {
+            1.0
+        };
         for e in ends(a, n) {
             let c1 = prefix[e] - prefix[a];
             let n1 = (e - a) as f64;
@@ -167,7 +180,7 @@ fn best_rise(x: &[f64], prefix: &[f64]) -> Option<Segment> {
             if r1 <= r0 {
                 continue;
             }
-            let lr = c1 * (r1 / r0).ln() - n1 * (r1 - r0);
+            let lr = (c1 * (r1 / r0).ln() - n1 * (r1 - r0)) / dispersion;
             if best.is_none_or(|b| lr > b.lr) {
                 best = Some(Segment { start: a, end: e, lr, before: r0, after: r1, events: c1 });
             }
@@ -176,11 +189,17 @@ fn best_rise(x: &[f64], prefix: &[f64]) -> Option<Segment> {
     best
 }
 
+/// The first bin a departure may start in: after [`MIN_BASELINE`] bins, or a third of a
+/// short axis.
+fn first_bin(n: usize) -> usize {
+    MIN_BASELINE.min(n / 3).max(1)
+}
+
 /// The most likely drop to the end of the series (a service falling silent).
 fn best_drop(x: &[f64], prefix: &[f64]) -> Option<Segment> {
     let n = x.len();
     let mut best: Option<Segment> = None;
-    for a in MIN_BASELINE.min(n / 4).max(1)..n {
+    for a in first_bin(n)..n {
         let r0 = prefix[a] / a as f64;
         if r0 < 2.0 {
             continue; // too sparse to call a silence
@@ -212,7 +231,7 @@ fn best_slowdown(y: &[Option<f64>]) -> Option<Segment> {
         sk[i + 1] = sk[i] + k;
     }
     let mut best: Option<Segment> = None;
-    for a in MIN_BASELINE.min(n / 4).max(1)..n {
+    for a in first_bin(n)..n {
         if y[a].is_none() || sk[a] < 2.0 {
             continue;
         }

@@ -40,6 +40,8 @@ const W_PARTIAL: f64 = 0.10;
 const ONSET_DECAY_MS: f64 = 600_000.0;
 /// A dependency that departed this much earlier makes a service look like its victim.
 const EARLIER_MS: i64 = 30_000;
+/// Baseline rate per bin below which a template counts as new.
+const NEW_RATE: f64 = 0.06;
 /// A release marker this long before a service's onset is its likely cause.
 const RELEASE_BEFORE_MS: i64 = 15 * 60_000;
 /// Strength at which `g` is halfway between its floor and 1.
@@ -53,6 +55,8 @@ pub(crate) struct Dep {
     pub start: usize,
     pub onset_ms: i64,
     pub events: f64,
+    /// Rate per bin before the departure.
+    pub before: f64,
 }
 
 /// How a candidate got a fault signature.
@@ -245,6 +249,10 @@ impl<'a> Context<'a> {
                         self.blamers[v as usize].insert(u);
                     }
                 }
+                // Information records speak for a fault only when they are new.
+                if t.level < Level::Warn && d.before >= NEW_RATE {
+                    continue;
+                }
                 for &cat in &t.categories {
                     self.credit(u, d.key, t, cat, &targets);
                 }
@@ -401,6 +409,7 @@ fn departing(h: &Health) -> Vec<Dep> {
                 start: d.start,
                 onset_ms: d.onset_ms,
                 events: d.events,
+                before: d.rates.0,
             }),
             _ => None,
         })
