@@ -237,18 +237,18 @@ fn best_slowdown(y: &[Option<f64>]) -> Option<Segment> {
         }
         let mean0 = sv[a] / sk[a];
         let var = (sq[a] / sk[a] - mean0 * mean0).max(0.0);
-        let sd = var.sqrt().max(0.1);
+        let sd = var.sqrt().max(0.25);
         for e in ends(a, n) {
             let k = sk[e] - sk[a];
             if k <= 0.0 {
                 continue;
             }
             let mean1 = (sv[e] - sv[a]) / k;
-            // At least half again as slow.
-            if mean1 - mean0 < 1.5f64.ln() {
+            // At least twice as slow, over at least three bins with calls.
+            if mean1 - mean0 < 2f64.ln() || k < 3.0 {
                 continue;
             }
-            let lr = (k * (mean1 - mean0).powi(2) / (2.0 * sd * sd)).min(200.0);
+            let lr = (k * (mean1 - mean0).powi(2) / (2.0 * sd * sd)).min(100.0);
             if best.is_none_or(|b| lr > b.lr) {
                 best = Some(Segment {
                     start: a,
@@ -446,7 +446,7 @@ fn node_health(
             .map(|(&k, &l)| (k > 0.0).then(|| (l / k / 1000.0).max(0.001).ln()))
             .collect();
         if let Some(seg) = best_slowdown(&y) {
-            push(signal, seg, 1.5, false, axis.bin_ms(seg.start));
+            push(signal, seg, 1.0, false, axis.bin_ms(seg.start));
         }
     }
     let p = prefix(&volume);

@@ -29,15 +29,39 @@ fn host_part(s: &str) -> &str {
     if host.is_empty() {
         return s;
     }
-    // An IP address stays whole; a DNS name keeps its first label.
+    // An IP address stays whole.
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return host;
     }
-    match host.split_once('.') {
-        Some((first, _)) if !first.is_empty() => first,
-        _ => host,
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    if labels.len() < 2 {
+        return labels.first().copied().unwrap_or(host);
+    }
+    let lower = |l: &str| l.to_ascii_lowercase();
+    // A cluster name (`orders-db.shop.svc.cluster.local`) is its first label; a public
+    // name (`api.paygate.example.com`) is the organisation's label before its suffix.
+    if labels.iter().any(|l| CLUSTER_LABELS.contains(&lower(l).as_str())) {
+        return labels[0];
+    }
+    let mut end = labels.len();
+    while end > 1 && PUBLIC_SUFFIXES.contains(&lower(labels[end - 1]).as_str()) {
+        end -= 1;
+    }
+    if end == labels.len() {
+        labels[0]
+    } else {
+        labels[end - 1]
     }
 }
+
+/// Labels that mark a name inside a cluster or a private network.
+const CLUSTER_LABELS: &[&str] = &["svc", "cluster", "local", "internal", "localdomain", "lan", "pod", "consul", "intra", "corp"];
+/// Public suffixes (and the reserved example names) stripped from public host names.
+const PUBLIC_SUFFIXES: &[&str] = &[
+    "com", "net", "org", "io", "co", "dev", "app", "cloud", "ai", "biz", "info", "example",
+    "test", "invalid", "us", "eu", "uk", "de", "fr", "nl", "jp", "in", "au", "ca", "me", "tv",
+    "api", "gov", "edu",
+];
 
 /// Removes one replica suffix from a canonical name.
 fn strip_replica(name: &str) -> &str {
@@ -185,6 +209,9 @@ mod tests {
         assert_eq!(canonical("orders-db.prod.svc.cluster.local:5432"), "orders-db");
         assert_eq!(canonical("http://payments:8080/v1/pay"), "payments");
         assert_eq!(canonical("10.0.3.7:9000"), "10.0.3.7");
+        assert_eq!(canonical("https://api.paygate.example.com/v1/charge"), "paygate");
+        assert_eq!(canonical("api.textline.example.io:443"), "textline");
+        assert_eq!(canonical("playlists-db.apps.svc.cluster.local"), "playlists-db");
         assert_eq!(canonical("Redis"), "redis");
         assert_eq!(canonical("ubuntu"), "ubuntu");
         assert_eq!(canonical("api-gateway"), "api-gateway");

@@ -168,6 +168,16 @@ impl<'a> Context<'a> {
     /// The nodes a template of node `u` is about: the nodes it names, the callee of a
     /// failed call, and for a remote-side fault, the systems playing that role.
     pub(super) fn targets(&self, u: NodeId, t: &Template) -> Vec<NodeId> {
+        // A failed lookup names what was looked up: it is about the resolver. A pool, a
+        // configuration or an expired client certificate is the writer's own.
+        if t.categories.contains(&Category::Dns) {
+            let mut out: Vec<NodeId> = self.roles.get(&Category::Dns).into_iter().flatten().copied().filter(|&r| r != u).collect();
+            out.sort_unstable();
+            return out;
+        }
+        if t.categories.iter().any(|c| matches!(c, Category::ConnectionPool | Category::Configuration)) {
+            return Vec::new();
+        }
         let mut out: Vec<NodeId> = t
             .mentions
             .iter()
@@ -321,6 +331,16 @@ impl<'a> Context<'a> {
             self.credits[u as usize].push(own(1.0));
             return;
         }
+        // An infrastructure system's own warnings are about itself, in its role.
+        if let Some(role) = [Category::Dns, Category::Database, Category::Broker]
+            .into_iter()
+            .find(|r| plays_role(&self.c.nodes[u as usize].name, *r))
+        {
+            if t.level >= Level::Warn {
+                self.credits[u as usize].push(Credit { category: role, ..own(1.0) });
+                return;
+            }
+        }
         let roles: FxHashSet<NodeId> = self.roles.get(&cat).into_iter().flatten().copied().collect();
         let relay: Vec<NodeId> = targets
             .iter()
@@ -351,7 +371,14 @@ impl<'a> Context<'a> {
             if parents.contains(&e.span) {
                 continue;
             }
-            let at = if e.peer != NONE {
+            let cats = e.message.as_deref().map(super::signature::classify).unwrap_or_default();
+            let dns = self.roles.get(&Category::Dns).and_then(|r| r.iter().copied().min());
+            let at = if cats.contains(&Category::Dns) {
+                // The lookup failed: the callee was never reached.
+                dns.unwrap_or(node)
+            } else if cats.iter().any(|c| matches!(c, Category::ConnectionPool | Category::Configuration)) {
+                node
+            } else if e.peer != NONE {
                 let p = self.rep(e.peer);
                 if !self.c.nodes[p as usize].observed() || self.abnormal[p as usize] {
                     p
