@@ -370,7 +370,10 @@ impl Collector {
         let trace = ev.trace_id.filter(|t| !t.is_empty()).map(|t| fnv(t.to_ascii_lowercase().as_bytes()));
         let t = self.template(node, ev.template, ev.level, minute, ms, &location, ev.message, false);
         if ev.level >= Level::Warn {
-            t.add_mentions(ev.message);
+            let fresh = t.add_mentions(ev.message);
+            if fresh {
+                self.intern_hosts(ev.message);
+            }
             if let Some(trace) = trace {
                 if self.traced.len() < self.limits.traced_records {
                     self.traced.push(TracedRecord {
@@ -380,6 +383,16 @@ impl Collector {
                     });
                 }
             }
+        }
+    }
+
+    /// Makes nodes of the hosts a message names, so systems seen only in messages (a
+    /// third-party API, an uninstrumented database) are part of the graph.
+    fn intern_hosts(&mut self, message: &str) {
+        let mut found = Vec::new();
+        names::hosts(message, 8, &mut found);
+        for h in found {
+            self.node_id(&h);
         }
     }
 
@@ -515,9 +528,12 @@ impl Collector {
             self.span_texts.entry(key).or_insert(masked);
             let location = format!("trace {} span {}", ids.0, ids.1);
             let t = self.template(node, key, Level::Error, minute, ms, &location, m, true);
-            t.add_mentions(m);
+            let fresh = t.add_mentions(m);
             if peer != NONE {
                 t.peer = peer;
+            }
+            if fresh {
+                self.intern_hosts(m);
             }
         }
         if self.error_spans.len() >= self.limits.error_spans {
@@ -711,13 +727,15 @@ impl Template {
         }
     }
 
-    /// Collects the names a warn-or-worse record mentions (the first few records).
-    fn add_mentions(&mut self, message: &str) {
+    /// Collects the names a warn-or-worse record mentions (the first few records);
+    /// whether this record was read for them.
+    fn add_mentions(&mut self, message: &str) -> bool {
         if self.mention_checks >= 8 || self.mentions.len() >= 12 {
-            return;
+            return false;
         }
         self.mention_checks += 1;
         names::mentions(message, 12, &mut self.mentions);
+        true
     }
 }
 

@@ -132,6 +132,14 @@ struct Segment {
     events: f64,
 }
 
+impl Segment {
+    fn shifted(mut self, by: usize) -> Self {
+        self.start += by;
+        self.end += by;
+        self
+    }
+}
+
 /// Candidate ends of a segment starting at `a`: doubling lengths, and the end.
 fn ends(a: usize, n: usize) -> impl Iterator<Item = usize> {
     let mut len = 1usize;
@@ -386,6 +394,15 @@ fn node_health(
 ) -> Health {
     let node = &c.nodes[id as usize];
     let n = axis.bins;
+    // The service's own baseline starts where its data starts (a service that begins
+    // logging with the window has not "departed" from the empty day before it).
+    let from = node
+        .minutes
+        .keys()
+        .filter(|m| axis.contains(**m))
+        .map(|&m| axis.bin(m))
+        .min()
+        .unwrap_or(0);
     let mut departures = Vec::new();
     let mut push = |signal: Signal, seg: Segment, weight: f64, chronic: bool, onset_ms: i64| {
         let score = seg.lr * weight * if chronic { 0.1 } else { 1.0 };
@@ -407,11 +424,13 @@ fn node_health(
         for &(m, k) in minutes.iter().filter(|(m, _)| axis.contains(*m)) {
             x[axis.bin(m)] += f64::from(k);
         }
-        let p = prefix(&x);
-        if let Some(seg) = best_rise(&x, &p) {
+        let p = prefix(&x[from..]);
+        if let Some(seg) = best_rise(&x[from..], &p) {
+            let old = chronic(&p, &seg);
+            let seg = seg.shifted(from);
             let start_ms = axis.bin_ms(seg.start);
             let onset = first_ms.filter(|&f| f >= start_ms).unwrap_or(start_ms);
-            push(Signal::Template(*key), seg, level_weight(*level), chronic(&p, &seg), onset);
+            push(Signal::Template(*key), seg, level_weight(*level), old, onset);
         }
     }
     let series = |f: &dyn Fn(&super::collect::Bucket) -> f64| {
@@ -429,11 +448,13 @@ fn node_health(
     let in_calls = series(&|b| f64::from(b.in_calls));
     let in_latency = series(&|b| b.in_latency_us as f64);
     for (signal, x) in [(Signal::SpanErrors, &span_errors), (Signal::CalledErrors, &called_errors)] {
-        let p = prefix(x);
-        if let Some(seg) = best_rise(x, &p) {
+        let p = prefix(&x[from..]);
+        if let Some(seg) = best_rise(&x[from..], &p) {
+            let old = chronic(&p, &seg);
+            let seg = seg.shifted(from);
             let start_ms = axis.bin_ms(seg.start);
             let onset = first_error.get(&(id, seg.start)).copied().unwrap_or(start_ms);
-            push(signal, seg, 3.0, chronic(&p, &seg), onset.max(start_ms));
+            push(signal, seg, 3.0, old, onset.max(start_ms));
         }
     }
     for (signal, calls, lat) in [
@@ -445,12 +466,14 @@ fn node_health(
             .zip(lat)
             .map(|(&k, &l)| (k > 0.0).then(|| (l / k / 1000.0).max(0.001).ln()))
             .collect();
-        if let Some(seg) = best_slowdown(&y) {
+        if let Some(seg) = best_slowdown(&y[from..]) {
+            let seg = seg.shifted(from);
             push(signal, seg, 1.0, false, axis.bin_ms(seg.start));
         }
     }
-    let p = prefix(&volume);
-    if let Some(seg) = best_drop(&volume, &p) {
+    let p = prefix(&volume[from..]);
+    if let Some(seg) = best_drop(&volume[from..], &p) {
+        let seg = seg.shifted(from);
         push(Signal::Silence, seg, 1.0, false, axis.bin_ms(seg.start));
     }
     finish(departures)

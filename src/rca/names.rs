@@ -176,6 +176,54 @@ pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
     }
 }
 
+/// Extensions that make a dotted token a file or a code path, not a host.
+const FILE_EXTENSIONS: &[&str] = &[
+    "java", "py", "go", "rs", "js", "ts", "rb", "php", "log", "json", "yaml", "yml", "xml",
+    "txt", "csv", "parquet", "class", "jar", "so", "conf", "cfg", "ini", "sh", "html", "sql",
+    "gz", "zip", "tar", "pem", "crt", "key", "exception", "error", "lang", "util",
+];
+
+/// Canonical names of the hosts a message names: URL hosts, `host:port`, and dotted
+/// names that end like a domain (not files or class paths). Systems named only this way
+/// (a third-party API, an uninstrumented database) become nodes of the graph.
+pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
+    for raw in message.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`')) {
+        if out.len() >= max {
+            return;
+        }
+        let t = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/' && c != ':');
+        let t = t.trim_end_matches([':', '/']);
+        let host = if let Some((_, rest)) = t.split_once("://") {
+            rest.split(['/', '?', '#']).next().unwrap_or("")
+        } else {
+            t
+        };
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let (name, port) = match host.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, true),
+            _ => (host, false),
+        };
+        let valid = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && name.bytes().any(|b| b.is_ascii_alphabetic())
+            && !name.starts_with(['-', '.']);
+        if !valid {
+            continue;
+        }
+        let last = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+        let dotted = name.contains('.')
+            && (PUBLIC_SUFFIXES.contains(&last.as_str()) || CLUSTER_LABELS.contains(&last.as_str()))
+            && !FILE_EXTENSIONS.contains(&last.as_str())
+            && !name.split('.').any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
+        if t.contains("://") || port || dotted {
+            let c = canonical(name);
+            if c.len() >= 2 && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+}
+
 /// Whether a canonical token names a node, allowing the usual suffixes on either side
 /// (`payments` and `payments-service`, `orders-db` and `orders-db-svc`).
 pub fn same_service(token: &str, node: &str) -> bool {
@@ -241,6 +289,13 @@ mod tests {
         assert!(m.contains(&"orders-db".to_string()), "{m:?}");
         assert!(!m.iter().any(|t| t == "3000"));
         assert!(same_service("payments-service", "payments"));
+        let mut h = Vec::new();
+        hosts(
+            "POST https://verify.idcheck.example.com/v2/check failed; dial orders-db:5432; at com.acme.Foo.bar(Foo.java:12) wrote app.log; lookup redis.shop.svc.cluster.local",
+            16,
+            &mut h,
+        );
+        assert_eq!(h, vec!["idcheck", "orders-db", "redis"]);
         assert!(!same_service("db", "db-svc"), "short names must match exactly");
     }
 }

@@ -309,6 +309,11 @@ impl<'a> Context<'a> {
     /// Gives one signature of a record to whoever it is about.
     fn credit(&mut self, u: NodeId, key: u64, t: &Template, cat: Category, targets: &[NodeId]) {
         let own = |weight: f64| Credit { category: cat, weight, writer: u, key };
+        if matches!(cat, Category::ConnectionPool | Category::Configuration) {
+            // Whatever it names, a drained pool or a bad setting is the writer's.
+            self.credits[u as usize].push(own(1.0));
+            return;
+        }
         if !cat.remote_side() {
             if t.remote && t.peer == NONE {
                 // The writer quotes what a remote answered.
