@@ -11,6 +11,9 @@ use super::otlp::{PeerKind, SpanKind, SpanRecord};
 use super::signature::{self, Category};
 use crate::logs::level::Level;
 
+/// Names kept per template.
+const MAX_MENTIONS: usize = 32;
+
 /// Index of a node (service or infrastructure) in one collection.
 pub(crate) type NodeId = u32;
 /// No node.
@@ -721,7 +724,7 @@ impl Template {
         self.categories.sort();
         self.remote |= o.remote;
         for m in o.mentions {
-            if self.mentions.len() < 12 && !self.mentions.contains(&m) {
+            if self.mentions.len() < MAX_MENTIONS && !self.mentions.contains(&m) {
                 self.mentions.push(m);
             }
         }
@@ -730,11 +733,13 @@ impl Template {
     /// Collects the names a warn-or-worse record mentions (the first few records);
     /// whether this record was read for them.
     fn add_mentions(&mut self, message: &str) -> bool {
-        if self.mention_checks >= 8 || self.mentions.len() >= 12 {
+        if self.mention_checks >= 8 || self.mentions.len() >= MAX_MENTIONS {
             return false;
         }
         self.mention_checks += 1;
-        names::mentions(message, 12, &mut self.mentions);
+        // Hosts first: a long message's words must not crowd out the system it names.
+        names::hosts(message, MAX_MENTIONS, &mut self.mentions);
+        names::mentions(message, MAX_MENTIONS, &mut self.mentions);
         true
     }
 }
