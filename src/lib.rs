@@ -6,6 +6,9 @@
 //!   -> `formats` (per-file detection, one parser per format) -> `multiline` (tracebacks
 //!   join their record) -> `mask` + `miner` (Drain-style templates) -> `group`
 //!   (component, level, template) -> `report` (Markdown, JSON, HTML).
+//! - [`rca`]: root-cause analysis across services: OTLP traces and the records the
+//!   pipeline reads become per-service health, a service graph and ranked candidates
+//!   with evidence (the pipeline's observer; `triage::rca` asks the model's verdict).
 //! - [`bench`]: the harness behind `loglens bench` (parsing accuracy and throughput).
 //! - [`cli`]: clap definitions and dispatch; the binary in `main.rs` only calls it.
 //!
@@ -14,8 +17,12 @@
 
 pub mod bench;
 pub mod cli;
+pub mod detect;
 pub mod engine;
 pub mod logs;
 pub mod metrics;
 pub mod rca;
+pub mod report;
 pub mod server;
+pub mod store;
+pub mod triage;

@@ -16,19 +16,19 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::detect::lines::{Baseline, Flag};
+use crate::detect::session::NextEventModel;
 use crate::engine::{
     Constraint, Engine, EngineError, FinishReason, GenerateRequest, Input, Message,
 };
-use crate::logs::detect::lines::{Baseline, Flag};
-use crate::logs::detect::session::NextEventModel;
 use crate::logs::formats::{FormatSpec, Parser};
 use crate::logs::miner::{Miner, MinerConfig};
 use crate::logs::LogsError;
 
 /// History length of the next-event model (the session detector's).
-pub const ORDER: usize = crate::logs::detect::session::ORDER;
+pub const ORDER: usize = crate::detect::session::ORDER;
 /// Times a history must have been seen to be trusted.
-pub const MIN_SUPPORT: u32 = crate::logs::detect::session::MIN_SUPPORT;
+pub const MIN_SUPPORT: u32 = crate::detect::session::MIN_SUPPORT;
 /// Baseline share of BGL.
 pub const FIT_SHARE: f64 = 0.6;
 /// Templates seen fewer times in the baseline are rare.
@@ -289,13 +289,13 @@ fn ask(engine: &Engine, evidence: &[String]) -> Result<Vec<Option<bool>>, Engine
                             format!("Log evidence:\n{e}\nDecide only whether this is a real problem, how severe it is, and your confidence."),
                         ),
                     ]),
-                    crate::logs::triage::SCREEN_TOKENS,
+                    crate::triage::SCREEN_TOKENS,
                 );
-                r.constraint = Some(Constraint::JsonSchema(crate::logs::triage::screen_schema()));
+                r.constraint = Some(Constraint::JsonSchema(crate::triage::screen_schema()));
                 r
             })
             .collect();
-        for (text, finish, _) in crate::logs::triage::run_batch(engine, &requests)? {
+        for (text, finish, _) in crate::triage::run_batch(engine, &requests)? {
             let v = (finish == Some(FinishReason::Stop))
                 .then(|| serde_json::from_str::<serde_json::Value>(&text).ok())
                 .flatten();

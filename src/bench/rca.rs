@@ -154,7 +154,7 @@ pub fn run(data: &Path, engine: Option<&Engine>) -> Result<RcaBench, BenchRcaErr
         let category = r.top().map_or(Category::Unknown, |c| c.category);
         let with_model = match engine {
             Some(e) => {
-                if let Err(err) = crate::logs::rca_verdict::verdict(&mut r, e) {
+                if let Err(err) = crate::triage::rca::verdict(&mut r, e) {
                     tracing::warn!(scenario = %name, cause = %err, "verdict failed");
                 }
                 let (svc, cat) = led_with(&r);

@@ -9,9 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
 use crate::logs::formats::FormatSpec;
 use crate::logs::pipeline::{analyze_observed, FormatOverride, PipelineConfig};
-use crate::logs::report::{write_reports, OutputFormat};
-use crate::logs::store::{default_state_dir, Store};
-use crate::logs::triage::{triage, TriageConfig};
+use crate::report::{write_reports, OutputFormat};
+use crate::store::{default_state_dir, Store};
+use crate::triage::{triage, TriageConfig};
 
 fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
     let mut overrides = Vec::new();
@@ -33,7 +33,7 @@ fn config(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
         .session_key
         .as_deref()
         .map(|k| {
-            let pattern = crate::logs::detect::session::preset_key(k).unwrap_or(k);
+            let pattern = crate::detect::session::preset_key(k).unwrap_or(k);
             regex::Regex::new(pattern).with_context(|| format!("invalid --session-key {k:?}"))
         })
         .transpose()?;
@@ -147,7 +147,7 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
         };
         triage(&mut report, &engine, screen, &cfg, store.as_ref()).context("LLM triage failed")?;
         if let Some(rca) = report.rca.as_mut() {
-            crate::logs::rca_verdict::verdict(rca, &engine).context("root-cause verdict failed")?;
+            crate::triage::rca::verdict(rca, &engine).context("root-cause verdict failed")?;
         }
     }
     let written = write_reports(&report, &args.output_dir, &formats)?;

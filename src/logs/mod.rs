@@ -3,7 +3,6 @@
 //!
 //! `logs` never formats HTTP and talks to the engine only through its request API.
 
-pub mod detect;
 pub mod error;
 pub mod formats;
 pub mod group;
@@ -13,11 +12,7 @@ pub mod mask;
 pub mod miner;
 pub mod multiline;
 pub mod pipeline;
-pub mod rca_verdict;
-pub mod report;
-pub mod store;
 pub mod time;
-pub mod triage;
 
 pub use error::LogsError;
 

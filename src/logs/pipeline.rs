@@ -8,17 +8,17 @@ use chrono::Utc;
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
-use super::detect::session::{self, NextEventModel, SessionCollector};
-use super::detect::{rate, Anomaly};
 use super::formats::{FormatSpec, Parser};
 use super::group::{Group, GroupInput, Grouper};
 use super::ingest::{self, Filters, LineReader, Opened, Source};
 use super::level::Level;
 use super::miner::{ClusterId, Miner, MinerConfig};
 use super::multiline::{Joiner, LineKind, Pending};
-use super::report::{FileReport, FileStatus, Report, SessionSummary};
 use super::time::{parse_timestamp, rfc3339};
 use super::LogsError;
+use crate::detect::session::{self, NextEventModel, SessionCollector};
+use crate::detect::{rate, Anomaly};
+use crate::report::{FileReport, FileStatus, Report, SessionSummary};
 
 /// A per-path format override: files matching the glob use the format.
 #[derive(Debug, Clone)]

@@ -4,12 +4,12 @@ use std::io::Write;
 
 use loglens::logs::level::Level;
 use loglens::logs::pipeline::{analyze, PipelineConfig};
-use loglens::logs::report::FileStatus;
+use loglens::report::FileStatus;
 
 fn run(
     inputs: Vec<std::path::PathBuf>,
     tweak: impl FnOnce(&mut PipelineConfig),
-) -> loglens::logs::report::Report {
+) -> loglens::report::Report {
     let mut config = PipelineConfig {
         inputs,
         min_level: Level::Trace,

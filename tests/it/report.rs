@@ -2,7 +2,7 @@
 
 use loglens::logs::level::Level;
 use loglens::logs::pipeline::{analyze, PipelineConfig};
-use loglens::logs::report::{write_reports, OutputFormat, SCHEMA_VERSION};
+use loglens::report::{write_reports, OutputFormat, SCHEMA_VERSION};
 use serde_json::Value;
 
 #[test]

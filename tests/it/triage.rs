@@ -2,8 +2,8 @@
 //! schema, citing only what was shown, recorded with their cost.
 
 use loglens::logs::pipeline::{analyze, PipelineConfig};
-use loglens::logs::store::Store;
-use loglens::logs::triage::{
+use loglens::store::Store;
+use loglens::triage::{
     triage, TriageConfig, CATEGORIES, MAX_STEPS, ROOT_CAUSE_CHARS, SUMMARY_CHARS,
 };
 
@@ -115,7 +115,7 @@ fn verdicts_on_the_examples_are_valid_and_cite_what_was_shown() {
 #[test]
 fn raw_verdicts_follow_the_per_request_schema() {
     use loglens::engine::{Constraint, FinishReason, GenerateRequest, Input, Message};
-    use loglens::logs::triage::verdict_schema;
+    use loglens::triage::verdict_schema;
     let comps = vec!["minio-1".to_string(), "spark-worker-1".to_string()];
     let ids = vec!["L1".to_string(), "L2".to_string(), "C1".to_string()];
     let mut r =

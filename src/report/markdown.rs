@@ -170,8 +170,8 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-fn verdicts(r: &Report, t: &crate::logs::triage::TriageStats, s: &mut String) {
-    let actions = crate::logs::triage::action_items(r);
+fn verdicts(r: &Report, t: &crate::triage::TriageStats, s: &mut String) {
+    let actions = crate::triage::action_items(r);
     if !actions.is_empty() {
         let _ = writeln!(s, "\n## Action items\n");
         for (component, steps) in &actions {

@@ -150,7 +150,7 @@ pub fn verdict(rca: &mut Rca, engine: &Engine) -> Result<(), EngineError> {
     req.sampling.repetition_penalty = 1.2;
     req.constraint = Some(Constraint::JsonSchema(schema(&services, &nodes, &ids)));
     let started = std::time::Instant::now();
-    let out = crate::logs::triage::run_batch(engine, std::slice::from_ref(&req))?;
+    let out = super::run_batch(engine, std::slice::from_ref(&req))?;
     let Some((text, finish, usage)) = out.into_iter().next() else {
         return Ok(());
     };

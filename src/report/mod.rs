@@ -9,13 +9,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::group::{Group, Sample};
-use super::ingest::LineStats;
-use super::level::Level;
-use super::miner::Miner;
-use super::pipeline::PipelineConfig;
-use super::time::rfc3339;
-use super::LogsError;
+use crate::logs::group::{Group, Sample};
+use crate::logs::ingest::LineStats;
+use crate::logs::level::Level;
+use crate::logs::miner::Miner;
+use crate::logs::pipeline::PipelineConfig;
+use crate::logs::time::rfc3339;
+use crate::logs::LogsError;
 
 mod html;
 mod markdown;
@@ -255,7 +255,7 @@ pub struct Report {
     /// (error level, new templates, rate spikes, error bursts).
     pub anomalies: Vec<AnomalyReport>,
     /// What LLM triage cost and did; null with `--no-llm`.
-    pub triage: Option<crate::logs::triage::TriageStats>,
+    pub triage: Option<crate::triage::TriageStats>,
     /// Session detection, when a session key was given.
     pub sessions: Option<SessionSummary>,
     /// Root-cause analysis: candidates, service graph, verdict.
@@ -310,7 +310,7 @@ pub struct SessionSummary {
 pub struct AnomalyReport {
     /// The finding.
     #[serde(flatten)]
-    pub anomaly: crate::logs::detect::Anomaly,
+    pub anomaly: crate::detect::Anomaly,
     /// Rank of the listed group it concerns, if listed.
     pub group_rank: Option<usize>,
 }
@@ -415,7 +415,7 @@ impl Report {
 
     /// Attaches detector findings, linked to the listed groups and ordered: detectors by
     /// how telling they are, then score.
-    pub fn set_anomalies(&mut self, anomalies: Vec<crate::logs::detect::Anomaly>) {
+    pub fn set_anomalies(&mut self, anomalies: Vec<crate::detect::Anomaly>) {
         let order = |d: &str| match d {
             "error_burst" => 0,
             "new_template" => 1,

@@ -5,6 +5,9 @@
 //! against the detectors' evidence; an unusable answer falls back to the detectors'
 //! verdict, flagged.
 
+
+pub mod rca;
+
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -17,8 +20,8 @@ use crate::engine::{
     Message, Usage,
 };
 use crate::logs::level::Level;
-use crate::logs::report::{GroupReport, Report};
-use crate::logs::store::Store;
+use crate::report::{GroupReport, Report};
+use crate::store::Store;
 
 /// Changes whenever the prompt or schema changes (it keys cached verdicts later).
 pub const PROMPT_VERSION: &str = "triage-v1";

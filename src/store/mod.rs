@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::LogsError;
+use crate::logs::LogsError;
 
 /// The store of one state directory.
 #[derive(Debug)]
