@@ -140,7 +140,9 @@ pub fn run(data: &Path, engine: Option<&Engine>) -> Result<RcaBench, BenchRcaErr
                 reason,
             })?;
         let started = Instant::now();
-        let name = dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let mut r = match analyze_scenario(&dir) {
             Ok(r) => r,
             Err(e) => {
@@ -158,13 +160,23 @@ pub fn run(data: &Path, engine: Option<&Engine>) -> Result<RcaBench, BenchRcaErr
                     tracing::warn!(scenario = %name, cause = %err, "verdict failed");
                 }
                 let (svc, cat) = led_with(&r);
-                Some((svc.clone(), cat.to_string(), same(&svc, &truth.root_cause_service), Some(cat) == truth_cat))
+                Some((
+                    svc.clone(),
+                    cat.to_string(),
+                    same(&svc, &truth.root_cause_service),
+                    Some(cat) == truth_cat,
+                ))
             }
             None => None,
         };
         results.push(ScenarioResult {
-            top1: ranked.first().is_some_and(|c| same(c, &truth.root_cause_service)),
-            top3: ranked.iter().take(3).any(|c| same(c, &truth.root_cause_service)),
+            top1: ranked
+                .first()
+                .is_some_and(|c| same(c, &truth.root_cause_service)),
+            top3: ranked
+                .iter()
+                .take(3)
+                .any(|c| same(c, &truth.root_cause_service)),
             category_ok: Some(category) == truth_cat,
             name,
             truth: truth.root_cause_service,
@@ -177,7 +189,8 @@ pub fn run(data: &Path, engine: Option<&Engine>) -> Result<RcaBench, BenchRcaErr
         });
     }
     let n = results.len().max(1) as f64;
-    let share = |f: &dyn Fn(&ScenarioResult) -> bool| results.iter().filter(|r| f(r)).count() as f64 / n;
+    let share =
+        |f: &dyn Fn(&ScenarioResult) -> bool| results.iter().filter(|r| f(r)).count() as f64 / n;
     Ok(RcaBench {
         scenarios: results.len(),
         top1: share(&|r| r.top1),
@@ -193,7 +206,10 @@ pub fn run(data: &Path, engine: Option<&Engine>) -> Result<RcaBench, BenchRcaErr
 /// else the ranking's.
 pub fn led_with(r: &Rca) -> (String, Category) {
     let top = r.top().map(|c| (c.service.clone(), c.category));
-    let used = r.verdict.as_ref().filter(|v| v["meta"]["used"] == serde_json::json!(true));
+    let used = r
+        .verdict
+        .as_ref()
+        .filter(|v| v["meta"]["used"] == serde_json::json!(true));
     if let Some(v) = used {
         if let Some(s) = v["root_cause_service"].as_str() {
             let cat = r

@@ -94,23 +94,31 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let mut report = analyze_observed(&config, &progress, &mut observer).context("analysis failed")?;
+    let mut report =
+        analyze_observed(&config, &progress, &mut observer).context("analysis failed")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let trace_files = observer.trace_files.len();
     let mut rca = crate::rca::analyze(observer.collector, &crate::rca::RcaConfig::default());
-    let remember = args.state_dir.is_some() || std::env::var_os("LOGLENS_STATE_DIR").is_some() || !args.no_llm;
+    let remember =
+        args.state_dir.is_some() || std::env::var_os("LOGLENS_STATE_DIR").is_some() || !args.no_llm;
     if remember {
         let dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
-        let ids = rca.top().map(|t| t.evidence.iter().map(|e| e.location.clone()).collect()).unwrap_or_default();
+        let ids = rca
+            .top()
+            .map(|t| t.evidence.iter().map(|e| e.location.clone()).collect())
+            .unwrap_or_default();
         if let Err(e) = crate::rca::knowledge::remember(&dir, &mut rca, ids) {
             // Memory of past incidents is a convenience; the analysis stands without it.
             eprintln!("loglens: incident memory unavailable ({e})");
         }
     }
     report.rca = Some(rca);
-    let wants_rca_verdict = report.rca.as_ref().is_some_and(|r| !r.candidates.is_empty());
+    let wants_rca_verdict = report
+        .rca
+        .as_ref()
+        .is_some_and(|r| !r.candidates.is_empty());
     if !args.no_llm && (!report.anomalies.is_empty() || wants_rca_verdict) {
         let engine = super::generate::load(&args.model).context(
             "LLM triage needs the model (fetch it with models/fetch-default.sh, or pass --no-llm)",

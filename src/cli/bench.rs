@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 
-use super::{BenchDetectArgs, BenchParseArgs, BenchRcaArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK};
+use super::{
+    BenchDetectArgs, BenchParseArgs, BenchRcaArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK,
+};
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
 
@@ -246,7 +248,10 @@ pub(super) fn rca(args: BenchRcaArgs) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string(&r)?);
         return Ok(EXIT_OK);
     }
-    println!("{:<38} {:<24} {:<5} {:<5} {:<22} {:<24}", "scenario", "truth", "top1", "top3", "category (truth)", "ranked");
+    println!(
+        "{:<38} {:<24} {:<5} {:<5} {:<22} {:<24}",
+        "scenario", "truth", "top1", "top3", "category (truth)", "ranked"
+    );
     for s in &r.results {
         println!(
             "{:<38} {:<24} {:<5} {:<5} {:<22} {}",
@@ -255,7 +260,12 @@ pub(super) fn rca(args: BenchRcaArgs) -> anyhow::Result<i32> {
             if s.top1 { "yes" } else { "no" },
             if s.top3 { "yes" } else { "no" },
             format!("{} ({})", s.category, s.truth_category),
-            s.ranked.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            s.ranked
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     println!(

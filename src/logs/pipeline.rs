@@ -113,7 +113,11 @@ pub trait Observer {
     fn record(&mut self, r: &RecordView<'_>);
     /// Called with each file's first bytes; `Some` when the observer read the file
     /// itself: the format it read it as, or why it failed.
-    fn take_file(&mut self, _path: &std::path::Path, _head: &[u8]) -> Option<Result<String, String>> {
+    fn take_file(
+        &mut self,
+        _path: &std::path::Path,
+        _head: &[u8],
+    ) -> Option<Result<String, String>> {
         None
     }
     /// Called once at the end with the miner, whose clusters may have merged.
@@ -308,7 +312,9 @@ fn taken_by_observer(source: &Source, observer: &mut dyn Observer) -> Option<Fil
         raw.fill_buf().ok()?.starts_with(&[0x1f, 0x8b])
     };
     let read = if gz {
-        flate2::read::MultiGzDecoder::new(raw).take(4096).read_to_end(&mut head)
+        flate2::read::MultiGzDecoder::new(raw)
+            .take(4096)
+            .read_to_end(&mut head)
     } else {
         raw.take(4096).read_to_end(&mut head)
     };
@@ -395,7 +401,11 @@ fn analyze_source(
             let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
             report.count(kind);
             for rec in done.drain(..) {
-                let at = Where { file: &name, format: &format, year };
+                let at = Where {
+                    file: &name,
+                    format: &format,
+                    year,
+                };
                 record(rec, &at, miner, grouper, sessions.as_deref_mut(), observer);
             }
         };
@@ -424,7 +434,11 @@ fn analyze_source(
     }
     joiner.finish(&mut done);
     for rec in done.drain(..) {
-        let at = Where { file: &name, format: &format, year };
+        let at = Where {
+            file: &name,
+            format: &format,
+            year,
+        };
         record(rec, &at, miner, grouper, sessions.as_deref_mut(), observer);
     }
     let stats = reader.stats();

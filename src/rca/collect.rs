@@ -232,7 +232,8 @@ pub struct Collector {
 }
 
 fn minute_of(ms: i64) -> i32 {
-    ms.div_euclid(60_000).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    ms.div_euclid(60_000)
+        .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
@@ -365,13 +366,30 @@ impl Collector {
             _ => {}
         }
         if let Some(inst) = instance.filter(|i| names::canonical(i) != *i) {
-            let e = n.instances.entry(inst).or_default().entry(minute).or_default();
+            let e = n
+                .instances
+                .entry(inst)
+                .or_default()
+                .entry(minute)
+                .or_default();
             e.0 += 1;
             e.1 += u32::from(error);
         }
         let location = format!("{}:{}", ev.file, ev.line);
-        let trace = ev.trace_id.filter(|t| !t.is_empty()).map(|t| fnv(t.to_ascii_lowercase().as_bytes()));
-        let t = self.template(node, ev.template, ev.level, minute, ms, &location, ev.message, false);
+        let trace = ev
+            .trace_id
+            .filter(|t| !t.is_empty())
+            .map(|t| fnv(t.to_ascii_lowercase().as_bytes()));
+        let t = self.template(
+            node,
+            ev.template,
+            ev.level,
+            minute,
+            ms,
+            &location,
+            ev.message,
+            false,
+        );
         if ev.level >= Level::Warn {
             let fresh = t.add_mentions(ev.message);
             if fresh {
@@ -412,19 +430,22 @@ impl Collector {
         message: &str,
         from_spans: bool,
     ) -> &mut Template {
-        let t = self.templates.entry((node, key)).or_insert_with(|| Template {
-            level,
-            count: 0,
-            minutes: Vec::new(),
-            first: Some(sample(ms, location.to_string(), message)),
-            last: None,
-            categories: signature::classify(message),
-            remote: signature::reports_remote(message),
-            mentions: Vec::new(),
-            mention_checks: 0,
-            from_spans,
-            peer: NONE,
-        });
+        let t = self
+            .templates
+            .entry((node, key))
+            .or_insert_with(|| Template {
+                level,
+                count: 0,
+                minutes: Vec::new(),
+                first: Some(sample(ms, location.to_string(), message)),
+                last: None,
+                categories: signature::classify(message),
+                remote: signature::reports_remote(message),
+                mentions: Vec::new(),
+                mention_checks: 0,
+                from_spans,
+                peer: NONE,
+            });
         t.count += 1;
         t.level = t.level.max(level);
         match t.minutes.last_mut() {
@@ -454,11 +475,18 @@ impl Collector {
                 n.spans += 1;
             }
             if let Some(inst) = s.instance {
-                let e = n.instances.entry(inst.to_string()).or_default().entry(minute).or_default();
+                let e = n
+                    .instances
+                    .entry(inst.to_string())
+                    .or_default()
+                    .entry(minute)
+                    .or_default();
                 e.0 += 1;
                 e.1 += u32::from(s.error);
                 if let Some(z) = s.zone {
-                    n.zones.entry(inst.to_string()).or_insert_with(|| z.to_string());
+                    n.zones
+                        .entry(inst.to_string())
+                        .or_insert_with(|| z.to_string());
                 }
             }
             if own {
@@ -483,9 +511,17 @@ impl Collector {
             }
         }
         let span = id64(s.span_id);
-        let parent = if s.parent_span_id.is_empty() { 0 } else { id64(s.parent_span_id) };
+        let parent = if s.parent_span_id.is_empty() {
+            0
+        } else {
+            id64(s.parent_span_id)
+        };
         if parent != 0 {
-            let found = self.index.get(&parent).or_else(|| self.old_index.get(&parent)).copied();
+            let found = self
+                .index
+                .get(&parent)
+                .or_else(|| self.old_index.get(&parent))
+                .copied();
             match found {
                 Some(meta) => self.link(meta, node, minute, s.error, latency),
                 None if self.orphans.len() < self.limits.orphans => self.orphans.push(Orphan {
@@ -521,10 +557,10 @@ impl Collector {
     ) {
         self.stats.error_spans += 1;
         let ids = (super::otlp::hex(s.trace_id), super::otlp::hex(s.span_id));
-        let text = s
-            .message
-            .map(str::to_string)
-            .or_else(|| s.http_status.map(|c| format!("{} failed with HTTP {c}", s.name)));
+        let text = s.message.map(str::to_string).or_else(|| {
+            s.http_status
+                .map(|c| format!("{} failed with HTTP {c}", s.name))
+        });
         if let Some(m) = &text {
             let masked = mask_digits(m);
             let key = fnv(masked.as_bytes()) | (1 << 63);
@@ -585,7 +621,11 @@ impl Collector {
     pub(crate) fn join_orphans(&mut self) {
         let orphans = std::mem::take(&mut self.orphans);
         for o in orphans {
-            let found = self.index.get(&o.parent).or_else(|| self.old_index.get(&o.parent)).copied();
+            let found = self
+                .index
+                .get(&o.parent)
+                .or_else(|| self.old_index.get(&o.parent))
+                .copied();
             match found {
                 Some(meta) => self.link(meta, o.node, o.minute, o.error, o.latency_us),
                 None => self.stats.unjoined_spans += 1,
@@ -675,12 +715,17 @@ impl Collector {
     }
 
     /// Reads one trace file (OTLP/JSON or protobuf, gzip allowed) into the collector.
-    pub fn read_traces(&mut self, path: &std::path::Path) -> Result<super::otlp::DecodeStats, super::RcaError> {
+    pub fn read_traces(
+        &mut self,
+        path: &std::path::Path,
+    ) -> Result<super::otlp::DecodeStats, super::RcaError> {
         let file = std::fs::File::open(path).map_err(|e| super::RcaError::io(path, e))?;
         let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
         let gz = {
             use std::io::BufRead;
-            let head = reader.fill_buf().map_err(|e| super::RcaError::io(path, e))?;
+            let head = reader
+                .fill_buf()
+                .map_err(|e| super::RcaError::io(path, e))?;
             head.starts_with(&[0x1f, 0x8b])
         };
         let mut sink = |s: &SpanRecord<'_>| self.add_span(s);
@@ -749,7 +794,13 @@ mod tests {
     use super::*;
     use crate::rca::otlp::Peer;
 
-    fn span<'a>(service: &'a str, id: &'a [u8], parent: &'a [u8], kind: SpanKind, error: bool) -> SpanRecord<'a> {
+    fn span<'a>(
+        service: &'a str,
+        id: &'a [u8],
+        parent: &'a [u8],
+        kind: SpanKind,
+        error: bool,
+    ) -> SpanRecord<'a> {
         SpanRecord {
             service,
             instance: None,
@@ -774,13 +825,20 @@ mod tests {
         // The server span of `db-api` arrives before its parent client span in `web`.
         c.add_span(&span("db-api", &[2; 8], &[1; 8], SpanKind::Server, true));
         let mut client = span("web", &[1; 8], &[], SpanKind::Client, true);
-        client.peer = Some(Peer { name: "10.0.0.9", kind: PeerKind::Service });
+        client.peer = Some(Peer {
+            name: "10.0.0.9",
+            kind: PeerKind::Service,
+        });
         c.add_span(&client);
         c.join_orphans();
         let web = c.lookup("web").expect("web");
         let api = c.lookup("db-api").expect("db-api");
         let ip = c.lookup("10.0.0.9").expect("peer");
-        assert_eq!(c.aliases.get(&(ip, api)), Some(&1), "the peer address is db-api");
+        assert_eq!(
+            c.aliases.get(&(ip, api)),
+            Some(&1),
+            "the peer address is db-api"
+        );
         assert_eq!(c.edges.get(&(web, ip)).map(|e| e.errors), Some(1));
         assert_eq!(c.error_spans.len(), 2);
         assert_eq!(c.stats.unjoined_spans, 0);
@@ -788,7 +846,10 @@ mod tests {
 
     #[test]
     fn the_index_is_bounded() {
-        let mut c = Collector::with_limits(Limits { span_index: 4, ..Limits::default() });
+        let mut c = Collector::with_limits(Limits {
+            span_index: 4,
+            ..Limits::default()
+        });
         for i in 0u8..20 {
             c.add_span(&span("a", &[i; 8], &[], SpanKind::Server, false));
         }
@@ -814,7 +875,9 @@ mod tests {
             });
         }
         let minio = c.lookup("minio").expect("minio");
-        let spark = c.lookup("spark").expect("logger path falls back to the file");
+        let spark = c
+            .lookup("spark")
+            .expect("logger path falls back to the file");
         assert_eq!(c.nodes[minio as usize].logs, 2);
         assert_eq!(c.nodes[minio as usize].instances.len(), 2);
         let tpl = c.templates.get(&(spark, 7)).expect("template");

@@ -7,10 +7,10 @@ use rustc_hash::FxHashSet;
 
 use super::collect::{Collector, NodeId};
 use super::health::Signal;
+use super::knowledge::KnowledgeGraph;
 use super::otlp::PeerKind;
 use super::rank::{best_credit, onset_of, Context};
 use super::signature::Category;
-use super::knowledge::KnowledgeGraph;
 use super::{
     Candidate, Confidence, Evidence, Factors, Graph, GraphEdge, GraphNode, Rca, RcaConfig,
     RcaStats, ServiceTimeline, TemplateText, Timeline,
@@ -18,7 +18,8 @@ use super::{
 use crate::logs::level::Level;
 
 fn rfc(ms: i64) -> Option<String> {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|t| crate::logs::time::rfc3339(&t))
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| crate::logs::time::rfc3339(&t))
 }
 
 /// Whether only some replicas of a node fail while others stay healthy, and in words.
@@ -92,7 +93,11 @@ fn path(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> Vec<String> {
                 .copied()
                 .filter(|u| pool.contains(u) && ctx.abnormal[*u as usize])
                 .collect();
-            callers.sort_by(|a, b| ctx.c.nodes[*a as usize].name.cmp(&ctx.c.nodes[*b as usize].name));
+            callers.sort_by(|a, b| {
+                ctx.c.nodes[*a as usize]
+                    .name
+                    .cmp(&ctx.c.nodes[*b as usize].name)
+            });
             for u in callers {
                 if seen.insert(u) {
                     parent.insert(u, x);
@@ -103,10 +108,13 @@ fn path(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> Vec<String> {
         }
         frontier = next;
     }
-    let Some(&(mut end, _)) = depth
-        .iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| ctx.c.nodes[b.0 as usize].name.cmp(&ctx.c.nodes[a.0 as usize].name)))
-    else {
+    let Some(&(mut end, _)) = depth.iter().max_by(|a, b| {
+        a.1.cmp(&b.1).then_with(|| {
+            ctx.c.nodes[b.0 as usize]
+                .name
+                .cmp(&ctx.c.nodes[a.0 as usize].name)
+        })
+    }) else {
         return vec![ctx.c.nodes[s as usize].name.clone()];
     };
     let mut chain = vec![end];
@@ -115,13 +123,18 @@ fn path(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> Vec<String> {
         end = p;
     }
     chain.reverse();
-    chain.into_iter().map(|x| ctx.c.nodes[x as usize].name.clone()).collect()
+    chain
+        .into_iter()
+        .map(|x| ctx.c.nodes[x as usize].name.clone())
+        .collect()
 }
 
 /// The fault category of a candidate.
 fn category(ctx: &Context<'_>, s: NodeId) -> Category {
     let node = &ctx.c.nodes[s as usize];
-    let role = if node.peer_kind == Some(PeerKind::Database) || role_name(&node.name, Category::Database) {
+    let role = if node.peer_kind == Some(PeerKind::Database)
+        || role_name(&node.name, Category::Database)
+    {
         Some(Category::Database)
     } else if node.peer_kind == Some(PeerKind::Broker) || role_name(&node.name, Category::Broker) {
         Some(Category::Broker)
@@ -130,7 +143,9 @@ fn category(ctx: &Context<'_>, s: NodeId) -> Category {
     } else {
         None
     };
-    let credit = best_credit(ctx, s).filter(|c| c.weight >= 0.5).map(|c| c.category);
+    let credit = best_credit(ctx, s)
+        .filter(|c| c.weight >= 0.5)
+        .map(|c| c.category);
     match (credit, role) {
         (Some(Category::Network) | None, Some(r)) => r,
         (Some(c), _) => c,
@@ -138,7 +153,10 @@ fn category(ctx: &Context<'_>, s: NodeId) -> Category {
             let h = ctx.health(s);
             let errors = h.has(|x| matches!(x, Signal::SpanErrors | Signal::CalledErrors))
                 || ctx.deps[s as usize].iter().any(|d| {
-                    ctx.c.templates.get(&(s, d.key)).is_some_and(|t| t.level >= Level::Error)
+                    ctx.c
+                        .templates
+                        .get(&(s, d.key))
+                        .is_some_and(|t| t.level >= Level::Error)
                 });
             if errors {
                 Category::Application
@@ -153,7 +171,8 @@ fn category(ctx: &Context<'_>, s: NodeId) -> Category {
 
 fn role_name(name: &str, cat: Category) -> bool {
     let frags = cat.role_names();
-    name.split(['-', '.']).any(|p| frags.contains(&p)) || frags.iter().any(|f| f.len() >= 4 && name.contains(f))
+    name.split(['-', '.']).any(|p| frags.contains(&p))
+        || frags.iter().any(|f| f.len() >= 4 && name.contains(f))
 }
 
 /// Builds one candidate with its evidence; `next_id` numbers evidence across candidates.
@@ -182,15 +201,29 @@ pub(crate) fn candidate(
     // The records where it departed, errors first.
     let mut deps = ctx.deps[s as usize].clone();
     deps.sort_by(|a, b| {
-        let la = ctx.c.templates.get(&(s, a.key)).map_or(Level::Info, |t| t.level);
-        let lb = ctx.c.templates.get(&(s, b.key)).map_or(Level::Info, |t| t.level);
+        let la = ctx
+            .c
+            .templates
+            .get(&(s, a.key))
+            .map_or(Level::Info, |t| t.level);
+        let lb = ctx
+            .c
+            .templates
+            .get(&(s, b.key))
+            .map_or(Level::Info, |t| t.level);
         lb.cmp(&la).then_with(|| b.score.total_cmp(&a.score))
     });
     for d in deps.iter().take(3) {
-        let Some(t) = ctx.c.templates.get(&(s, d.key)) else { continue };
-        let Some(sample) = t.first.as_ref() else { continue };
+        let Some(t) = ctx.c.templates.get(&(s, d.key)) else {
+            continue;
+        };
+        let Some(sample) = t.first.as_ref() else {
+            continue;
+        };
         used.insert((s, d.key));
-        let pattern = template_text(d.key).map(|p| format!("; pattern `{}`", super::collect::clip(&p, 120))).unwrap_or_default();
+        let pattern = template_text(d.key)
+            .map(|p| format!("; pattern `{}`", super::collect::clip(&p, 120)))
+            .unwrap_or_default();
         ev.push(Evidence {
             id: String::new(),
             kind: if t.from_spans { "span" } else { "log" },
@@ -200,7 +233,11 @@ pub(crate) fn candidate(
             text: sample.text.clone(),
             why: format!(
                 "{} at {} from {}: {:.0} record(s), {:.2}/min before, {:.2}/min during{pattern}",
-                if d.score >= 10.0 { "departs from its baseline" } else { "changes" },
+                if d.score >= 10.0 {
+                    "departs from its baseline"
+                } else {
+                    "changes"
+                },
                 t.level,
                 rfc(d.onset_ms).unwrap_or_default(),
                 d.events,
@@ -210,7 +247,12 @@ pub(crate) fn candidate(
         });
     }
     if let Some(c) = best_credit(ctx, s) {
-        if let Some(sample) = ctx.c.templates.get(&(c.writer, c.key)).and_then(|t| t.first.as_ref()) {
+        if let Some(sample) = ctx
+            .c
+            .templates
+            .get(&(c.writer, c.key))
+            .and_then(|t| t.first.as_ref())
+        {
             if used.insert((c.writer, c.key)) {
                 let writer = ctx.c.nodes[c.writer as usize].name.clone();
                 ev.push(Evidence {
@@ -219,7 +261,10 @@ pub(crate) fn candidate(
                     why: if c.writer == s {
                         format!("fault signature {} in its own records", c.category)
                     } else {
-                        format!("fault signature {} reported by {writer} about {name}", c.category)
+                        format!(
+                            "fault signature {} reported by {writer} about {name}",
+                            c.category
+                        )
                     },
                     service: writer,
                     time: sample.time.clone(),
@@ -245,18 +290,30 @@ pub(crate) fn candidate(
                 ctx.origins[s as usize]
             ),
         });
-        for e in ctx.c.error_spans.iter().filter(|e| ctx.rep(e.node) == s || ctx.rep(e.peer) == s).take(200) {
+        for e in ctx
+            .c
+            .error_spans
+            .iter()
+            .filter(|e| ctx.rep(e.node) == s || ctx.rep(e.peer) == s)
+            .take(200)
+        {
             traces.insert(e.trace);
         }
     }
     calls_evidence(ctx, s, &name, &mut ev);
     let mut blamers: Vec<NodeId> = ctx.blamers[s as usize].iter().copied().collect();
-    blamers.sort_by(|a, b| ctx.c.nodes[*a as usize].name.cmp(&ctx.c.nodes[*b as usize].name));
+    blamers.sort_by(|a, b| {
+        ctx.c.nodes[*a as usize]
+            .name
+            .cmp(&ctx.c.nodes[*b as usize].name)
+    });
     for u in blamers.into_iter().take(2) {
         let found = ctx.deps[u as usize].iter().find_map(|d| {
             let t = ctx.c.templates.get(&(u, d.key))?;
-            (t.level >= Level::Warn && ctx.targets(u, t).contains(&s) && !used.contains(&(u, d.key)))
-                .then_some((d.key, t))
+            (t.level >= Level::Warn
+                && ctx.targets(u, t).contains(&s)
+                && !used.contains(&(u, d.key)))
+            .then_some((d.key, t))
         });
         if let Some((key, t)) = found {
             if let Some(sample) = t.first.as_ref() {
@@ -268,7 +325,10 @@ pub(crate) fn candidate(
                     time: sample.time.clone(),
                     location: sample.location.clone(),
                     text: sample.text.clone(),
-                    why: format!("{} names {name} in its failures", ctx.c.nodes[u as usize].name),
+                    why: format!(
+                        "{} names {name} in its failures",
+                        ctx.c.nodes[u as usize].name
+                    ),
                 });
             }
         }
@@ -284,7 +344,13 @@ pub(crate) fn candidate(
             why: "only some replicas fail: the fault is in this service's own pods or nodes".into(),
         });
     }
-    for r in ctx.c.traced.iter().filter(|r| traces.contains(&r.trace) && ctx.rep(r.node) != s).take(2) {
+    for r in ctx
+        .c
+        .traced
+        .iter()
+        .filter(|r| traces.contains(&r.trace) && ctx.rep(r.node) != s)
+        .take(2)
+    {
         ev.push(Evidence {
             id: String::new(),
             kind: "log",
@@ -334,14 +400,22 @@ fn rate(ctx: &Context<'_>, t: &super::collect::Template, bin: usize, during: boo
             n += u64::from(k);
         }
     }
-    bins += if during { axis.bins.saturating_sub(bin) } else { bin };
+    bins += if during {
+        axis.bins.saturating_sub(bin)
+    } else {
+        bin
+    };
     n as f64 / (bins.max(1) as f64 * f64::from(axis.width))
 }
 
 /// Failed calls into a node, as its callers saw them.
 fn calls_evidence(ctx: &Context<'_>, s: NodeId, name: &str, ev: &mut Vec<Evidence>) {
     let h = ctx.health(s);
-    let Some(d) = h.departures.iter().find(|d| matches!(d.signal, Signal::CalledErrors | Signal::CalledLatency)) else {
+    let Some(d) = h
+        .departures
+        .iter()
+        .find(|d| matches!(d.signal, Signal::CalledErrors | Signal::CalledLatency))
+    else {
         return;
     };
     let node = &ctx.c.nodes[s as usize];
@@ -353,12 +427,19 @@ fn calls_evidence(ctx: &Context<'_>, s: NodeId, name: &str, ev: &mut Vec<Evidenc
             lat += b.in_latency_us;
         }
     }
-    let mut callers: Vec<&str> = ctx.callers[s as usize].iter().map(|&u| ctx.c.nodes[u as usize].name.as_str()).collect();
+    let mut callers: Vec<&str> = ctx.callers[s as usize]
+        .iter()
+        .map(|&u| ctx.c.nodes[u as usize].name.as_str())
+        .collect();
     callers.sort_unstable();
     let text = format!(
         "{errors} of {calls} calls from {} failed, mean latency {:.0} ms",
         callers.join(", "),
-        if calls > 0 { lat as f64 / calls as f64 / 1000.0 } else { 0.0 }
+        if calls > 0 {
+            lat as f64 / calls as f64 / 1000.0
+        } else {
+            0.0
+        }
     );
     ev.push(Evidence {
         id: String::new(),
@@ -369,7 +450,11 @@ fn calls_evidence(ctx: &Context<'_>, s: NodeId, name: &str, ev: &mut Vec<Evidenc
         text,
         why: format!(
             "calls into {name} {} from {}",
-            if d.signal == Signal::CalledErrors { "fail" } else { "slow down" },
+            if d.signal == Signal::CalledErrors {
+                "fail"
+            } else {
+                "slow down"
+            },
             rfc(d.onset_ms).unwrap_or_default()
         ),
     });
@@ -379,8 +464,13 @@ fn calls_evidence(ctx: &Context<'_>, s: NodeId, name: &str, ev: &mut Vec<Evidenc
 pub(crate) fn graph(ctx: &Context<'_>, cands: &[Candidate], pool: &[NodeId]) -> Graph {
     let c = ctx.c;
     let root = cands.first().map(|x| x.service.as_str());
-    let on_path: FxHashSet<&str> = cands.first().map(|x| x.propagation_path.iter().map(String::as_str).collect()).unwrap_or_default();
-    let live: Vec<NodeId> = (0..c.nodes.len() as NodeId).filter(|&i| ctx.live[i as usize]).collect();
+    let on_path: FxHashSet<&str> = cands
+        .first()
+        .map(|x| x.propagation_path.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let live: Vec<NodeId> = (0..c.nodes.len() as NodeId)
+        .filter(|&i| ctx.live[i as usize])
+        .collect();
     // Big graphs keep the abnormal part and its neighbours.
     let keep: FxHashSet<NodeId> = if live.len() <= 150 {
         live.iter().copied().collect()
@@ -396,7 +486,11 @@ pub(crate) fn graph(ctx: &Context<'_>, cands: &[Candidate], pool: &[NodeId]) -> 
         .iter()
         .map(|&i| {
             let n = &c.nodes[i as usize];
-            let errors: u64 = n.minutes.values().map(|b| u64::from(b.errors + b.span_errors + b.in_errors)).sum();
+            let errors: u64 = n
+                .minutes
+                .values()
+                .map(|b| u64::from(b.errors + b.span_errors + b.in_errors))
+                .sum();
             let role = if Some(n.name.as_str()) == root {
                 "root_cause"
             } else if on_path.contains(n.name.as_str()) {
@@ -418,14 +512,22 @@ pub(crate) fn graph(ctx: &Context<'_>, cands: &[Candidate], pool: &[NodeId]) -> 
                 observed: n.observed(),
                 abnormal: ctx.abnormal[i as usize],
                 role,
-                onset: if ctx.abnormal[i as usize] { ctx.health(i).onset_ms.and_then(rfc) } else { None },
+                onset: if ctx.abnormal[i as usize] {
+                    ctx.health(i).onset_ms.and_then(rfc)
+                } else {
+                    None
+                },
                 records: n.logs,
                 spans: n.spans,
                 errors,
             }
         })
         .collect();
-    nodes.sort_by(|a, b| b.abnormal.cmp(&a.abnormal).then_with(|| a.name.cmp(&b.name)));
+    nodes.sort_by(|a, b| {
+        b.abnormal
+            .cmp(&a.abnormal)
+            .then_with(|| a.name.cmp(&b.name))
+    });
     let mut edges = Vec::new();
     let mut pairs: Vec<(&(NodeId, NodeId), &super::collect::Edge)> = c.edges.iter().collect();
     pairs.sort_by_key(|(k, _)| **k);
@@ -435,7 +537,11 @@ pub(crate) fn graph(ctx: &Context<'_>, cands: &[Candidate], pool: &[NodeId]) -> 
             continue;
         }
         let detailed = ctx.abnormal[f as usize] || ctx.abnormal[t as usize];
-        let mut per_minute: Vec<(i32, (u32, u32, u64))> = if detailed { e.minutes.iter().map(|(m, v)| (*m, *v)).collect() } else { Vec::new() };
+        let mut per_minute: Vec<(i32, (u32, u32, u64))> = if detailed {
+            e.minutes.iter().map(|(m, v)| (*m, *v)).collect()
+        } else {
+            Vec::new()
+        };
         per_minute.sort_by_key(|x| x.0);
         per_minute.truncate(240);
         edges.push(GraphEdge {
@@ -444,11 +550,21 @@ pub(crate) fn graph(ctx: &Context<'_>, cands: &[Candidate], pool: &[NodeId]) -> 
             source: "traces",
             calls: e.calls,
             errors: e.errors,
-            mean_latency_ms: (e.calls > 0).then(|| (e.latency_us as f64 / e.calls as f64 / 10.0).round() / 100.0),
+            mean_latency_ms: (e.calls > 0)
+                .then(|| (e.latency_us as f64 / e.calls as f64 / 10.0).round() / 100.0),
             per_minute: per_minute
                 .into_iter()
                 .map(|(m, (k, er, l))| {
-                    (rfc(i64::from(m) * 60_000).unwrap_or_default(), k, er, if k > 0 { (l as f64 / f64::from(k) / 10.0).round() / 100.0 } else { 0.0 })
+                    (
+                        rfc(i64::from(m) * 60_000).unwrap_or_default(),
+                        k,
+                        er,
+                        if k > 0 {
+                            (l as f64 / f64::from(k) / 10.0).round() / 100.0
+                        } else {
+                            0.0
+                        },
+                    )
                 })
                 .collect(),
         });
@@ -474,11 +590,20 @@ pub(crate) fn graph(ctx: &Context<'_>, cands: &[Candidate], pool: &[NodeId]) -> 
 /// Errors and warnings per bin of the abnormal services, around the incident.
 pub(crate) fn timeline(ctx: &Context<'_>, pool: &[NodeId]) -> Option<Timeline> {
     let axis = &ctx.a.axis;
-    let mut nodes: Vec<NodeId> = pool.iter().copied().filter(|&i| ctx.abnormal[i as usize]).collect();
+    let mut nodes: Vec<NodeId> = pool
+        .iter()
+        .copied()
+        .filter(|&i| ctx.abnormal[i as usize])
+        .collect();
     if nodes.is_empty() {
         return None;
     }
-    nodes.sort_by_key(|&i| (ctx.health(i).onset_ms.unwrap_or(i64::MAX), ctx.c.nodes[i as usize].name.clone()));
+    nodes.sort_by_key(|&i| {
+        (
+            ctx.health(i).onset_ms.unwrap_or(i64::MAX),
+            ctx.c.nodes[i as usize].name.clone(),
+        )
+    });
     nodes.truncate(12);
     let from = ctx.incident_bin.saturating_sub(60);
     let to = (from + 180).min(axis.bins);
@@ -499,7 +624,11 @@ pub(crate) fn timeline(ctx: &Context<'_>, pool: &[NodeId]) -> Option<Timeline> {
                 service: n.name.clone(),
                 errors,
                 warnings,
-                onset_bin: ctx.health(i).onset_bin.filter(|b| (from..to).contains(b)).map(|b| b - from),
+                onset_bin: ctx
+                    .health(i)
+                    .onset_bin
+                    .filter(|b| (from..to).contains(b))
+                    .map(|b| b - from),
             }
         })
         .collect();
@@ -516,7 +645,11 @@ pub(crate) fn summary(cands: &[Candidate], conf: &Confidence) -> String {
     let Some(top) = cands.first() else {
         return "No service departed from its own baseline: no root cause is named.".into();
     };
-    let when = top.onset.as_deref().map(|o| format!(", abnormal from {o}")).unwrap_or_default();
+    let when = top
+        .onset
+        .as_deref()
+        .map(|o| format!(", abnormal from {o}"))
+        .unwrap_or_default();
     let path = if top.propagation_path.len() > 1 {
         format!("; it propagated {}", top.propagation_path.join(" → "))
     } else {
@@ -533,7 +666,11 @@ pub(crate) fn empty(c: &Collector, reason: &str) -> Rca {
     Rca {
         summary: reason.to_string(),
         candidates: Vec::new(),
-        confidence: Confidence { level: "low", margin: 0.0, settle: None },
+        confidence: Confidence {
+            level: "low",
+            margin: 0.0,
+            settle: None,
+        },
         graph: Graph::default(),
         timeline: None,
         verdict: None,
@@ -569,13 +706,22 @@ pub(crate) fn knowledge(
             k.edge(&sid, &did, "calls");
         }
         for dep in ctx.deps[s as usize].iter().take(5) {
-            let Some(t) = ctx.c.templates.get(&(s, dep.key)) else { continue };
+            let Some(t) = ctx.c.templates.get(&(s, dep.key)) else {
+                continue;
+            };
             let (id, label) = if dep.key >> 63 == 1 {
-                (format!("{:016x}", dep.key), ctx.c.span_texts.get(&dep.key).cloned().unwrap_or_default())
+                (
+                    format!("{:016x}", dep.key),
+                    ctx.c.span_texts.get(&dep.key).cloned().unwrap_or_default(),
+                )
             } else {
                 text(dep.key).unwrap_or_else(|| (format!("{:016x}", dep.key), String::new()))
             };
-            let tid = k.node(format!("template:{id}"), "template", super::collect::clip(&label, 160));
+            let tid = k.node(
+                format!("template:{id}"),
+                "template",
+                super::collect::clip(&label, 160),
+            );
             k.edge(&sid, &tid, "logs");
             for c in &t.categories {
                 let cid = k.node(format!("signature:{c}"), "signature", c.to_string());
@@ -591,7 +737,11 @@ pub(crate) fn knowledge(
     }
     if let Some(top) = cands.first() {
         let at = top.onset.clone().unwrap_or_default();
-        let iid = k.node(format!("incident:{at}"), "incident", format!("{} ({})", top.service, top.category));
+        let iid = k.node(
+            format!("incident:{at}"),
+            "incident",
+            format!("{} ({})", top.service, top.category),
+        );
         k.edge(&iid, &format!("service:{}", top.service), "implicates");
         for s in top.propagation_path.iter().skip(1) {
             k.edge(&iid, &format!("service:{s}"), "affects");

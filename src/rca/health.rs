@@ -190,7 +190,14 @@ fn best_rise(x: &[f64], prefix: &[f64]) -> Option<Segment> {
             }
             let lr = (c1 * (r1 / r0).ln() - n1 * (r1 - r0)) / dispersion;
             if best.is_none_or(|b| lr > b.lr) {
-                best = Some(Segment { start: a, end: e, lr, before: r0, after: r1, events: c1 });
+                best = Some(Segment {
+                    start: a,
+                    end: e,
+                    lr,
+                    before: r0,
+                    after: r1,
+                    events: c1,
+                });
             }
         }
     }
@@ -220,7 +227,14 @@ fn best_drop(x: &[f64], prefix: &[f64]) -> Option<Segment> {
         }
         let lr = c1 * (r1 / r0).ln() - n1 * (r1 - r0);
         if best.is_none_or(|b| lr > b.lr) {
-            best = Some(Segment { start: a, end: n, lr, before: r0, after: r1, events: c1 });
+            best = Some(Segment {
+                start: a,
+                end: n,
+                lr,
+                before: r0,
+                after: r1,
+                events: c1,
+            });
         }
     }
     best
@@ -336,7 +350,9 @@ pub fn assess(c: &Collector) -> Option<Assessment> {
             if node == super::collect::NONE || !axis.contains(e.minute) {
                 continue;
             }
-            let v = first_error.entry((node, axis.bin(e.minute))).or_insert(e.ms);
+            let v = first_error
+                .entry((node, axis.bin(e.minute)))
+                .or_insert(e.ms);
             *v = (*v).min(e.ms);
         }
     }
@@ -430,7 +446,13 @@ fn node_health(
             let seg = seg.shifted(from);
             let start_ms = axis.bin_ms(seg.start);
             let onset = first_ms.filter(|&f| f >= start_ms).unwrap_or(start_ms);
-            push(Signal::Template(*key), seg, level_weight(*level), old, onset);
+            push(
+                Signal::Template(*key),
+                seg,
+                level_weight(*level),
+                old,
+                onset,
+            );
         }
     }
     let series = |f: &dyn Fn(&super::collect::Bucket) -> f64| {
@@ -447,13 +469,19 @@ fn node_health(
     let own_latency = series(&|b| b.latency_us as f64);
     let in_calls = series(&|b| f64::from(b.in_calls));
     let in_latency = series(&|b| b.in_latency_us as f64);
-    for (signal, x) in [(Signal::SpanErrors, &span_errors), (Signal::CalledErrors, &called_errors)] {
+    for (signal, x) in [
+        (Signal::SpanErrors, &span_errors),
+        (Signal::CalledErrors, &called_errors),
+    ] {
         let p = prefix(&x[from..]);
         if let Some(seg) = best_rise(&x[from..], &p) {
             let old = chronic(&p, &seg);
             let seg = seg.shifted(from);
             let start_ms = axis.bin_ms(seg.start);
-            let onset = first_error.get(&(id, seg.start)).copied().unwrap_or(start_ms);
+            let onset = first_error
+                .get(&(id, seg.start))
+                .copied()
+                .unwrap_or(start_ms);
             push(signal, seg, 3.0, old, onset.max(start_ms));
         }
     }
@@ -481,7 +509,11 @@ fn node_health(
 
 fn finish(mut departures: Vec<Departure>) -> Health {
     departures.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let strength: f64 = departures.iter().filter(|d| !d.chronic).map(|d| d.score).sum();
+    let strength: f64 = departures
+        .iter()
+        .filter(|d| !d.chronic)
+        .map(|d| d.score)
+        .sum();
     let strongest = departures.iter().find(|d| !d.chronic).cloned();
     let onset = strongest.as_ref().and_then(|s| {
         departures
@@ -521,7 +553,11 @@ mod tests {
     #[test]
     fn steady_and_single_events_do_not_depart_much() {
         let steady = vec![3.0; 40];
-        assert!(rise(&steady).is_none_or(|s| s.lr < MIN_SIGNAL), "{:?}", rise(&steady));
+        assert!(
+            rise(&steady).is_none_or(|s| s.lr < MIN_SIGNAL),
+            "{:?}",
+            rise(&steady)
+        );
         let mut one = vec![0.0; 40];
         one[30] = 1.0;
         assert!(rise(&one).expect("one").lr * 3.0 < SIGNIFICANT);
@@ -555,7 +591,9 @@ mod tests {
         }
         let d = best_drop(&x, &prefix(&x)).expect("drop");
         assert_eq!(d.start, 20);
-        let mut y: Vec<Option<f64>> = (0..30).map(|i| Some(3.0 + 0.05 * f64::from(i % 3))).collect();
+        let mut y: Vec<Option<f64>> = (0..30)
+            .map(|i| Some(3.0 + 0.05 * f64::from(i % 3)))
+            .collect();
         for v in &mut y[22..] {
             *v = Some(5.0);
         }

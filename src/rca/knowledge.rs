@@ -53,15 +53,27 @@ impl KnowledgeGraph {
     /// Adds a node once.
     pub fn node(&mut self, id: String, kind: &'static str, label: String) -> String {
         if !self.nodes.iter().any(|n| n.id == id) {
-            self.nodes.push(KnowledgeNode { id: id.clone(), kind, label });
+            self.nodes.push(KnowledgeNode {
+                id: id.clone(),
+                kind,
+                label,
+            });
         }
         id
     }
 
     /// Adds an edge once.
     pub fn edge(&mut self, from: &str, to: &str, kind: &'static str) {
-        if !self.edges.iter().any(|e| e.from == from && e.to == to && e.kind == kind) {
-            self.edges.push(KnowledgeEdge { from: from.into(), to: to.into(), kind });
+        if !self
+            .edges
+            .iter()
+            .any(|e| e.from == from && e.to == to && e.kind == kind)
+        {
+            self.edges.push(KnowledgeEdge {
+                from: from.into(),
+                to: to.into(),
+                kind,
+            });
         }
     }
 }
@@ -101,7 +113,10 @@ fn load(path: &Path) -> Result<Memory, RcaError> {
             path: path.display().to_string(),
             reason: e.to_string(),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Memory { version: VERSION, incidents: Vec::new() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Memory {
+            version: VERSION,
+            incidents: Vec::new(),
+        }),
         Err(e) => Err(RcaError::io(path, e)),
     }
 }
@@ -122,14 +137,27 @@ pub fn remember(dir: &Path, rca: &mut Rca, template_ids: Vec<String>) -> Result<
         .iter()
         .filter(|p| p.service == top.service && p.category == category && p.at != at)
         .collect();
-    rca.seen_before = earlier.iter().map(|p| p.at.clone()).max().map(|last| SeenBefore {
-        count: earlier.len(),
-        last,
-    });
-    if memory.incidents.iter().any(|p| p.at == at && p.service == top.service) {
+    rca.seen_before = earlier
+        .iter()
+        .map(|p| p.at.clone())
+        .max()
+        .map(|last| SeenBefore {
+            count: earlier.len(),
+            last,
+        });
+    if memory
+        .incidents
+        .iter()
+        .any(|p| p.at == at && p.service == top.service)
+    {
         return Ok(());
     }
-    memory.incidents.push(PastIncident { at, service: top.service.clone(), category, templates: template_ids });
+    memory.incidents.push(PastIncident {
+        at,
+        service: top.service.clone(),
+        category,
+        templates: template_ids,
+    });
     if memory.incidents.len() > MAX_INCIDENTS {
         let extra = memory.incidents.len() - MAX_INCIDENTS;
         memory.incidents.drain(..extra);

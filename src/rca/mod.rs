@@ -23,12 +23,12 @@ use std::path::Path;
 use serde::Serialize;
 
 pub mod collect;
+mod evidence;
 pub mod health;
 pub mod knowledge;
 pub mod names;
-pub mod otlp;
-mod evidence;
 pub mod observe;
+pub mod otlp;
 mod rank;
 pub mod signature;
 

@@ -40,7 +40,10 @@ fn host_part(s: &str) -> &str {
     let lower = |l: &str| l.to_ascii_lowercase();
     // A cluster name (`orders-db.shop.svc.cluster.local`) is its first label; a public
     // name (`api.paygate.example.com`) is the organisation's label before its suffix.
-    if labels.iter().any(|l| CLUSTER_LABELS.contains(&lower(l).as_str())) {
+    if labels
+        .iter()
+        .any(|l| CLUSTER_LABELS.contains(&lower(l).as_str()))
+    {
         return labels[0];
     }
     let mut end = labels.len();
@@ -55,12 +58,23 @@ fn host_part(s: &str) -> &str {
 }
 
 /// Labels that mark a name inside a cluster or a private network.
-const CLUSTER_LABELS: &[&str] = &["svc", "cluster", "local", "internal", "localdomain", "lan", "pod", "consul", "intra", "corp"];
+const CLUSTER_LABELS: &[&str] = &[
+    "svc",
+    "cluster",
+    "local",
+    "internal",
+    "localdomain",
+    "lan",
+    "pod",
+    "consul",
+    "intra",
+    "corp",
+];
 /// Public suffixes (and the reserved example names) stripped from public host names.
 const PUBLIC_SUFFIXES: &[&str] = &[
-    "com", "net", "org", "io", "co", "dev", "app", "cloud", "ai", "biz", "info", "example",
-    "test", "invalid", "us", "eu", "uk", "de", "fr", "nl", "jp", "in", "au", "ca", "me", "tv",
-    "api", "gov", "edu",
+    "com", "net", "org", "io", "co", "dev", "app", "cloud", "ai", "biz", "info", "example", "test",
+    "invalid", "us", "eu", "uk", "de", "fr", "nl", "jp", "in", "au", "ca", "me", "tv", "api",
+    "gov", "edu",
 ];
 
 /// Removes one replica suffix from a canonical name.
@@ -77,7 +91,8 @@ fn strip_replica(name: &str) -> &str {
     };
     let is_pod_id = |p: &str| {
         p.len() == 5
-            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             && p.bytes().any(|b| b.is_ascii_digit())
     };
     let keep = if n >= 3 && is_rs_hash(parts[n - 2]) && is_pod_id(parts[n - 1]) {
@@ -100,18 +115,44 @@ pub fn is_logger_path(name: &str) -> bool {
     dots >= 1
         && !name.contains(['/', ' ', ':'])
         && name.split('.').all(|p| !p.is_empty())
-        && !name.split('.').all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && !name
+            .split('.')
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
         && !name.ends_with(".log")
 }
 
 /// File stems that name a product, a stream or a rotation rather than a service.
 const GENERIC_STEMS: &[&str] = &[
-    "current", "stdout", "stderr", "output", "app", "log", "logs", "access", "error",
-    "errors", "server", "postgresql", "postgres", "mysql", "mysqld", "redis", "redis-server",
-    "nginx", "kafka", "server-log", "messages", "syslog", "journal", "kubelet-log", "main",
+    "current",
+    "stdout",
+    "stderr",
+    "output",
+    "app",
+    "log",
+    "logs",
+    "access",
+    "error",
+    "errors",
+    "server",
+    "postgresql",
+    "postgres",
+    "mysql",
+    "mysqld",
+    "redis",
+    "redis-server",
+    "nginx",
+    "kafka",
+    "server-log",
+    "messages",
+    "syslog",
+    "journal",
+    "kubelet-log",
+    "main",
 ];
 /// Folder names that hold logs without naming a service.
-const GENERIC_DIRS: &[&str] = &["logs", "log", "var", "tmp", "data", "output", "otel", "files", "nodes"];
+const GENERIC_DIRS: &[&str] = &[
+    "logs", "log", "var", "tmp", "data", "output", "otel", "files", "nodes",
+];
 
 /// A service name from a log file's path, and the raw name it came from (a replica
 /// name such as `orders-api-2`): `feature-api.log` → `feature-api`;
@@ -157,7 +198,11 @@ pub fn from_path(path: &str) -> Option<(String, String)> {
 /// or made only of digits are skipped.
 pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
     for raw in message.split(|c: char| {
-        c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
+            )
     }) {
         if out.len() >= max {
             return;
@@ -178,16 +223,54 @@ pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
 
 /// Extensions that make a dotted token a file or a code path, not a host.
 const FILE_EXTENSIONS: &[&str] = &[
-    "java", "py", "go", "rs", "js", "ts", "rb", "php", "log", "json", "yaml", "yml", "xml",
-    "txt", "csv", "parquet", "class", "jar", "so", "conf", "cfg", "ini", "sh", "html", "sql",
-    "gz", "zip", "tar", "pem", "crt", "key", "exception", "error", "lang", "util",
+    "java",
+    "py",
+    "go",
+    "rs",
+    "js",
+    "ts",
+    "rb",
+    "php",
+    "log",
+    "json",
+    "yaml",
+    "yml",
+    "xml",
+    "txt",
+    "csv",
+    "parquet",
+    "class",
+    "jar",
+    "so",
+    "conf",
+    "cfg",
+    "ini",
+    "sh",
+    "html",
+    "sql",
+    "gz",
+    "zip",
+    "tar",
+    "pem",
+    "crt",
+    "key",
+    "exception",
+    "error",
+    "lang",
+    "util",
 ];
 
 /// Canonical names of the hosts a message names: URL hosts, `host:port`, and dotted
 /// names that end like a domain (not files or class paths). Systems named only this way
 /// (a third-party API, an uninstrumented database) become nodes of the graph.
 pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
-    for raw in message.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`')) {
+    for raw in message.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
+            )
+    }) {
         if out.len() >= max {
             return;
         }
@@ -204,7 +287,9 @@ pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
             _ => (host, false),
         };
         let valid = !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
             && name.bytes().any(|b| b.is_ascii_alphabetic())
             && !name.starts_with(['-', '.']);
         if !valid {
@@ -212,9 +297,12 @@ pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
         }
         let last = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         let dotted = name.contains('.')
-            && (PUBLIC_SUFFIXES.contains(&last.as_str()) || CLUSTER_LABELS.contains(&last.as_str()))
+            && (PUBLIC_SUFFIXES.contains(&last.as_str())
+                || CLUSTER_LABELS.contains(&last.as_str()))
             && !FILE_EXTENSIONS.contains(&last.as_str())
-            && !name.split('.').any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
+            && !name
+                .split('.')
+                .any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
         if t.contains("://") || port || dotted {
             let c = canonical(name);
             if c.len() >= 2 && !out.contains(&c) {
@@ -254,12 +342,21 @@ mod tests {
         assert_eq!(canonical("checkout-7d9f8b6c5d-x2x7k"), "checkout");
         assert_eq!(canonical("node-exporter-4xk2p"), "node-exporter");
         assert_eq!(canonical("feature_api"), "feature-api");
-        assert_eq!(canonical("orders-db.prod.svc.cluster.local:5432"), "orders-db");
+        assert_eq!(
+            canonical("orders-db.prod.svc.cluster.local:5432"),
+            "orders-db"
+        );
         assert_eq!(canonical("http://payments:8080/v1/pay"), "payments");
         assert_eq!(canonical("10.0.3.7:9000"), "10.0.3.7");
-        assert_eq!(canonical("https://api.paygate.example.com/v1/charge"), "paygate");
+        assert_eq!(
+            canonical("https://api.paygate.example.com/v1/charge"),
+            "paygate"
+        );
         assert_eq!(canonical("api.textline.example.io:443"), "textline");
-        assert_eq!(canonical("playlists-db.apps.svc.cluster.local"), "playlists-db");
+        assert_eq!(
+            canonical("playlists-db.apps.svc.cluster.local"),
+            "playlists-db"
+        );
         assert_eq!(canonical("Redis"), "redis");
         assert_eq!(canonical("ubuntu"), "ubuntu");
         assert_eq!(canonical("api-gateway"), "api-gateway");
@@ -274,8 +371,14 @@ mod tests {
         let svc = |p: &str| from_path(p).map(|x| x.0);
         assert_eq!(svc("logs/feature-api.log").as_deref(), Some("feature-api"));
         assert_eq!(svc("logs/orders-api-2.log").as_deref(), Some("orders-api"));
-        assert_eq!(svc("logs/pods/shop_checkout-7d9f8b6c5d-x2x7k_1f/checkout/0.log").as_deref(), Some("checkout"));
-        assert_eq!(svc("logs/accounts-pg/postgresql.log").as_deref(), Some("accounts-pg"));
+        assert_eq!(
+            svc("logs/pods/shop_checkout-7d9f8b6c5d-x2x7k_1f/checkout/0.log").as_deref(),
+            Some("checkout")
+        );
+        assert_eq!(
+            svc("logs/accounts-pg/postgresql.log").as_deref(),
+            Some("accounts-pg")
+        );
         assert_eq!(svc("logs/nginx/access.log").as_deref(), Some("nginx"));
         assert_eq!(svc("logs/redis.log").as_deref(), Some("redis"));
         assert_eq!(svc("logs/0.log"), None);
@@ -296,6 +399,9 @@ mod tests {
             &mut h,
         );
         assert_eq!(h, vec!["idcheck", "orders-db", "redis"]);
-        assert!(!same_service("db", "db-svc"), "short names must match exactly");
+        assert!(
+            !same_service("db", "db-svc"),
+            "short names must match exactly"
+        );
     }
 }

@@ -46,7 +46,11 @@ impl RcaObserver {
         };
         for f in files {
             let name = f.display().to_string();
-            let result = self.collector.read_traces(&f).map(|s| s.spans).map_err(|e| e.to_string());
+            let result = self
+                .collector
+                .read_traces(&f)
+                .map(|s| s.spans)
+                .map_err(|e| e.to_string());
             if let Ok(n) = &result {
                 self.trace_files.push((name.clone(), *n));
             }
@@ -93,8 +97,13 @@ impl Observer for RcaObserver {
         let json = otlp::sniff_json(head);
         Some(match self.collector.read_traces(path) {
             Ok(stats) => {
-                self.trace_files.push((path.display().to_string(), stats.spans));
-                Ok(if json { "otlp-json".into() } else { "otlp-protobuf".into() })
+                self.trace_files
+                    .push((path.display().to_string(), stats.spans));
+                Ok(if json {
+                    "otlp-json".into()
+                } else {
+                    "otlp-protobuf".into()
+                })
             }
             Err(e) => Err(e.to_string()),
         })

@@ -258,13 +258,21 @@ fn record<'a>(res: &ResourceInfo<'a>, span: &'a Span) -> SpanRecord<'a> {
         end_ns: span.end_time_unix_nano,
         error,
         message,
-        peer: if kind.is_outgoing() { peer(attrs) } else { None },
+        peer: if kind.is_outgoing() {
+            peer(attrs)
+        } else {
+            None
+        },
         http_status,
     }
 }
 
 /// Hands every span of one `ResourceSpans` to the sink.
-fn emit_resource(rs: &ResourceSpans, sink: &mut dyn FnMut(&SpanRecord<'_>), stats: &mut DecodeStats) {
+fn emit_resource(
+    rs: &ResourceSpans,
+    sink: &mut dyn FnMut(&SpanRecord<'_>),
+    stats: &mut DecodeStats,
+) {
     let res = resource_info(rs.resource.as_ref());
     stats.resources += 1;
     for ss in &rs.scope_spans {
@@ -305,7 +313,9 @@ fn decode_framed(
             .map_err(|e| RcaError::otlp(format!("framed protobuf cut short: {e}")))?;
         let n = u64::from(u32::from_be_bytes(len));
         if n > MAX_PROTOBUF_FIELD {
-            return Err(RcaError::otlp(format!("framed message of {n} bytes is too large")));
+            return Err(RcaError::otlp(format!(
+                "framed message of {n} bytes is too large"
+            )));
         }
         buf.resize(n as usize, 0);
         input
@@ -341,9 +351,8 @@ fn decode_protobuf_into(
                     .read_exact(&mut buf)
                     .map_err(|e| RcaError::otlp(format!("protobuf body cut short: {e}")))?;
                 if field == 1 {
-                    let rs = ResourceSpans::decode(buf.as_slice()).map_err(|e| {
-                        RcaError::otlp(format!("not an OTLP trace protobuf: {e}"))
-                    })?;
+                    let rs = ResourceSpans::decode(buf.as_slice())
+                        .map_err(|e| RcaError::otlp(format!("not an OTLP trace protobuf: {e}")))?;
                     emit_resource(&rs, sink, &mut stats);
                 }
             }
@@ -805,7 +814,10 @@ mod tests {
         assert!(sniff_json(DOC.as_bytes()));
         assert!(!sniff_json(b"{\"level\":\"info\",\"msg\":\"x\"}"));
         assert!(!sniff_json(b"2024-01-01 resourceSpans"));
-        assert_eq!(url_host("https://u:p@api.example.com:443/x?y"), Some("api.example.com"));
+        assert_eq!(
+            url_host("https://u:p@api.example.com:443/x?y"),
+            Some("api.example.com")
+        );
         assert_eq!(url_host("payments:8080"), Some("payments"));
         assert_eq!(hex(&[0, 255, 16]), "00ff10");
     }

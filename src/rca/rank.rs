@@ -120,12 +120,10 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        let deps = (0..n)
-            .map(|i| departing(&a.nodes[i]))
-            .collect::<Vec<_>>();
-        let onsets = (0..n).filter(|&i| abnormal[i]).filter_map(|i| {
-            a.nodes[i].onset_bin.zip(a.nodes[i].onset_ms)
-        });
+        let deps = (0..n).map(|i| departing(&a.nodes[i])).collect::<Vec<_>>();
+        let onsets = (0..n)
+            .filter(|&i| abnormal[i])
+            .filter_map(|i| a.nodes[i].onset_bin.zip(a.nodes[i].onset_ms));
         let incident_bin = onsets.clone().map(|o| o.0).min().unwrap_or(0);
         let t_ref = onsets.map(|o| o.1).min();
         let mut ctx = Context {
@@ -171,11 +169,21 @@ impl<'a> Context<'a> {
         // A failed lookup names what was looked up: it is about the resolver. A pool, a
         // configuration or an expired client certificate is the writer's own.
         if t.categories.contains(&Category::Dns) {
-            let mut out: Vec<NodeId> = self.roles.get(&Category::Dns).into_iter().flatten().copied().filter(|&r| r != u).collect();
+            let mut out: Vec<NodeId> = self
+                .roles
+                .get(&Category::Dns)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&r| r != u)
+                .collect();
             out.sort_unstable();
             return out;
         }
-        if t.categories.iter().any(|c| matches!(c, Category::ConnectionPool | Category::Configuration)) {
+        if t.categories
+            .iter()
+            .any(|c| matches!(c, Category::ConnectionPool | Category::Configuration))
+        {
             return Vec::new();
         }
         let mut out: Vec<NodeId> = t
@@ -274,22 +282,25 @@ impl<'a> Context<'a> {
     /// A release is one record, too few to depart: a release marker of an abnormal
     /// service logged shortly before its onset (and never before) counts first-hand.
     fn release_markers(&mut self, u: NodeId) {
-        let Some(onset) = self.a.nodes[u as usize].onset_ms.filter(|_| self.abnormal[u as usize]) else {
+        let Some(onset) = self.a.nodes[u as usize]
+            .onset_ms
+            .filter(|_| self.abnormal[u as usize])
+        else {
             return;
         };
-        let mut found: Vec<u64> = self
-            .c
-            .templates
-            .iter()
-            .filter(|((n, _), t)| {
-                *n == u
-                    && t.categories.contains(&Category::BadDeploy)
-                    && t.first.as_ref().and_then(|f| f.ms).is_some_and(|f| {
-                        f >= onset - RELEASE_BEFORE_MS && f <= onset + EARLIER_MS
-                    })
-            })
-            .map(|((_, k), _)| *k)
-            .collect();
+        let mut found: Vec<u64> =
+            self.c
+                .templates
+                .iter()
+                .filter(|((n, _), t)| {
+                    *n == u
+                        && t.categories.contains(&Category::BadDeploy)
+                        && t.first.as_ref().and_then(|f| f.ms).is_some_and(|f| {
+                            f >= onset - RELEASE_BEFORE_MS && f <= onset + EARLIER_MS
+                        })
+                })
+                .map(|((_, k), _)| *k)
+                .collect();
         found.sort_unstable();
         if let Some(&key) = found.first() {
             let already = self.credits[u as usize]
@@ -308,7 +319,12 @@ impl<'a> Context<'a> {
 
     /// Gives one signature of a record to whoever it is about.
     fn credit(&mut self, u: NodeId, key: u64, t: &Template, cat: Category, targets: &[NodeId]) {
-        let own = |weight: f64| Credit { category: cat, weight, writer: u, key };
+        let own = |weight: f64| Credit {
+            category: cat,
+            weight,
+            writer: u,
+            key,
+        };
         if matches!(cat, Category::ConnectionPool | Category::Configuration) {
             // Whatever it names, a drained pool or a bad setting is the writer's.
             self.credits[u as usize].push(own(1.0));
@@ -342,11 +358,20 @@ impl<'a> Context<'a> {
             .find(|r| plays_role(&self.c.nodes[u as usize].name, *r))
         {
             if t.level >= Level::Warn {
-                self.credits[u as usize].push(Credit { category: role, ..own(1.0) });
+                self.credits[u as usize].push(Credit {
+                    category: role,
+                    ..own(1.0)
+                });
                 return;
             }
         }
-        let roles: FxHashSet<NodeId> = self.roles.get(&cat).into_iter().flatten().copied().collect();
+        let roles: FxHashSet<NodeId> = self
+            .roles
+            .get(&cat)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         let relay: Vec<NodeId> = targets
             .iter()
             .copied()
@@ -376,12 +401,22 @@ impl<'a> Context<'a> {
             if parents.contains(&e.span) {
                 continue;
             }
-            let cats = e.message.as_deref().map(super::signature::classify).unwrap_or_default();
-            let dns = self.roles.get(&Category::Dns).and_then(|r| r.iter().copied().min());
+            let cats = e
+                .message
+                .as_deref()
+                .map(super::signature::classify)
+                .unwrap_or_default();
+            let dns = self
+                .roles
+                .get(&Category::Dns)
+                .and_then(|r| r.iter().copied().min());
             let at = if cats.contains(&Category::Dns) {
                 // The lookup failed: the callee was never reached.
                 dns.unwrap_or(node)
-            } else if cats.iter().any(|c| matches!(c, Category::ConnectionPool | Category::Configuration)) {
+            } else if cats
+                .iter()
+                .any(|c| matches!(c, Category::ConnectionPool | Category::Configuration))
+            {
                 node
             } else if e.peer != NONE {
                 let p = self.rep(e.peer);
@@ -423,9 +458,7 @@ fn plays_role(name: &str, cat: Category) -> bool {
     let frags = cat.role_names();
     !frags.is_empty()
         && (frags.contains(&name)
-            || name
-                .split(['-', '.'])
-                .any(|part| frags.contains(&part))
+            || name.split(['-', '.']).any(|part| frags.contains(&part))
             || frags.iter().any(|f| f.len() >= 4 && name.contains(f)))
 }
 
@@ -478,7 +511,10 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
         .collect();
     if !earlier.is_empty() {
         onset *= 0.5;
-        why.push(format!("a dependency departed before it: {}", earlier.join(", ")));
+        why.push(format!(
+            "a dependency departed before it: {}",
+            earlier.join(", ")
+        ));
     }
     let up = ctx.upstream_of(s);
     let coverage = up.len() as f64 / denom;
@@ -490,12 +526,26 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
         ));
     }
     let confirmed = ctx.abnormal[s as usize] || !node.observed();
-    let blamers: Vec<NodeId> = ctx.blamers[s as usize].iter().copied().filter(|&u| u != s).collect();
-    let blame = if confirmed { (blamers.len() as f64 / denom).min(1.0) } else { 0.0 };
+    let blamers: Vec<NodeId> = ctx.blamers[s as usize]
+        .iter()
+        .copied()
+        .filter(|&u| u != s)
+        .collect();
+    let blame = if confirmed {
+        (blamers.len() as f64 / denom).min(1.0)
+    } else {
+        0.0
+    };
     if !blamers.is_empty() {
-        let mut names: Vec<&str> = blamers.iter().map(|&u| ctx.c.nodes[u as usize].name.as_str()).collect();
+        let mut names: Vec<&str> = blamers
+            .iter()
+            .map(|&u| ctx.c.nodes[u as usize].name.as_str())
+            .collect();
         names.sort_unstable();
-        why.push(format!("named in the warnings or errors of {}", names.join(", ")));
+        why.push(format!(
+            "named in the warnings or errors of {}",
+            names.join(", ")
+        ));
     }
     let best = best_credit(ctx, s);
     let mut signature = best.map_or(0.0, |c| c.weight);
@@ -512,7 +562,11 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
         }
     }
     if let Some(c) = best {
-        let how = if c.writer == s { "in its own records" } else { "relayed by a caller" };
+        let how = if c.writer == s {
+            "in its own records"
+        } else {
+            "relayed by a caller"
+        };
         why.push(format!("fault signature {} {how}", c.category));
     }
     let (partial, partial_why) = evidence::partial(ctx, s);
@@ -573,7 +627,10 @@ pub(crate) fn onset_of(ctx: &Context<'_>, s: NodeId) -> Option<i64> {
 fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
     let node = &ctx.c.nodes[s as usize];
     if !node.observed() {
-        return (1.0, "no telemetry of its own: its callers' failures end at it".into());
+        return (
+            1.0,
+            "no telemetry of its own: its callers' failures end at it".into(),
+        );
     }
     let (owned, origins) = (ctx.owned[s as usize], ctx.origins[s as usize]);
     let traces = (owned.max(origins) > 0).then(|| origins as f64 / owned.max(origins) as f64);
@@ -581,7 +638,9 @@ fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
     let mut explained = 0.0;
     let mut by: Vec<&str> = Vec::new();
     for d in &ctx.deps[s as usize] {
-        let Some(t) = ctx.c.templates.get(&(s, d.key)) else { continue };
+        let Some(t) = ctx.c.templates.get(&(s, d.key)) else {
+            continue;
+        };
         if t.level < Level::Warn || t.from_spans {
             continue;
         }
@@ -589,7 +648,10 @@ fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
         let about: Vec<NodeId> = ctx
             .targets(s, t)
             .into_iter()
-            .filter(|v| pool.contains(v) && (ctx.abnormal[*v as usize] || !ctx.c.nodes[*v as usize].observed()))
+            .filter(|v| {
+                pool.contains(v)
+                    && (ctx.abnormal[*v as usize] || !ctx.c.nodes[*v as usize].observed())
+            })
             .collect();
         if !about.is_empty() {
             explained += d.events;
@@ -611,7 +673,9 @@ fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
             let slow = h.has(|s| matches!(s, Signal::Latency | Signal::CalledLatency));
             let slow_below = ctx.callees[s as usize].iter().any(|&d| {
                 pool.contains(&d)
-                    && ctx.health(d).has(|x| matches!(x, Signal::Latency | Signal::CalledLatency))
+                    && ctx
+                        .health(d)
+                        .has(|x| matches!(x, Signal::Latency | Signal::CalledLatency))
             });
             if slow && slow_below {
                 0.3
@@ -646,7 +710,10 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
     c.join_orphans();
     c.merge_aliases();
     let Some(a) = health::assess(&c) else {
-        return evidence::empty(&c, "No timestamped records or spans: no timeline to rank services on.");
+        return evidence::empty(
+            &c,
+            "No timestamped records or spans: no timeline to rank services on.",
+        );
     };
     let ctx = Context::new(&c, &a);
     // The pool: abnormal nodes, and systems without telemetry that abnormal nodes blame.
@@ -655,7 +722,11 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
         .collect();
     for i in 0..c.nodes.len() as NodeId {
         let n = &c.nodes[i as usize];
-        if ctx.live[i as usize] && !n.observed() && !ctx.abnormal[i as usize] && !ctx.blamers[i as usize].is_empty() {
+        if ctx.live[i as usize]
+            && !n.observed()
+            && !ctx.abnormal[i as usize]
+            && !ctx.blamers[i as usize].is_empty()
+        {
             pool.push(i);
         }
     }
@@ -683,7 +754,17 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
     let candidates: Vec<Candidate> = scored
         .iter()
         .map(|(s, score, f, why)| {
-            evidence::candidate(&ctx, *s, *score, *f, why.clone(), &pool, cfg, text, &mut next_id)
+            evidence::candidate(
+                &ctx,
+                *s,
+                *score,
+                *f,
+                why.clone(),
+                &pool,
+                cfg,
+                text,
+                &mut next_id,
+            )
         })
         .collect();
     let confidence = confidence(&ctx, &candidates, &scored);
@@ -710,11 +791,25 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
 }
 
 /// How far apart the top two are, and what would settle a close call.
-fn confidence(ctx: &Context<'_>, cands: &[Candidate], scored: &[(NodeId, f64, Factors, Vec<String>)]) -> Confidence {
+fn confidence(
+    ctx: &Context<'_>,
+    cands: &[Candidate],
+    scored: &[(NodeId, f64, Factors, Vec<String>)],
+) -> Confidence {
     let (Some(first), second) = (scored.first(), scored.get(1)) else {
-        return Confidence { level: "low", margin: 0.0, settle: None };
+        return Confidence {
+            level: "low",
+            margin: 0.0,
+            settle: None,
+        };
     };
-    let margin = second.map_or(1.0, |s| if first.1 > 0.0 { (first.1 - s.1) / first.1 } else { 0.0 });
+    let margin = second.map_or(1.0, |s| {
+        if first.1 > 0.0 {
+            (first.1 - s.1) / first.1
+        } else {
+            0.0
+        }
+    });
     let level = if margin >= 0.25 && first.1 >= 0.5 {
         "high"
     } else if margin >= 0.1 {
@@ -742,5 +837,9 @@ fn confidence(ctx: &Context<'_>, cands: &[Candidate], scored: &[(NodeId, f64, Fa
             format!("{na}'s and {nb}'s own errors at second resolution around the onset, to see which fails first")
         }
     });
-    Confidence { level, margin, settle }
+    Confidence {
+        level,
+        margin,
+        settle,
+    }
 }

@@ -88,7 +88,14 @@ impl Category {
         let k = s.trim().to_ascii_lowercase().replace([' ', '-', '/'], "_");
         let c = match k.as_str() {
             "storage" | "disk_full" | "disk" | "disk_pressure" | "enospc" => Category::Storage,
-            "resource_exhaustion" | "oom_crash" | "oom" | "crash" | "crash_loop" | "crashloop" | "oom_kill" | "memory"
+            "resource_exhaustion"
+            | "oom_crash"
+            | "oom"
+            | "crash"
+            | "crash_loop"
+            | "crashloop"
+            | "oom_kill"
+            | "memory"
             | "oom_crash_loop" => Category::ResourceExhaustion,
             "dns" | "dns_failure" | "name_resolution" => Category::Dns,
             "tls" | "tls_certificate" | "certificate" | "cert_expiry" | "tls_cert_expiry"
@@ -137,8 +144,17 @@ impl Category {
         match self {
             Category::Dns => &["dns", "coredns", "kube-dns", "dnsmasq", "unbound", "bind"],
             Category::Database => &[
-                "db", "postgres", "postgresql", "mysql", "mariadb", "mongo", "mongodb",
-                "cassandra", "oracle", "sql", "pg",
+                "db",
+                "postgres",
+                "postgresql",
+                "mysql",
+                "mariadb",
+                "mongo",
+                "mongodb",
+                "cassandra",
+                "oracle",
+                "sql",
+                "pg",
             ],
             Category::Broker => &[
                 "kafka", "rabbitmq", "rabbit", "nats", "pulsar", "broker", "mq", "activemq",
@@ -157,17 +173,50 @@ impl std::fmt::Display for Category {
 
 /// Patterns per category, matched case-insensitively against one record's message.
 const PATTERNS: &[(Category, &str)] = &[
-    (Category::Storage, r"no space left on device|enospc|disk (is )?full|disk quota exceeded|insufficient storage|storage (resources are )?insufficient|minimum free drive|(status|code|http|returned|error|response)[ :=]*507\b|507 insufficient|xminiostoragefull|filesystem .*full|volume .*full|out of disk|disk usage (above|exceeds)|(mib|gib|mb|gb|bytes) (free|left|remaining) on|drive .* has \d+ ?(k|m|g)i?b free"),
-    (Category::ResourceExhaustion, r"out ?of ?memory|oomkilled|oom[- ]kill|outofmemoryerror|cannot allocate memory|memory limit exceeded|killed process|exit code 137|signal: killed|crashloopbackoff|back-off restarting failed container|segmentation fault|sigsegv|fatal error: runtime|panic:|core dumped|heap space"),
-    (Category::Dns, r"servfail|nxdomain|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv"),
-    (Category::Tls, r"certificate (has )?expired|x509|certificate verify failed|ssl ?handshake|tls handshake|pkix path|cert(ificate)? (is )?not yet valid|unknown (certificate )?authority|cert_has_expired|certificate_expired|bad certificate|sslhandshakeexception"),
-    (Category::ConnectionPool, r"pool (is )?(exhausted|drained)|exhausted (connection )?pool|too many (open )?connections|timeout waiting for (a )?connection|waiting for (an )?available connection|connection is not available|cannot get a connection|remaining connection slots|max_connections|(could not|unable to|failed to|timed out|timeout) (to )?(obtain|acquire|get|checkout|check out)( a| an)?( database| db)? connection|no available connections|too many clients|pool timeout|queuepool limit|pool wait timeout|all connections (are )?in use|active connections? .*max|leak detection"),
-    (Category::Configuration, r"invalid config|configuration (error|invalid|is invalid)|config(uration)? (file )?(not found|missing)|missing required (config|setting|env|environment|key|property|option|field)|unknown (config|configuration|property|option|field|flag)|failed to (load|parse|read) config|configexception|invalid value for|bad configuration|environment variable .* (not set|missing)|unrecognized (option|setting)|malformed config"),
-    (Category::RateLimit, r"(status|code|http|returned|error|answered|got|response)[ :=]*429\b|\b429 too many|too many requests|rate.?limit|throttl|quota exceeded|slowdown|requestlimitexceeded|limit exceeded"),
-    (Category::Database, r"deadlock|lock wait timeout|slow query|replication lag|database (is )?(down|unavailable|not available)|the database system is|sqlstate|ora-\d+|could not connect to (the )?(database|server)|statement timeout|query timeout|canceling statement|read-only transaction|database .* (closed|terminated)"),
-    (Category::Broker, r"leader_not_available|not_leader|no leader|broker (is )?(down|unavailable|not available)|partition(s)? offline|under.?replicated|isr shrink|queue (is )?full|consumer lag|channel (closed|error)|amqp|connection to (node|broker)|offsets? commit failed|producer (send )?fail"),
-    (Category::Network, r"connection reset|no route to host|network (is )?unreachable|host (is )?unreachable|i/o timeout|connection timed out|connect timed out|etimedout|ehostunreach|econnreset|broken pipe|packet loss|network partition|unreachable|connection refused|econnrefused"),
-    (Category::BadDeploy, r"deploy(ed|ing|ment)? (of )?(version|v\d|release|image|revision)|rolling (out|update)|rollout|new (version|release|image)|image [^ ]+:[^ ]+ (pulled|deployed)|starting version|release v?\d+\.\d+|version v?\d+\.\d+\.\d+ (started|deployed|starting)"),
+    (
+        Category::Storage,
+        r"no space left on device|enospc|disk (is )?full|disk quota exceeded|insufficient storage|storage (resources are )?insufficient|minimum free drive|(status|code|http|returned|error|response)[ :=]*507\b|507 insufficient|xminiostoragefull|filesystem .*full|volume .*full|out of disk|disk usage (above|exceeds)|(mib|gib|mb|gb|bytes) (free|left|remaining) on|drive .* has \d+ ?(k|m|g)i?b free",
+    ),
+    (
+        Category::ResourceExhaustion,
+        r"out ?of ?memory|oomkilled|oom[- ]kill|outofmemoryerror|cannot allocate memory|memory limit exceeded|killed process|exit code 137|signal: killed|crashloopbackoff|back-off restarting failed container|segmentation fault|sigsegv|fatal error: runtime|panic:|core dumped|heap space",
+    ),
+    (
+        Category::Dns,
+        r"servfail|nxdomain|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv",
+    ),
+    (
+        Category::Tls,
+        r"certificate (has )?expired|x509|certificate verify failed|ssl ?handshake|tls handshake|pkix path|cert(ificate)? (is )?not yet valid|unknown (certificate )?authority|cert_has_expired|certificate_expired|bad certificate|sslhandshakeexception",
+    ),
+    (
+        Category::ConnectionPool,
+        r"pool (is )?(exhausted|drained)|exhausted (connection )?pool|too many (open )?connections|timeout waiting for (a )?connection|waiting for (an )?available connection|connection is not available|cannot get a connection|remaining connection slots|max_connections|(could not|unable to|failed to|timed out|timeout) (to )?(obtain|acquire|get|checkout|check out)( a| an)?( database| db)? connection|no available connections|too many clients|pool timeout|queuepool limit|pool wait timeout|all connections (are )?in use|active connections? .*max|leak detection",
+    ),
+    (
+        Category::Configuration,
+        r"invalid config|configuration (error|invalid|is invalid)|config(uration)? (file )?(not found|missing)|missing required (config|setting|env|environment|key|property|option|field)|unknown (config|configuration|property|option|field|flag)|failed to (load|parse|read) config|configexception|invalid value for|bad configuration|environment variable .* (not set|missing)|unrecognized (option|setting)|malformed config",
+    ),
+    (
+        Category::RateLimit,
+        r"(status|code|http|returned|error|answered|got|response)[ :=]*429\b|\b429 too many|too many requests|rate.?limit|throttl|quota exceeded|slowdown|requestlimitexceeded|limit exceeded",
+    ),
+    (
+        Category::Database,
+        r"deadlock|lock wait timeout|slow query|replication lag|database (is )?(down|unavailable|not available)|the database system is|sqlstate|ora-\d+|could not connect to (the )?(database|server)|statement timeout|query timeout|canceling statement|read-only transaction|database .* (closed|terminated)",
+    ),
+    (
+        Category::Broker,
+        r"leader_not_available|not_leader|no leader|broker (is )?(down|unavailable|not available)|partition(s)? offline|under.?replicated|isr shrink|queue (is )?full|consumer lag|channel (closed|error)|amqp|connection to (node|broker)|offsets? commit failed|producer (send )?fail",
+    ),
+    (
+        Category::Network,
+        r"connection reset|no route to host|network (is )?unreachable|host (is )?unreachable|i/o timeout|connection timed out|connect timed out|etimedout|ehostunreach|econnreset|broken pipe|packet loss|network partition|unreachable|connection refused|econnrefused",
+    ),
+    (
+        Category::BadDeploy,
+        r"deploy(ed|ing|ment)? (of )?(version|v\d|release|image|revision)|rolling (out|update)|rollout|new (version|release|image)|image [^ ]+:[^ ]+ (pulled|deployed)|starting version|release v?\d+\.\d+|version v?\d+\.\d+\.\d+ (started|deployed|starting)",
+    ),
 ];
 
 fn set() -> &'static RegexSet {
@@ -224,26 +273,55 @@ mod tests {
     #[test]
     fn records_get_their_categories() {
         let first = |m: &str| classify(m).first().copied();
-        assert_eq!(first("write /data/seg-17: no space left on device"), Some(Category::Storage));
+        assert_eq!(
+            first("write /data/seg-17: no space left on device"),
+            Some(Category::Storage)
+        );
         assert_eq!(
             first("Storage resources are insufficient for the write operation: drive /data1 has 40 MiB free"),
             Some(Category::Storage)
         );
-        assert_eq!(first("java.lang.OutOfMemoryError: Java heap space"), Some(Category::ResourceExhaustion));
-        assert_eq!(first("dial tcp: lookup payments on 10.96.0.10:53: server misbehaving"), Some(Category::Dns));
-        assert_eq!(first("x509: certificate has expired or is not yet valid"), Some(Category::Tls));
+        assert_eq!(
+            first("java.lang.OutOfMemoryError: Java heap space"),
+            Some(Category::ResourceExhaustion)
+        );
+        assert_eq!(
+            first("dial tcp: lookup payments on 10.96.0.10:53: server misbehaving"),
+            Some(Category::Dns)
+        );
+        assert_eq!(
+            first("x509: certificate has expired or is not yet valid"),
+            Some(Category::Tls)
+        );
         assert_eq!(
             first("HikariPool-1 - Connection is not available, request timed out after 30000ms"),
             Some(Category::ConnectionPool)
         );
-        assert_eq!(first("invalid config: missing required setting DATABASE_URL"), Some(Category::Configuration));
-        assert_eq!(first("upstream answered 429 Too Many Requests"), Some(Category::RateLimit));
+        assert_eq!(
+            first("invalid config: missing required setting DATABASE_URL"),
+            Some(Category::Configuration)
+        );
+        assert_eq!(
+            first("upstream answered 429 Too Many Requests"),
+            Some(Category::RateLimit)
+        );
         assert_eq!(first("ERROR: deadlock detected"), Some(Category::Database));
-        assert_eq!(first("LEADER_NOT_AVAILABLE for topic orders"), Some(Category::Broker));
-        assert_eq!(first("read tcp 10.0.0.1:443: connection reset by peer"), Some(Category::Network));
-        assert_eq!(first("deployed version 2.4.0 (image api:2.4.0)"), Some(Category::BadDeploy));
+        assert_eq!(
+            first("LEADER_NOT_AVAILABLE for topic orders"),
+            Some(Category::Broker)
+        );
+        assert_eq!(
+            first("read tcp 10.0.0.1:443: connection reset by peer"),
+            Some(Category::Network)
+        );
+        assert_eq!(
+            first("deployed version 2.4.0 (image api:2.4.0)"),
+            Some(Category::BadDeploy)
+        );
         assert_eq!(first("served /features/user/1 in 8 ms"), None);
-        assert!(reports_remote("AmazonS3Exception: Storage backend full (Service: Amazon S3; Status Code: 507)"));
+        assert!(reports_remote(
+            "AmazonS3Exception: Storage backend full (Service: Amazon S3; Status Code: 507)"
+        ));
         assert!(!reports_remote("drive /data1 has 40 MiB free"));
         assert_eq!(Category::parse("Disk Full"), Some(Category::Storage));
         assert_eq!(Category::parse("bad-config"), Some(Category::Configuration));

@@ -493,7 +493,9 @@ impl std::str::FromStr for OutputFormat {
             "json" => Ok(Self::Json),
             "html" => Ok(Self::Html),
             "dot" => Ok(Self::Dot),
-            other => Err(format!("unknown report format {other:?} (md, json, html, dot)")),
+            other => Err(format!(
+                "unknown report format {other:?} (md, json, html, dot)"
+            )),
         }
     }
 }

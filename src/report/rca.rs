@@ -193,7 +193,11 @@ fn layout(r: &Rca, shown: &[&GraphNode]) -> BTreeMap<String, (usize, usize)> {
 pub(super) fn html(r: &Rca, s: &mut String) {
     let _ = write!(s, "<h2>Root cause</h2><p><b>{}</b></p>", esc(&r.summary));
     if let Some(top) = r.top() {
-        let _ = write!(s, "<p>Path: {}</p><ul>", esc(&top.propagation_path.join(" → ")));
+        let _ = write!(
+            s,
+            "<p>Path: {}</p><ul>",
+            esc(&top.propagation_path.join(" → "))
+        );
         for e in &top.evidence {
             let _ = write!(
                 s,
@@ -209,7 +213,12 @@ pub(super) fn html(r: &Rca, s: &mut String) {
         }
         s.push_str("</ul>");
     }
-    let mut shown: Vec<&GraphNode> = r.graph.nodes.iter().filter(|n| n.role != "healthy").collect();
+    let mut shown: Vec<&GraphNode> = r
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| n.role != "healthy")
+        .collect();
     for n in r.graph.nodes.iter().filter(|n| n.role == "healthy") {
         let touches = r.graph.edges.iter().any(|e| {
             (e.from == n.name || e.to == n.name)
@@ -225,7 +234,10 @@ pub(super) fn html(r: &Rca, s: &mut String) {
     }
     let pos = layout(r, &shown);
     let (w, h) = (180.0, 56.0);
-    let xy = |name: &str| pos.get(name).map(|&(l, row)| (20.0 + l as f64 * w, 20.0 + row as f64 * h));
+    let xy = |name: &str| {
+        pos.get(name)
+            .map(|&(l, row)| (20.0 + l as f64 * w, 20.0 + row as f64 * h))
+    };
     let width = 20.0 + (pos.values().map(|p| p.0).max().unwrap_or(0) + 1) as f64 * w;
     let height = 20.0 + (pos.values().map(|p| p.1).max().unwrap_or(0) + 1) as f64 * h;
     let _ = write!(
@@ -233,9 +245,15 @@ pub(super) fn html(r: &Rca, s: &mut String) {
         "<h2>Service graph</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-size=\"11\"><defs><marker id=\"a\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0L10,5L0,10z\" fill=\"#667\"/></marker></defs>"
     );
     for e in &r.graph.edges {
-        let (Some((x1, y1)), Some((x2, y2))) = (xy(&e.from), xy(&e.to)) else { continue };
+        let (Some((x1, y1)), Some((x2, y2))) = (xy(&e.from), xy(&e.to)) else {
+            continue;
+        };
         let colour = if e.errors > 0 { "#c62828" } else { "#99a" };
-        let dash = if e.source == "logs" { " stroke-dasharray=\"4 3\"" } else { "" };
+        let dash = if e.source == "logs" {
+            " stroke-dasharray=\"4 3\""
+        } else {
+            ""
+        };
         let _ = write!(
             s,
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{colour}\"{dash} marker-end=\"url(#a)\"><title>{} → {}: {} calls, {} errors ({})</title></line>",
@@ -245,7 +263,11 @@ pub(super) fn html(r: &Rca, s: &mut String) {
     }
     for n in &shown {
         let Some((x, y)) = xy(&n.name) else { continue };
-        let text = if n.role == "root_cause" { "#fff" } else { "#1d2430" };
+        let text = if n.role == "root_cause" {
+            "#fff"
+        } else {
+            "#1d2430"
+        };
         let _ = write!(
             s,
             "<g><rect x=\"{x}\" y=\"{y}\" width=\"140\" height=\"34\" rx=\"6\" fill=\"{}\" stroke=\"#556\"/><text x=\"{}\" y=\"{}\" fill=\"{text}\">{}</text><text x=\"{}\" y=\"{}\" fill=\"{text}\" font-size=\"9\">{} · {}</text><title>{}: {} ({}), {} records, {} spans, {} errors</title></g>",
@@ -275,8 +297,20 @@ fn timeline_html(r: &Rca, s: &mut String) {
     );
     for (i, svc) in t.services.iter().enumerate() {
         let y = 5.0 + i as f64 * row;
-        let _ = write!(s, "<text x=\"0\" y=\"{}\">{}</text>", y + 13.0, esc(&svc.service));
-        let max = svc.errors.iter().zip(&svc.warnings).map(|(e, w)| e + w).max().unwrap_or(0).max(1);
+        let _ = write!(
+            s,
+            "<text x=\"0\" y=\"{}\">{}</text>",
+            y + 13.0,
+            esc(&svc.service)
+        );
+        let max = svc
+            .errors
+            .iter()
+            .zip(&svc.warnings)
+            .map(|(e, w)| e + w)
+            .max()
+            .unwrap_or(0)
+            .max(1);
         for (b, (e, w)) in svc.errors.iter().zip(&svc.warnings).enumerate() {
             let x = 170.0 + b as f64 * cw;
             let he = f64::from(*e) / f64::from(max) * (row - 4.0);
@@ -318,7 +352,11 @@ pub(super) fn dot(r: &Rca) -> String {
         );
     }
     for e in &r.graph.edges {
-        let style = if e.source == "logs" { ", style=dashed" } else { "" };
+        let style = if e.source == "logs" {
+            ", style=dashed"
+        } else {
+            ""
+        };
         let colour = if e.errors > 0 { "#c62828" } else { "#888888" };
         let _ = writeln!(
             s,

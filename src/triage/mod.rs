@@ -5,7 +5,6 @@
 //! against the detectors' evidence; an unusable answer falls back to the detectors'
 //! verdict, flagged.
 
-
 pub mod rca;
 
 use std::collections::BTreeMap;

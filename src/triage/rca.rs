@@ -8,7 +8,9 @@
 
 use serde_json::{json, Value};
 
-use crate::engine::{Constraint, Engine, EngineError, FinishReason, GenerateRequest, Input, Message};
+use crate::engine::{
+    Constraint, Engine, EngineError, FinishReason, GenerateRequest, Input, Message,
+};
 use crate::rca::{Category, Rca};
 
 /// Changes whenever the prompt or schema changes.
@@ -19,7 +21,9 @@ pub const SHOWN: usize = 3;
 pub const MAX_TOKENS: usize = 512;
 
 fn confidence_steps() -> Vec<f64> {
-    (0..=20).map(|i| (f64::from(i) * 5.0).round() / 100.0).collect()
+    (0..=20)
+        .map(|i| (f64::from(i) * 5.0).round() / 100.0)
+        .collect()
 }
 
 /// The schema of an answer, built from what was shown.
@@ -91,12 +95,24 @@ fn unusable(rca: &Rca, v: &Value) -> Option<String> {
     }
     let chosen = rca.candidates.iter().find(|c| c.service == service)?;
     let own: Vec<&str> = chosen.evidence.iter().map(|e| e.id.as_str()).collect();
-    let cited: Vec<&str> = v["evidence_ids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let cited: Vec<&str> = v["evidence_ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if !cited.iter().any(|id| own.contains(id)) {
-        return Some(format!("it names {service} but cites none of {service}'s evidence"));
+        return Some(format!(
+            "it names {service} but cites none of {service}'s evidence"
+        ));
     }
     let summary = v["summary"].as_str().unwrap_or("");
-    if summary.split_whitespace().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2).count() < 3 {
+    if summary
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count()
+        < 3
+    {
         return Some("its summary does not read as a sentence".into());
     }
     let top = rca.top()?;
@@ -126,7 +142,10 @@ pub fn verdict(rca: &mut Rca, engine: &Engine) -> Result<(), EngineError> {
     }
     let shown = &rca.candidates[..rca.candidates.len().min(SHOWN)];
     let services: Vec<String> = shown.iter().map(|c| c.service.clone()).collect();
-    let ids: Vec<String> = shown.iter().flat_map(|c| c.evidence.iter().map(|e| e.id.clone())).collect();
+    let ids: Vec<String> = shown
+        .iter()
+        .flat_map(|c| c.evidence.iter().map(|e| e.id.clone()))
+        .collect();
     let mut nodes: Vec<String> = rca.graph.nodes.iter().map(|n| n.name.clone()).collect();
     for c in shown {
         for n in &c.propagation_path {
@@ -162,7 +181,10 @@ pub fn verdict(rca: &mut Rca, engine: &Engine) -> Result<(), EngineError> {
             let why = unusable(rca, &v);
             (v, why)
         }
-        None => (json!({}), Some("the answer was cut short or is not JSON".to_string())),
+        None => (
+            json!({}),
+            Some("the answer was cut short or is not JSON".to_string()),
+        ),
     };
     v["meta"] = json!({
         "used": reason.is_none(),
@@ -183,10 +205,25 @@ mod tests {
 
     #[test]
     fn the_schema_enumerates_candidates_nodes_and_ids() {
-        let s = schema(&["minio".into()], &["minio".into(), "spark".into()], &["E1".into(), "E2".into()]);
-        assert_eq!(s["properties"]["root_cause_service"]["enum"], json!(["minio", "unknown"]));
-        assert_eq!(s["properties"]["evidence_ids"]["items"]["enum"], json!(["E1", "E2"]));
-        assert_eq!(s["properties"]["propagation_path"]["items"]["enum"], json!(["minio", "spark"]));
-        assert!(s["properties"]["category"]["enum"].as_array().is_some_and(|a| a.contains(&json!("storage"))));
+        let s = schema(
+            &["minio".into()],
+            &["minio".into(), "spark".into()],
+            &["E1".into(), "E2".into()],
+        );
+        assert_eq!(
+            s["properties"]["root_cause_service"]["enum"],
+            json!(["minio", "unknown"])
+        );
+        assert_eq!(
+            s["properties"]["evidence_ids"]["items"]["enum"],
+            json!(["E1", "E2"])
+        );
+        assert_eq!(
+            s["properties"]["propagation_path"]["items"]["enum"],
+            json!(["minio", "spark"])
+        );
+        assert!(s["properties"]["category"]["enum"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("storage"))));
     }
 }

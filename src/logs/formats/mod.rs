@@ -28,7 +28,15 @@ mod syslog;
 pub use header::HeaderPattern;
 
 /// Fields of structured records (JSON, logfmt) that carry the error a record reports.
-pub(crate) const ERROR_FIELDS: &[&str] = &["error", "err", "exception", "error.message", "error_message", "reason", "cause"];
+pub(crate) const ERROR_FIELDS: &[&str] = &[
+    "error",
+    "err",
+    "exception",
+    "error.message",
+    "error_message",
+    "reason",
+    "cause",
+];
 
 /// One physical line, parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
