@@ -96,6 +96,9 @@ pub(crate) struct Context<'a> {
     pub owned: Vec<u64>,
     /// One originating failed span per node (index into the collector's list).
     pub origin_span: Vec<Option<usize>>,
+    /// Services whose certificate others fail to verify: candidates even when their
+    /// own telemetry looks healthy (a server with an expired certificate sees nothing).
+    pub certified_by_others: FxHashSet<NodeId>,
 }
 
 impl<'a> Context<'a> {
@@ -144,9 +147,11 @@ impl<'a> Context<'a> {
             origins: vec![0; n],
             owned: vec![0; n],
             origin_span: vec![None; n],
+            certified_by_others: FxHashSet::default(),
         };
         ctx.edges();
         ctx.signatures_and_blame();
+        ctx.certificates();
         ctx.trace_origins();
         ctx
     }
@@ -262,7 +267,11 @@ impl<'a> Context<'a> {
                     continue;
                 };
                 let targets = self.targets(u, t);
-                if self.abnormal[u as usize] && t.level >= Level::Warn {
+                // Warnings and errors blame what they name; so does a new record that
+                // carries a fault signature, whatever level its format gave it.
+                let telling = t.level >= Level::Warn
+                    || (!t.categories.is_empty() && d.before < NEW_RATE);
+                if self.abnormal[u as usize] && telling {
                     for &v in &targets {
                         self.blamers[v as usize].insert(u);
                     }
@@ -313,6 +322,50 @@ impl<'a> Context<'a> {
                     writer: u,
                     key,
                 });
+            }
+        }
+    }
+
+    /// Certificate failures name the other end: when one service reports them about
+    /// several others that nobody else reports, its own certificate is the common
+    /// element (a client certificate); when others report the same server, it is that
+    /// server's.
+    fn certificates(&mut self) {
+        let n = self.c.nodes.len();
+        let mut about: Vec<FxHashSet<NodeId>> = vec![FxHashSet::default(); n];
+        let mut by: Vec<FxHashSet<NodeId>> = vec![FxHashSet::default(); n];
+        for (v, credits) in self.credits.iter().enumerate() {
+            for c in credits
+                .iter()
+                .filter(|c| c.category == Category::Tls && c.writer != v as NodeId)
+            {
+                about[c.writer as usize].insert(v as NodeId);
+                by[v].insert(c.writer);
+            }
+        }
+        for u in 0..n {
+            let targets: Vec<NodeId> = about[u].iter().copied().collect();
+            let solely = targets.iter().filter(|&&v| by[v as usize].len() == 1).count();
+            if targets.len() >= 2 && solely == targets.len() {
+                for &v in &targets {
+                    self.credits[v as usize]
+                        .retain(|c| !(c.category == Category::Tls && c.writer == u as NodeId));
+                    self.blamers[v as usize].remove(&(u as NodeId));
+                    by[v as usize].remove(&(u as NodeId));
+                }
+                if let Some(key) = self.deps[u].first().map(|d| d.key) {
+                    self.credits[u].push(Credit {
+                        category: Category::Tls,
+                        weight: 1.0,
+                        writer: u as NodeId,
+                        key,
+                    });
+                }
+            }
+        }
+        for (v, writers) in by.iter().enumerate() {
+            if !writers.is_empty() {
+                self.certified_by_others.insert(v as NodeId);
             }
         }
     }
@@ -525,7 +578,8 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
             others.len()
         ));
     }
-    let confirmed = ctx.abnormal[s as usize] || !node.observed();
+    let confirmed =
+        ctx.abnormal[s as usize] || !node.observed() || ctx.certified_by_others.contains(&s);
     let blamers: Vec<NodeId> = ctx.blamers[s as usize]
         .iter()
         .copied()
@@ -573,7 +627,7 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
     if let Some(p) = partial_why {
         why.push(p);
     }
-    let strength = if node.observed() {
+    let strength = if node.observed() && !ctx.certified_by_others.contains(&s) {
         h.strength
     } else {
         // A system with no telemetry of its own: its callers' evidence about it.
@@ -626,6 +680,12 @@ pub(crate) fn onset_of(ctx: &Context<'_>, s: NodeId) -> Option<i64> {
 /// The share of a node's failures that start with it.
 fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
     let node = &ctx.c.nodes[s as usize];
+    if ctx.certified_by_others.contains(&s) && !ctx.abnormal[s as usize] {
+        return (
+            1.0,
+            "its callers fail to verify its certificate; it sees no failures itself".into(),
+        );
+    }
     if !node.observed() {
         return (
             1.0,
@@ -722,8 +782,9 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
         .collect();
     for i in 0..c.nodes.len() as NodeId {
         let n = &c.nodes[i as usize];
+        let unseen = !n.observed() || ctx.certified_by_others.contains(&i);
         if ctx.live[i as usize]
-            && !n.observed()
+            && unseen
             && !ctx.abnormal[i as usize]
             && !ctx.blamers[i as usize].is_empty()
         {

@@ -53,6 +53,9 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'static>> {
     });
     if let Some(err) = err.filter(|e| !message.contains(e.as_str())) {
         message = format!("{message}: {err}");
+        if let Some(peer) = get(super::PEER_FIELDS).filter(|p| !message.contains(p.as_str())) {
+            message = format!("{message} (upstream {peer})");
+        }
     }
     let level = get(LEVEL);
     Some(

@@ -37,6 +37,16 @@ pub(crate) const ERROR_FIELDS: &[&str] = &[
     "reason",
     "cause",
 ];
+/// Fields that name the system a failing record was talking to.
+pub(crate) const PEER_FIELDS: &[&str] = &[
+    "upstream",
+    "peer",
+    "peer.service",
+    "target",
+    "remote",
+    "server.address",
+    "dependency",
+];
 
 /// One physical line, parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
