@@ -333,8 +333,7 @@ pub fn assess(c: &Collector) -> Option<Assessment> {
     let (min, max) = robust_range(c)?;
     let axis = Axis::new(min, max);
     // Per node: its templates' series.
-    let mut by_node: FxHashMap<NodeId, Vec<(u64, Level, Vec<(i32, u32)>, Option<i64>)>> =
-        FxHashMap::default();
+    let mut by_node: FxHashMap<NodeId, Vec<TemplateSeries>> = FxHashMap::default();
     for (&(node, key), t) in &c.templates {
         by_node.entry(node).or_default().push((
             key,

@@ -97,9 +97,9 @@ fn strip_replica(name: &str) -> &str {
     };
     let keep = if n >= 3 && is_rs_hash(parts[n - 2]) && is_pod_id(parts[n - 1]) {
         n - 2
-    } else if parts[n - 1].len() <= 3 && parts[n - 1].bytes().all(|b| b.is_ascii_digit()) {
-        n - 1
-    } else if is_pod_id(parts[n - 1]) && parts[n - 1].bytes().any(|b| b.is_ascii_lowercase()) {
+    } else if (parts[n - 1].len() <= 3 && parts[n - 1].bytes().all(|b| b.is_ascii_digit()))
+        || (is_pod_id(parts[n - 1]) && parts[n - 1].bytes().any(|b| b.is_ascii_lowercase()))
+    {
         n - 1
     } else {
         n

@@ -716,7 +716,9 @@ mod tests {
          "events":[{"name":"exception","attributes":[{"key":"exception.message","value":{"stringValue":"too many connections"}}]}],
          "status":{}}]}]}]}"#;
 
-    fn collect(input: &[u8]) -> Result<Vec<(String, SpanKind, bool, Option<String>)>, RcaError> {
+    type Seen = (String, SpanKind, bool, Option<String>);
+
+    fn collect(input: &[u8]) -> Result<Vec<Seen>, RcaError> {
         let mut out = Vec::new();
         decode_any(input, &mut |s| {
             out.push((

@@ -113,11 +113,11 @@ impl<'a> Context<'a> {
         let mut roles: FxHashMap<Category, Vec<NodeId>> = FxHashMap::default();
         for (i, node) in c.nodes.iter().enumerate().filter(|(i, _)| live[*i]) {
             for cat in [Category::Dns, Category::Database, Category::Broker] {
-                let kind_says = match (cat, node.peer_kind) {
-                    (Category::Database, Some(super::otlp::PeerKind::Database)) => true,
-                    (Category::Broker, Some(super::otlp::PeerKind::Broker)) => true,
-                    _ => false,
-                };
+                let kind_says = matches!(
+                    (cat, node.peer_kind),
+                    (Category::Database, Some(super::otlp::PeerKind::Database))
+                        | (Category::Broker, Some(super::otlp::PeerKind::Broker))
+                );
                 if kind_says || plays_role(&node.name, cat) {
                     roles.entry(cat).or_default().push(i as NodeId);
                 }
@@ -269,8 +269,8 @@ impl<'a> Context<'a> {
                 let targets = self.targets(u, t);
                 // Warnings and errors blame what they name; so does a new record that
                 // carries a fault signature, whatever level its format gave it.
-                let telling = t.level >= Level::Warn
-                    || (!t.categories.is_empty() && d.before < NEW_RATE);
+                let telling =
+                    t.level >= Level::Warn || (!t.categories.is_empty() && d.before < NEW_RATE);
                 if self.abnormal[u as usize] && telling {
                     for &v in &targets {
                         self.blamers[v as usize].insert(u);
@@ -343,9 +343,12 @@ impl<'a> Context<'a> {
                 by[v].insert(c.writer);
             }
         }
-        for u in 0..n {
-            let targets: Vec<NodeId> = about[u].iter().copied().collect();
-            let solely = targets.iter().filter(|&&v| by[v as usize].len() == 1).count();
+        for (u, found) in about.iter().enumerate() {
+            let targets: Vec<NodeId> = found.iter().copied().collect();
+            let solely = targets
+                .iter()
+                .filter(|&&v| by[v as usize].len() == 1)
+                .count();
             if targets.len() >= 2 && solely == targets.len() {
                 for &v in &targets {
                     self.credits[v as usize]

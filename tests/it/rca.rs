@@ -107,7 +107,10 @@ fn the_example_names_minio_first_with_the_model() {
 }
 
 /// An OTLP request with one span per (service, kind, parent, peer, error).
-fn request(spans: &[(&str, u8, u8, i32, Option<&str>, bool, u64)]) -> ExportTraceServiceRequest {
+/// (service, span id, parent id, kind, peer, failed, start ns).
+type TestSpan<'a> = (&'a str, u8, u8, i32, Option<&'a str>, bool, u64);
+
+fn request(spans: &[TestSpan<'_>]) -> ExportTraceServiceRequest {
     let mut resources = Vec::new();
     for &(service, id, parent, kind, peer, error, t) in spans {
         let attrs = peer
@@ -224,6 +227,7 @@ fn log(c: &mut Collector, service: &str, minute: i64, level: Level, template: u6
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 fn span(
     c: &mut Collector,
     service: &str,
