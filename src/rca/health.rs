@@ -270,7 +270,8 @@ fn best_slowdown(y: &[Option<f64>]) -> Option<Segment> {
             if mean1 - mean0 < 2f64.ln() || k < 3.0 {
                 continue;
             }
-            let lr = (k * (mean1 - mean0).powi(2) / (2.0 * sd * sd)).min(100.0);
+            // Segments are compared uncapped; the score is capped once chosen.
+            let lr = k * (mean1 - mean0).powi(2) / (2.0 * sd * sd);
             if best.is_none_or(|b| lr > b.lr) {
                 best = Some(Segment {
                     start: a,
@@ -283,20 +284,42 @@ fn best_slowdown(y: &[Option<f64>]) -> Option<Segment> {
             }
         }
     }
-    best
+    best.map(|mut b| {
+        b.lr = b.lr.min(100.0);
+        b
+    })
 }
 
-/// Whether a rise already happened as strongly in the baseline: some earlier window of
-/// the same length held at least [`CHRONIC_RATIO`] of its events (and at least two).
-fn chronic(prefix: &[f64], seg: &Segment) -> bool {
-    let len = seg.end - seg.start;
-    if seg.start < len {
+/// Quiet bins that separate two episodes of a pattern.
+pub const EPISODE_GAP: usize = 30;
+
+/// Whether a pattern recurs: its events fall into episodes separated by at least
+/// [`EPISODE_GAP`] quiet bins, and another episode is at least [`CHRONIC_RATIO`] as large
+/// as the largest (and holds two events or more). A nightly failure or an hourly job is;
+/// a crash loop restarting every few minutes is one episode.
+fn chronic(prefix: &[f64], _seg: &Segment) -> bool {
+    let n = prefix.len() - 1;
+    let mut episodes: Vec<f64> = Vec::new();
+    let mut quiet = EPISODE_GAP;
+    for i in 0..n {
+        let v = prefix[i + 1] - prefix[i];
+        if v > 0.0 {
+            if quiet >= EPISODE_GAP || episodes.is_empty() {
+                episodes.push(0.0);
+            }
+            if let Some(last) = episodes.last_mut() {
+                *last += v;
+            }
+            quiet = 0;
+        } else {
+            quiet += 1;
+        }
+    }
+    if episodes.len() < 2 {
         return false;
     }
-    let most = (0..=seg.start - len)
-        .map(|i| prefix[i + len] - prefix[i])
-        .fold(0.0, f64::max);
-    most >= 2.0 && most >= CHRONIC_RATIO * seg.events
+    episodes.sort_by(|a, b| b.total_cmp(a));
+    episodes[1] >= 2.0 && episodes[1] >= CHRONIC_RATIO * episodes[0]
 }
 
 fn prefix(x: &[f64]) -> Vec<f64> {

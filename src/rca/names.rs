@@ -303,7 +303,8 @@ pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
             && !name
                 .split('.')
                 .any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
-        if t.contains("://") || port || dotted {
+        let plain = !name.contains('.') && !name.bytes().any(|b| b.is_ascii_uppercase());
+        if t.contains("://") || (port && (plain || dotted)) || dotted {
             let c = canonical(name);
             if c.len() >= 2 && !out.contains(&c) {
                 out.push(c);
