@@ -28,7 +28,7 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
-    names = [f"svc-{i:03d}" for i in range(a.services)]
+    names = [f"s{i:03d}-api" for i in range(a.services)]
     # Layers: each service calls two services of the next layer.
     layers = [names[i:i + 20] for i in range(0, len(names), 20)]
     callees = {}
