@@ -463,7 +463,8 @@ fn node_health(
             x[axis.bin(m)] += f64::from(k);
         }
         let p = prefix(&x[from..]);
-        if let Some(seg) = best_rise(&x[from..], &p) {
+        // One record is an anecdote, not a departure.
+        if let Some(seg) = best_rise(&x[from..], &p).filter(|s| s.events >= 2.0) {
             let old = chronic(&p, &seg);
             let seg = seg.shifted(from);
             let start_ms = axis.bin_ms(seg.start);

@@ -127,8 +127,18 @@ impl<'a> Context<'a> {
         let onsets = (0..n)
             .filter(|&i| abnormal[i])
             .filter_map(|i| a.nodes[i].onset_bin.zip(a.nodes[i].onset_ms));
-        let incident_bin = onsets.clone().map(|o| o.0).min().unwrap_or(0);
-        let t_ref = onsets.map(|o| o.1).min();
+        let incident_bin = onsets.map(|o| o.0).min().unwrap_or(0);
+        // The reference onset is the strongest departure's: a service departing before
+        // the main event is not penalised, one departing after it is.
+        let t_ref = (0..n)
+            .filter(|&i| abnormal[i] && a.nodes[i].onset_ms.is_some())
+            .max_by(|&x, &y| {
+                a.nodes[x]
+                    .strength
+                    .total_cmp(&a.nodes[y].strength)
+                    .then(y.cmp(&x))
+            })
+            .and_then(|i| a.nodes[i].onset_ms);
         let mut ctx = Context {
             c,
             a,
@@ -188,6 +198,7 @@ impl<'a> Context<'a> {
         if t.categories
             .iter()
             .any(|c| matches!(c, Category::ConnectionPool | Category::Configuration))
+            && !self.serves(u)
         {
             return Vec::new();
         }
@@ -210,6 +221,17 @@ impl<'a> Context<'a> {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Whether a node is infrastructure that serves others (a database, broker or
+    /// resolver by its kind or name).
+    fn serves(&self, u: NodeId) -> bool {
+        let node = &self.c.nodes[u as usize];
+        node.peer_kind
+            .is_some_and(|k| k != super::otlp::PeerKind::Service)
+            || [Category::Dns, Category::Database, Category::Broker]
+                .into_iter()
+                .any(|r| plays_role(&node.name, r))
     }
 
     /// A node, or the node it was merged into.
@@ -381,6 +403,17 @@ impl<'a> Context<'a> {
             writer: u,
             key,
         };
+        if matches!(cat, Category::ConnectionPool | Category::Configuration)
+            && self.serves(u)
+            && !targets.is_empty()
+        {
+            // A database or broker rejecting a client's login or connections names the
+            // client whose setting is wrong.
+            for &v in targets {
+                self.credits[v as usize].push(own(0.6));
+            }
+            return;
+        }
         if matches!(cat, Category::ConnectionPool | Category::Configuration) {
             // Whatever it names, a drained pool or a bad setting is the writer's.
             self.credits[u as usize].push(own(1.0));

@@ -183,7 +183,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Dns,
-        r"servfail|nxdomain|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv",
+        r"servfail|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv",
     ),
     (
         Category::Tls,
@@ -195,7 +195,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Configuration,
-        r"invalid config|configuration (error|invalid|is invalid)|config(uration)? (file )?(not found|missing)|missing required (config|setting|env|environment|key|property|option|field)|unknown (config|configuration|property|option|field|flag)|failed to (load|parse|read) config|configexception|invalid value for|bad configuration|environment variable .* (not set|missing)|unrecognized (option|setting)|malformed config",
+        r"invalid config|configuration (error|invalid|is invalid)|config(uration)? (file )?(not found|missing)|missing required (config|setting|env|environment|key|property|option|field)|unknown (config|configuration|property|option|field|flag)|failed to (load|parse|read) config|configexception|invalid value for|bad configuration|environment variable .* (not set|missing)|unrecognized (option|setting)|malformed config|password authentication failed|authentication failed for|access denied for user|invalid (password|credentials)|login failed for|wrong password",
     ),
     (
         Category::RateLimit,
