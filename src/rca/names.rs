@@ -304,7 +304,7 @@ pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
                 .split('.')
                 .any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
         let plain = !name.contains('.') && !name.bytes().any(|b| b.is_ascii_uppercase());
-        if t.contains("://") || (port && (plain || dotted)) || dotted {
+        if t.contains("://") || dotted || (port && plain) {
             let c = canonical(name);
             if c.len() >= 2 && !out.contains(&c) {
                 out.push(c);
