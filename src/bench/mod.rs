@@ -3,6 +3,7 @@
 
 pub mod detect;
 pub mod parse;
+pub mod rca;
 pub mod serve;
 pub mod tokens;
 

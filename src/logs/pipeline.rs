@@ -1,9 +1,13 @@
 //! Reading for `analyze`: ingest -> parse -> join multi-line records -> mine templates
 //! -> group (and collect sessions), with every input line accounted for. The detectors
-//! and the assembled analysis (`crate::analysis`) build on what it returns.
+//! and the assembled analysis (`crate::analysis`) build on what it returns. An
+//! [`Observer`] sees every record as it is read and may take a file as its own (root-
+//! cause analysis takes OTLP trace files met in walked folders); this module knows
+//! nothing of what observers do.
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
@@ -80,6 +84,50 @@ impl Default for PipelineConfig {
 /// Progress callback: bytes read so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// One record as it was read, for observers.
+#[derive(Debug, Clone)]
+pub struct RecordView<'a> {
+    /// The component the format names, if any.
+    pub component: Option<&'a str>,
+    /// The input's name.
+    pub file: &'a str,
+    /// The input's format (`compose`, `syslog`, ...).
+    pub format: &'a str,
+    /// First line number.
+    pub line: u64,
+    /// Timestamp, when parsed.
+    pub time: Option<DateTime<Utc>>,
+    /// Level.
+    pub level: Level,
+    /// The template cluster (see [`Observer::finish`] for merged clusters).
+    pub cluster: ClusterId,
+    /// The first line's message.
+    pub message: &'a str,
+    /// Trace id, if the record carries one.
+    pub trace_id: Option<&'a str>,
+}
+
+/// Sees what reading reads: every record, and every input file before it is read as
+/// logs (an observer may take a file as its own, such as an OTLP trace file).
+pub trait Observer {
+    /// Called once per record.
+    fn record(&mut self, r: &RecordView<'_>);
+    /// Called with each file's first bytes (gzip undone); `Some` when the observer read
+    /// the file itself: the format it read it as, or why it failed.
+    fn take_file(&mut self, _path: &std::path::Path, _head: &[u8]) -> Option<Result<String, String>> {
+        None
+    }
+    /// Called once at the end with the miner, whose clusters may have merged.
+    fn finish(&mut self, _miner: &Miner) {}
+}
+
+/// An observer that does nothing.
+struct Nobody;
+
+impl Observer for Nobody {
+    fn record(&mut self, _r: &RecordView<'_>) {}
+}
+
 /// What reading keeps of the records: their templates (the miner), their groups and,
 /// with a session key, their sessions. A run fills one from its inputs; anything that
 /// has records (a benchmark, later a stream) can fill one the same way.
@@ -109,6 +157,16 @@ impl Digest {
     /// Adds one record of `file`; `year` completes timestamps that print none. Returns
     /// the record's template cluster (resolve it with [`Miner::canonical`] once done).
     pub fn add(&mut self, rec: &Pending, file: &str, year: i32) -> ClusterId {
+        self.add_timed(rec, file, year).0
+    }
+
+    /// [`Digest::add`], also returning the record's timestamp as parsed.
+    pub fn add_timed(
+        &mut self,
+        rec: &Pending,
+        file: &str,
+        year: i32,
+    ) -> (ClusterId, Option<DateTime<Utc>>) {
         let time = rec
             .timestamp
             .as_deref()
@@ -141,7 +199,7 @@ impl Digest {
             text: &text,
             params: &params,
         });
-        cluster
+        (cluster, time)
     }
 
     /// The templates, the groups (merged templates resolved; most severe first, then by
@@ -182,6 +240,16 @@ pub fn read(
     miner: Miner,
     progress: Progress<'_>,
 ) -> Result<Reading, LogsError> {
+    read_observed(config, miner, progress, &mut Nobody)
+}
+
+/// [`read`], showing every record and input file to `observer`.
+pub fn read_observed(
+    config: &PipelineConfig,
+    miner: Miner,
+    progress: Progress<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Reading, LogsError> {
     let filters = Filters::new(&config.include, &config.exclude)?;
     let (sources, missing) = ingest::expand(&config.inputs, &filters);
     let mut digest = Digest::new(miner, config.samples, config.session_key.clone());
@@ -192,14 +260,20 @@ pub fn read(
     }
     let mut read_total = 0u64;
     for source in &sources {
+        if let Some(taken) = taken_by_observer(source, observer) {
+            files.push(taken);
+            continue;
+        }
         files.push(read_source(
             config,
             source,
             &mut digest,
             &mut read_total,
             progress,
+            observer,
         ));
     }
+    observer.finish(&digest.miner);
     if let Some(p) = &config.miner_state {
         digest.miner.save(p)?;
     }
@@ -212,6 +286,42 @@ pub fn read(
     })
 }
 
+/// Offers a file to the observer before it is read as logs (its first 4 KiB, gzip
+/// undone); the observer's report when it took the file.
+fn taken_by_observer(source: &Source, observer: &mut dyn Observer) -> Option<FileReport> {
+    use std::io::{BufRead, Read};
+    let Source::File(path) = source else {
+        return None;
+    };
+    let mut raw = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let gz = raw.fill_buf().ok()?.starts_with(&[0x1f, 0x8b]);
+    let mut head = Vec::with_capacity(4096);
+    let read = if gz {
+        flate2::read::MultiGzDecoder::new(raw)
+            .take(4096)
+            .read_to_end(&mut head)
+    } else {
+        raw.take(4096).read_to_end(&mut head)
+    };
+    read.ok()?;
+    let outcome = observer.take_file(path, &head)?;
+    let name = source.display();
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut report = match outcome {
+        Ok(format) => {
+            let mut r = FileReport::new(name);
+            r.format = format;
+            r
+        }
+        Err(e) => {
+            warn!(file = %name, cause = %e, "input taken by an observer failed");
+            FileReport::failed(name, e)
+        }
+    };
+    report.counts.bytes = bytes;
+    Some(report)
+}
+
 /// Reads one input into `digest`; its accounting, with the failure if reading stopped.
 fn read_source(
     config: &PipelineConfig,
@@ -219,6 +329,7 @@ fn read_source(
     digest: &mut Digest,
     read_total: &mut u64,
     progress: Progress<'_>,
+    observer: &mut dyn Observer,
 ) -> FileReport {
     let name = source.display();
     let _span = info_span!("source", file = %name).entered();
@@ -260,6 +371,7 @@ fn read_source(
     }
     .unwrap_or_else(|| FormatSpec::detect(head.iter().map(String::as_str)));
     report.format = spec.name();
+    let format = report.format.clone();
     let parser = Parser::new(spec);
     let headers = parser.has_headers();
     let mut joiner = Joiner::new();
@@ -271,7 +383,7 @@ fn read_source(
             let kind = joiner.push(line_no, line, parser.parse_line(line), headers, done);
             report.count(kind);
             for rec in done.drain(..) {
-                digest.add(&rec, &name, year);
+                take(digest, observer, &rec, &name, &format, year);
             }
         };
     for l in &head {
@@ -299,11 +411,34 @@ fn read_source(
     }
     joiner.finish(&mut done);
     for rec in done.drain(..) {
-        digest.add(&rec, &name, year);
+        take(digest, observer, &rec, &name, &format, year);
     }
     let stats = reader.stats();
     *read_total += stats.bytes;
     progress(*read_total);
     report.finish(stats, error);
     report
+}
+
+/// Adds one record to the digest and shows it to the observer.
+fn take(
+    digest: &mut Digest,
+    observer: &mut dyn Observer,
+    rec: &Pending,
+    file: &str,
+    format: &str,
+    year: i32,
+) {
+    let (cluster, time) = digest.add_timed(rec, file, year);
+    observer.record(&RecordView {
+        component: rec.component.as_deref(),
+        file,
+        format,
+        line: rec.line,
+        time,
+        level: rec.level,
+        cluster,
+        message: &rec.message,
+        trace_id: rec.trace_id.as_deref(),
+    });
 }

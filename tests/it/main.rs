@@ -8,6 +8,7 @@ mod engine;
 mod formats;
 mod hf;
 mod miner;
+mod rca;
 mod report;
 mod server;
 mod sessions;

@@ -40,10 +40,23 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'static>> {
             _ => None,
         })
     };
-    let message = get(MESSAGE).unwrap_or_else(|| {
+    let mut message = get(MESSAGE).unwrap_or_else(|| {
         // No message field: the remaining fields, compactly, are the message.
         t.to_string()
     });
+    // The error a record carries in its own field (a string, or an object with a
+    // message) belongs to what it says.
+    let err = super::ERROR_FIELDS.iter().find_map(|k| match map.get(*k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    });
+    if let Some(err) = err.filter(|e| !message.contains(e.as_str())) {
+        message = format!("{message}: {err}");
+        if let Some(peer) = get(super::PEER_FIELDS).filter(|p| !message.contains(p.as_str())) {
+            message = format!("{message} (upstream {peer})");
+        }
+    }
     let level = get(LEVEL);
     Some(
         Parsed {

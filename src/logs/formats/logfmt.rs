@@ -57,7 +57,14 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
             .find(|(k, _)| keys.contains(k))
             .map(|(_, v)| v.clone())
     };
-    let message = find(&["msg", "message"])?;
+    let mut message = find(&["msg", "message"])?;
+    // The error a record carries in its own field belongs to what it says.
+    if let Some(err) = find(super::ERROR_FIELDS).filter(|e| !e.is_empty()) {
+        message = Cow::Owned(format!("{message}: {err}"));
+        if let Some(peer) = find(super::PEER_FIELDS).filter(|p| !message.contains(p.as_ref())) {
+            message = Cow::Owned(format!("{message} (upstream {peer})"));
+        }
+    }
     let level = find(&["level", "lvl", "severity"]);
     Some(
         Parsed {

@@ -27,6 +27,27 @@ mod syslog;
 
 pub use header::HeaderPattern;
 
+/// Fields of structured records (JSON, logfmt) that carry the error a record reports.
+pub(crate) const ERROR_FIELDS: &[&str] = &[
+    "error",
+    "err",
+    "exception",
+    "error.message",
+    "error_message",
+    "reason",
+    "cause",
+];
+/// Fields that name the system a failing record was talking to.
+pub(crate) const PEER_FIELDS: &[&str] = &[
+    "upstream",
+    "peer",
+    "peer.service",
+    "target",
+    "remote",
+    "server.address",
+    "dependency",
+];
+
 /// One physical line, parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Parsed<'a> {

@@ -1,0 +1,887 @@
+//! The collector: log records and spans stream in, per-service per-minute aggregates
+//! come out. Nothing grows with the number of records except what is capped: the span
+//! index used to join children to parents, the list of failed spans, and the log records
+//! that carry a trace id (each with a cap, and a counter of what the cap dropped).
+
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+
+use super::names;
+use super::otlp::{PeerKind, SpanKind, SpanRecord};
+use super::signature::{self, Category};
+use crate::logs::level::Level;
+
+/// Names kept per template.
+const MAX_MENTIONS: usize = 32;
+
+/// Index of a node (service or infrastructure) in one collection.
+pub(crate) type NodeId = u32;
+/// No node.
+pub(crate) const NONE: NodeId = u32::MAX;
+
+/// Limits that bound the collector's memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Spans remembered to join children to their parents (two generations of this size).
+    pub span_index: usize,
+    /// Failed spans remembered to find where errors originate.
+    pub error_spans: usize,
+    /// Spans whose parent had not been seen yet.
+    pub orphans: usize,
+    /// Log records with a trace id remembered for joins with spans.
+    pub traced_records: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            span_index: 2_000_000,
+            error_spans: 2_000_000,
+            orphans: 2_000_000,
+            traced_records: 100_000,
+        }
+    }
+}
+
+/// One log record, as RCA sees it.
+#[derive(Debug, Clone)]
+pub struct LogEvent<'a> {
+    /// The component the format names (a compose service, a pod, a logger), if any.
+    pub component: Option<&'a str>,
+    /// The file it was read from (names the service when the component does not).
+    pub file: &'a str,
+    /// Whether the file interleaves several sources (compose, syslog, journald), so the
+    /// component names the service rather than the file.
+    pub multiplexed: bool,
+    /// First line number in the file.
+    pub line: u64,
+    /// When it was written.
+    pub time: Option<DateTime<Utc>>,
+    /// Level.
+    pub level: Level,
+    /// The template key (the miner's cluster id; merged keys are resolved at the end).
+    pub template: u64,
+    /// The message (first line).
+    pub message: &'a str,
+    /// Trace id, if the record carries one.
+    pub trace_id: Option<&'a str>,
+}
+
+/// A record kept as evidence.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sample {
+    /// RFC 3339 time, when known.
+    pub time: Option<String>,
+    /// Unix milliseconds (for ordering), when known.
+    #[serde(skip)]
+    pub ms: Option<i64>,
+    /// `file:line` of a log record, or `trace <id> span <id>` of a span.
+    pub location: String,
+    /// The text (clipped).
+    pub text: String,
+}
+
+/// Per node and minute.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Bucket {
+    pub logs: u32,
+    pub warn: u32,
+    pub errors: u32,
+    pub spans: u32,
+    pub span_errors: u32,
+    pub latency_us: u64,
+    pub in_calls: u32,
+    pub in_errors: u32,
+    pub in_latency_us: u64,
+}
+
+/// A service or a system that only appears as a callee.
+#[derive(Debug, Default)]
+pub(crate) struct Node {
+    pub name: String,
+    /// Log records written by it.
+    pub logs: u64,
+    /// Spans of its own (server, consumer, internal).
+    pub spans: u64,
+    /// What a caller's span said it is, when it appeared as a callee.
+    pub peer_kind: Option<PeerKind>,
+    pub minutes: FxHashMap<i32, Bucket>,
+    /// Replica → minute → (events, errors).
+    pub instances: FxHashMap<String, FxHashMap<i32, (u32, u32)>>,
+    /// Replica → zone or node.
+    pub zones: FxHashMap<String, String>,
+    /// Set when this node turned out to be another name of that node.
+    pub merged_into: Option<NodeId>,
+}
+
+impl Node {
+    /// Whether the node has telemetry of its own (logs or spans), not only calls into it.
+    pub(crate) fn observed(&self) -> bool {
+        self.logs > 0 || self.spans > 0
+    }
+}
+
+/// One template of one node (log records, or failed spans' messages).
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    pub level: Level,
+    pub count: u64,
+    /// (minute, count), in arrival order.
+    pub minutes: Vec<(i32, u32)>,
+    pub first: Option<Sample>,
+    pub last: Option<Sample>,
+    pub categories: Vec<Category>,
+    /// The first record reports a remote system's answer.
+    pub remote: bool,
+    /// Canonical names the records mention (warn and above).
+    pub mentions: Vec<String>,
+    mention_checks: u8,
+    /// Made from failed spans' messages rather than log records.
+    pub from_spans: bool,
+    /// For failed client spans' messages: the callee.
+    pub peer: NodeId,
+}
+
+/// A call edge's counts per minute.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Edge {
+    pub calls: u64,
+    pub errors: u64,
+    pub latency_us: u64,
+    pub minutes: FxHashMap<i32, (u32, u32, u64)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SpanMeta {
+    node: NodeId,
+    peer: NodeId,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Orphan {
+    parent: u64,
+    node: NodeId,
+    minute: i32,
+    error: bool,
+    latency_us: u64,
+}
+
+/// A failed span, kept to find where errors start.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorSpan {
+    pub span: u64,
+    pub parent: u64,
+    pub trace: u64,
+    pub node: NodeId,
+    /// The callee of a failed client span, when it names one.
+    pub peer: NodeId,
+    pub minute: i32,
+    pub ms: i64,
+    pub ids: (String, String),
+    pub message: Option<String>,
+}
+
+/// A log record with a trace id (warn and above).
+#[derive(Debug, Clone)]
+pub(crate) struct TracedRecord {
+    pub trace: u64,
+    pub node: NodeId,
+    pub sample: Sample,
+}
+
+/// Counters of what the collector saw and what its caps dropped.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct CollectStats {
+    /// Log records taken.
+    pub records: u64,
+    /// Log records without a timestamp (counted, not on timelines).
+    pub records_untimed: u64,
+    /// Spans taken.
+    pub spans: u64,
+    /// Failed spans.
+    pub error_spans: u64,
+    /// Spans whose parent was never seen (roots excluded).
+    pub unjoined_spans: u64,
+    /// Failed spans not kept (cap).
+    pub error_spans_dropped: u64,
+    /// Spans forgotten by the join index (cap) or orphans dropped.
+    pub index_evictions: u64,
+}
+
+/// Streams log records and spans into per-node aggregates.
+#[derive(Debug, Default)]
+pub struct Collector {
+    limits: Limits,
+    pub(crate) nodes: Vec<Node>,
+    by_name: FxHashMap<String, NodeId>,
+    pub(crate) templates: FxHashMap<(NodeId, u64), Template>,
+    pub(crate) edges: FxHashMap<(NodeId, NodeId), Edge>,
+    index: FxHashMap<u64, SpanMeta>,
+    old_index: FxHashMap<u64, SpanMeta>,
+    orphans: Vec<Orphan>,
+    pub(crate) error_spans: Vec<ErrorSpan>,
+    /// (peer node, child node) → how often a client span naming the peer had a child
+    /// span in that node: the peer is another name of the node.
+    pub(crate) aliases: FxHashMap<(NodeId, NodeId), u32>,
+    pub(crate) traced: Vec<TracedRecord>,
+    pub(crate) stats: CollectStats,
+    /// Templates keyed for spans' messages: their text.
+    pub(crate) span_texts: FxHashMap<u64, String>,
+    /// Log templates' ids and texts, by key (filled when the miner is done).
+    pub(crate) texts: FxHashMap<u64, (String, String)>,
+}
+
+fn minute_of(ms: i64) -> i32 {
+    ms.div_euclid(60_000)
+        .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn id64(bytes: &[u8]) -> u64 {
+    if bytes.len() == 8 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(bytes);
+        u64::from_be_bytes(a)
+    } else {
+        fnv(bytes)
+    }
+}
+
+/// Clips text for evidence.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    let line = s.lines().next().unwrap_or("");
+    if line.len() <= max {
+        return line.to_string();
+    }
+    let mut end = max;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}
+
+/// Digits masked, so span messages differing in numbers share a template.
+fn mask_digits(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(200));
+    let mut in_num = false;
+    for c in s.chars().take(200) {
+        if c.is_ascii_digit() {
+            if !in_num {
+                out.push_str("<*>");
+            }
+            in_num = true;
+        } else {
+            in_num = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Collector {
+    /// An empty collector with the default limits.
+    pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// An empty collector with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> CollectStats {
+        self.stats
+    }
+
+    pub(crate) fn node_id(&mut self, raw: &str) -> NodeId {
+        let key = names::canonical(raw);
+        if let Some(&id) = self.by_name.get(&key) {
+            return id;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(Node {
+            name: key.clone(),
+            ..Node::default()
+        });
+        self.by_name.insert(key, id);
+        id
+    }
+
+    /// The node a name resolves to, if it is known.
+    #[cfg(test)]
+    pub(crate) fn lookup(&self, canonical: &str) -> Option<NodeId> {
+        self.by_name.get(canonical).copied()
+    }
+
+    /// The service a log record belongs to, and its replica when the name shows one: in
+    /// a file that interleaves sources, its component; otherwise its file's (or folder's)
+    /// name, then its component.
+    fn service_of(ev: &LogEvent<'_>) -> (String, Option<String>) {
+        let component = ev
+            .component
+            .filter(|c| !c.is_empty() && *c != "-" && !names::is_logger_path(c));
+        if let (true, Some(c)) = (ev.multiplexed, component) {
+            return (c.to_string(), Some(c.to_string()));
+        }
+        if let Some((service, raw)) = names::from_path(ev.file) {
+            return (service, Some(raw));
+        }
+        match component {
+            Some(c) => (c.to_string(), Some(c.to_string())),
+            None => ("unknown".to_string(), None),
+        }
+    }
+
+    /// Takes one log record.
+    pub fn add_log(&mut self, ev: &LogEvent<'_>) {
+        self.stats.records += 1;
+        let (service, instance) = Self::service_of(ev);
+        let node = self.node_id(&service);
+        let ms = ev.time.map(|t| t.timestamp_millis());
+        let n = &mut self.nodes[node as usize];
+        n.logs += 1;
+        let error = ev.level >= Level::Error;
+        let Some(ms) = ms else {
+            self.stats.records_untimed += 1;
+            return;
+        };
+        let minute = minute_of(ms);
+        let b = n.minutes.entry(minute).or_default();
+        b.logs += 1;
+        match ev.level {
+            Level::Warn => b.warn += 1,
+            l if l >= Level::Error => b.errors += 1,
+            _ => {}
+        }
+        if let Some(inst) = instance.filter(|i| names::canonical(i) != *i) {
+            let e = n
+                .instances
+                .entry(inst)
+                .or_default()
+                .entry(minute)
+                .or_default();
+            e.0 += 1;
+            e.1 += u32::from(error);
+        }
+        let location = format!("{}:{}", ev.file, ev.line);
+        let trace = ev
+            .trace_id
+            .filter(|t| !t.is_empty())
+            .map(|t| fnv(t.to_ascii_lowercase().as_bytes()));
+        let t = self.template(
+            node,
+            ev.template,
+            ev.level,
+            minute,
+            ms,
+            &location,
+            ev.message,
+            false,
+        );
+        if ev.level >= Level::Warn {
+            let fresh = t.add_mentions(ev.message);
+            if fresh {
+                self.intern_hosts(ev.message);
+            }
+            if let Some(trace) = trace {
+                if self.traced.len() < self.limits.traced_records {
+                    self.traced.push(TracedRecord {
+                        trace,
+                        node,
+                        sample: sample(ms, location, ev.message),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Makes nodes of the hosts a message names, so systems seen only in messages (a
+    /// third-party API, an uninstrumented database) are part of the graph.
+    fn intern_hosts(&mut self, message: &str) {
+        let mut found = Vec::new();
+        names::hosts(message, 8, &mut found);
+        for h in found {
+            self.node_id(&h);
+        }
+    }
+
+    /// Counts one occurrence of a template and returns it.
+    #[allow(clippy::too_many_arguments)]
+    fn template(
+        &mut self,
+        node: NodeId,
+        key: u64,
+        level: Level,
+        minute: i32,
+        ms: i64,
+        location: &str,
+        message: &str,
+        from_spans: bool,
+    ) -> &mut Template {
+        let t = self
+            .templates
+            .entry((node, key))
+            .or_insert_with(|| Template {
+                level,
+                count: 0,
+                minutes: Vec::new(),
+                first: Some(sample(ms, location.to_string(), message)),
+                last: None,
+                categories: signature::classify(message),
+                remote: signature::reports_remote(message),
+                mentions: Vec::new(),
+                mention_checks: 0,
+                from_spans,
+                peer: NONE,
+            });
+        t.count += 1;
+        t.level = t.level.max(level);
+        match t.minutes.last_mut() {
+            Some((m, c)) if *m == minute => *c += 1,
+            _ => t.minutes.push((minute, 1)),
+        }
+        if t.first.as_ref().and_then(|f| f.ms).is_some_and(|f| ms < f) {
+            t.first = Some(sample(ms, location.to_string(), message));
+        } else if t.count > 1 && t.last.as_ref().and_then(|l| l.ms).is_none_or(|l| ms >= l) {
+            t.last = Some(sample(ms, location.to_string(), message));
+        }
+        t
+    }
+
+    /// Takes one span.
+    pub fn add_span(&mut self, s: &SpanRecord<'_>) {
+        self.stats.spans += 1;
+        let node = self.node_id(s.service);
+        let ms = (s.start_ns / 1_000_000) as i64;
+        let minute = minute_of(ms);
+        let latency = s.duration_us();
+        let own = matches!(s.kind, SpanKind::Server | SpanKind::Consumer)
+            || (s.kind == SpanKind::Internal && s.parent_span_id.is_empty());
+        {
+            let n = &mut self.nodes[node as usize];
+            if !s.kind.is_outgoing() {
+                n.spans += 1;
+            }
+            if let Some(inst) = s.instance {
+                let e = n
+                    .instances
+                    .entry(inst.to_string())
+                    .or_default()
+                    .entry(minute)
+                    .or_default();
+                e.0 += 1;
+                e.1 += u32::from(s.error);
+                if let Some(z) = s.zone {
+                    n.zones
+                        .entry(inst.to_string())
+                        .or_insert_with(|| z.to_string());
+                }
+            }
+            if own {
+                let b = n.minutes.entry(minute).or_default();
+                b.spans += 1;
+                b.span_errors += u32::from(s.error);
+                b.latency_us += latency;
+            }
+        }
+        let mut peer = NONE;
+        if let Some(p) = &s.peer {
+            let id = self.node_id(p.name);
+            if id != node {
+                peer = id;
+                let pn = &mut self.nodes[id as usize];
+                pn.peer_kind.get_or_insert(p.kind);
+                let b = pn.minutes.entry(minute).or_default();
+                b.in_calls += 1;
+                b.in_errors += u32::from(s.error);
+                b.in_latency_us += latency;
+                self.edge(node, id, minute, s.error, latency);
+            }
+        }
+        let span = id64(s.span_id);
+        let parent = if s.parent_span_id.is_empty() {
+            0
+        } else {
+            id64(s.parent_span_id)
+        };
+        if parent != 0 {
+            let found = self
+                .index
+                .get(&parent)
+                .or_else(|| self.old_index.get(&parent))
+                .copied();
+            match found {
+                Some(meta) => self.link(meta, node, minute, s.error, latency),
+                None if self.orphans.len() < self.limits.orphans => self.orphans.push(Orphan {
+                    parent,
+                    node,
+                    minute,
+                    error: s.error,
+                    latency_us: latency,
+                }),
+                None => self.stats.index_evictions += 1,
+            }
+        }
+        if self.index.len() >= self.limits.span_index {
+            self.stats.index_evictions += self.old_index.len() as u64;
+            self.old_index = std::mem::take(&mut self.index);
+        }
+        self.index.insert(span, SpanMeta { node, peer });
+        if s.error {
+            self.failed_span(s, node, peer, span, parent, minute, ms);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn failed_span(
+        &mut self,
+        s: &SpanRecord<'_>,
+        node: NodeId,
+        peer: NodeId,
+        span: u64,
+        parent: u64,
+        minute: i32,
+        ms: i64,
+    ) {
+        self.stats.error_spans += 1;
+        let ids = (super::otlp::hex(s.trace_id), super::otlp::hex(s.span_id));
+        let text = s.message.map(str::to_string).or_else(|| {
+            s.http_status
+                .map(|c| format!("{} failed with HTTP {c}", s.name))
+        });
+        if let Some(m) = &text {
+            let masked = mask_digits(m);
+            let key = fnv(masked.as_bytes()) | (1 << 63);
+            self.span_texts.entry(key).or_insert(masked);
+            let location = format!("trace {} span {}", ids.0, ids.1);
+            let t = self.template(node, key, Level::Error, minute, ms, &location, m, true);
+            let fresh = t.add_mentions(m);
+            if peer != NONE {
+                t.peer = peer;
+            }
+            if fresh {
+                self.intern_hosts(m);
+            }
+        }
+        if self.error_spans.len() >= self.limits.error_spans {
+            self.stats.error_spans_dropped += 1;
+            return;
+        }
+        self.error_spans.push(ErrorSpan {
+            span,
+            parent,
+            trace: fnv(ids.0.as_bytes()),
+            node,
+            peer,
+            minute,
+            ms,
+            ids,
+            message: text.map(|t| clip(&t, 300)),
+        });
+    }
+
+    fn edge(&mut self, from: NodeId, to: NodeId, minute: i32, error: bool, latency: u64) {
+        let e = self.edges.entry((from, to)).or_default();
+        e.calls += 1;
+        e.errors += u64::from(error);
+        e.latency_us += latency;
+        let m = e.minutes.entry(minute).or_default();
+        m.0 += 1;
+        m.1 += u32::from(error);
+        m.2 += latency;
+    }
+
+    /// A child span met its parent: an edge when they are in different nodes.
+    fn link(&mut self, parent: SpanMeta, child: NodeId, minute: i32, error: bool, latency: u64) {
+        if parent.node == child {
+            return;
+        }
+        if parent.peer != NONE {
+            *self.aliases.entry((parent.peer, child)).or_default() += 1;
+            if parent.peer == child {
+                return;
+            }
+        }
+        self.edge(parent.node, child, minute, error, latency);
+    }
+
+    /// Joins the spans that arrived before their parents; called once at the end.
+    pub(crate) fn join_orphans(&mut self) {
+        let orphans = std::mem::take(&mut self.orphans);
+        for o in orphans {
+            let found = self
+                .index
+                .get(&o.parent)
+                .or_else(|| self.old_index.get(&o.parent))
+                .copied();
+            match found {
+                Some(meta) => self.link(meta, o.node, o.minute, o.error, o.latency_us),
+                None => self.stats.unjoined_spans += 1,
+            }
+        }
+        self.index = FxHashMap::default();
+        self.old_index = FxHashMap::default();
+    }
+
+    /// Merges templates whose keys the miner merged: `canonical` maps a key to the key
+    /// that absorbed it.
+    pub fn remap_templates(&mut self, canonical: &dyn Fn(u64) -> u64) {
+        let old = std::mem::take(&mut self.templates);
+        for ((node, key), t) in old {
+            let key = if key >> 63 == 1 { key } else { canonical(key) };
+            match self.templates.entry((node, key)) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(t);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().absorb(t),
+            }
+        }
+    }
+
+    /// Folds callee names that are other names of a traced service (an address whose
+    /// calls reach that service's spans) into it; called once at the end.
+    pub(crate) fn merge_aliases(&mut self) {
+        let mut votes: FxHashMap<NodeId, (u32, NodeId, u32)> = FxHashMap::default();
+        let mut pairs: Vec<_> = self.aliases.iter().map(|(&k, &v)| (k, v)).collect();
+        pairs.sort_unstable();
+        for ((peer, child), n) in pairs {
+            let e = votes.entry(peer).or_insert((0, NONE, 0));
+            e.0 += n;
+            if n > e.2 {
+                e.1 = child;
+                e.2 = n;
+            }
+        }
+        let mut merges: Vec<(NodeId, NodeId)> = votes
+            .into_iter()
+            .filter(|&(p, (total, x, best))| {
+                x != NONE && best * 2 >= total && !self.nodes[p as usize].observed()
+            })
+            .map(|(p, (_, x, _))| (p, x))
+            .collect();
+        merges.sort_unstable();
+        for (p, x) in merges {
+            if self.nodes[x as usize].merged_into.is_some() {
+                continue;
+            }
+            let minutes = std::mem::take(&mut self.nodes[p as usize].minutes);
+            let kind = self.nodes[p as usize].peer_kind;
+            self.nodes[p as usize].merged_into = Some(x);
+            let target = &mut self.nodes[x as usize];
+            target.peer_kind = target.peer_kind.or(kind);
+            for (m, b) in minutes {
+                let t = target.minutes.entry(m).or_default();
+                t.in_calls += b.in_calls;
+                t.in_errors += b.in_errors;
+                t.in_latency_us += b.in_latency_us;
+            }
+            let moved: Vec<(NodeId, NodeId)> =
+                self.edges.keys().filter(|k| k.1 == p).copied().collect();
+            for k in moved {
+                if let Some(e) = self.edges.remove(&k) {
+                    if k.0 == x {
+                        continue;
+                    }
+                    let t = self.edges.entry((k.0, x)).or_default();
+                    t.calls += e.calls;
+                    t.errors += e.errors;
+                    t.latency_us += e.latency_us;
+                    for (m, v) in e.minutes {
+                        let tm = t.minutes.entry(m).or_default();
+                        tm.0 += v.0;
+                        tm.1 += v.1;
+                        tm.2 += v.2;
+                    }
+                }
+            }
+            for e in &mut self.error_spans {
+                if e.peer == p {
+                    e.peer = x;
+                }
+            }
+        }
+    }
+
+    /// Reads one trace file (OTLP/JSON or protobuf, gzip allowed) into the collector.
+    pub fn read_traces(
+        &mut self,
+        path: &std::path::Path,
+    ) -> Result<super::otlp::DecodeStats, super::RcaError> {
+        let file = std::fs::File::open(path).map_err(|e| super::RcaError::io(path, e))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let gz = {
+            use std::io::BufRead;
+            let head = reader
+                .fill_buf()
+                .map_err(|e| super::RcaError::io(path, e))?;
+            head.starts_with(&[0x1f, 0x8b])
+        };
+        let mut sink = |s: &SpanRecord<'_>| self.add_span(s);
+        let result = if gz {
+            let dec = flate2::read::MultiGzDecoder::new(reader);
+            super::otlp::decode_any(std::io::BufReader::with_capacity(1 << 16, dec), &mut sink)
+        } else {
+            super::otlp::decode_any(reader, &mut sink)
+        };
+        result.map_err(|e| e.in_file(path))
+    }
+}
+
+fn sample(ms: i64, location: String, message: &str) -> Sample {
+    Sample {
+        time: DateTime::<Utc>::from_timestamp_millis(ms).map(|t| crate::logs::time::rfc3339(&t)),
+        ms: Some(ms),
+        location,
+        text: clip(message, 300),
+    }
+}
+
+impl Template {
+    /// Adds another template's counts (same node, merged keys).
+    fn absorb(&mut self, o: Template) {
+        self.count += o.count;
+        self.level = self.level.max(o.level);
+        self.minutes.extend(o.minutes);
+        let ms = |s: &Option<Sample>| s.as_ref().and_then(|x| x.ms);
+        if self.first.is_none() || (ms(&o.first).is_some() && ms(&o.first) < ms(&self.first)) {
+            self.first = o.first;
+        }
+        if ms(&o.last) > ms(&self.last) {
+            self.last = o.last;
+        }
+        for c in o.categories {
+            if !self.categories.contains(&c) {
+                self.categories.push(c);
+            }
+        }
+        self.categories.sort();
+        self.remote |= o.remote;
+        for m in o.mentions {
+            if self.mentions.len() < MAX_MENTIONS && !self.mentions.contains(&m) {
+                self.mentions.push(m);
+            }
+        }
+    }
+
+    /// Collects the names a warn-or-worse record mentions (the first few records);
+    /// whether this record was read for them.
+    fn add_mentions(&mut self, message: &str) -> bool {
+        if self.mention_checks >= 8 || self.mentions.len() >= MAX_MENTIONS {
+            return false;
+        }
+        self.mention_checks += 1;
+        // Hosts first: a long message's words must not crowd out the system it names.
+        names::hosts(message, MAX_MENTIONS, &mut self.mentions);
+        names::mentions(message, MAX_MENTIONS, &mut self.mentions);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rca::otlp::Peer;
+
+    fn span<'a>(
+        service: &'a str,
+        id: &'a [u8],
+        parent: &'a [u8],
+        kind: SpanKind,
+        error: bool,
+    ) -> SpanRecord<'a> {
+        SpanRecord {
+            service,
+            instance: None,
+            zone: None,
+            trace_id: &[1; 16],
+            span_id: id,
+            parent_span_id: parent,
+            name: "op",
+            kind,
+            start_ns: 1_700_000_000_000_000_000,
+            end_ns: 1_700_000_000_100_000_000,
+            error,
+            message: None,
+            peer: None,
+            http_status: None,
+        }
+    }
+
+    #[test]
+    fn parent_child_spans_make_edges_in_any_order() {
+        let mut c = Collector::new();
+        // The server span of `db-api` arrives before its parent client span in `web`.
+        c.add_span(&span("db-api", &[2; 8], &[1; 8], SpanKind::Server, true));
+        let mut client = span("web", &[1; 8], &[], SpanKind::Client, true);
+        client.peer = Some(Peer {
+            name: "10.0.0.9",
+            kind: PeerKind::Service,
+        });
+        c.add_span(&client);
+        c.join_orphans();
+        let web = c.lookup("web").expect("web");
+        let api = c.lookup("db-api").expect("db-api");
+        let ip = c.lookup("10.0.0.9").expect("peer");
+        assert_eq!(
+            c.aliases.get(&(ip, api)),
+            Some(&1),
+            "the peer address is db-api"
+        );
+        assert_eq!(c.edges.get(&(web, ip)).map(|e| e.errors), Some(1));
+        assert_eq!(c.error_spans.len(), 2);
+        assert_eq!(c.stats.unjoined_spans, 0);
+    }
+
+    #[test]
+    fn the_index_is_bounded() {
+        let mut c = Collector::with_limits(Limits {
+            span_index: 4,
+            ..Limits::default()
+        });
+        for i in 0u8..20 {
+            c.add_span(&span("a", &[i; 8], &[], SpanKind::Server, false));
+        }
+        assert!(c.index.len() <= 4 && c.old_index.len() <= 4);
+        assert!(c.stats.index_evictions > 0);
+    }
+
+    #[test]
+    fn log_records_feed_buckets_templates_and_instances() {
+        let mut c = Collector::new();
+        let t = DateTime::<Utc>::from_timestamp(1_700_000_000, 0);
+        for (i, comp) in ["minio-1", "minio-2", "org.apache.Foo"].iter().enumerate() {
+            c.add_log(&LogEvent {
+                component: Some(comp),
+                file: "logs/spark.log",
+                multiplexed: i < 2,
+                line: i as u64 + 1,
+                time: t,
+                level: Level::Error,
+                template: 7,
+                message: "write failed: no space left on device calling payments:8080",
+                trace_id: None,
+            });
+        }
+        let minio = c.lookup("minio").expect("minio");
+        let spark = c
+            .lookup("spark")
+            .expect("logger path falls back to the file");
+        assert_eq!(c.nodes[minio as usize].logs, 2);
+        assert_eq!(c.nodes[minio as usize].instances.len(), 2);
+        let tpl = c.templates.get(&(spark, 7)).expect("template");
+        assert_eq!(tpl.categories.first(), Some(&Category::Storage));
+        assert!(tpl.mentions.contains(&"payments".to_string()));
+    }
+}
