@@ -16,6 +16,7 @@ use crate::detect::{self, report_order, Anomaly, TemplateBaseline};
 use crate::logs::accounting::{Accounting, FileReport};
 use crate::logs::group::{Group, Sample};
 use crate::logs::level::Level;
+use crate::logs::lock::StateLock;
 use crate::logs::miner::Miner;
 use crate::logs::pipeline::{self, PipelineConfig, Progress, Reading};
 use crate::logs::time::rfc3339;
@@ -134,6 +135,18 @@ pub fn analyze_with(
 ) -> Result<Analysis, LogsError> {
     let started_at = Utc::now();
     let clock = Instant::now();
+    // Held until the states are saved: a second run sharing them waits for this one.
+    // (One lock per file, in a fixed order: the same file named twice is locked once.)
+    let mut states: Vec<&std::path::Path> = [&config.miner_state, &config.session_state]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    states.dedup();
+    let _locks = states
+        .into_iter()
+        .map(StateLock::acquire)
+        .collect::<Result<Vec<_>, _>>()?;
     let miner = pipeline::load_miner(config)?;
     // The templates of the saved state are the new-template detector's baseline.
     let baseline = TemplateBaseline::of(&miner);

@@ -2,6 +2,7 @@
 //! table or as one JSON object. Parsing accuracy and throughput live in [`parse`].
 
 pub mod detect;
+pub mod devices;
 pub mod parse;
 pub mod rca;
 pub mod serve;

@@ -188,7 +188,9 @@ pub fn run(
         let truth_cat = Category::parse(&truth.category);
         let ranked: Vec<String> = r.candidates.iter().map(|c| c.service.clone()).collect();
         let category = r.top().map_or(Category::Unknown, |c| c.category);
-        let asked = results.iter().filter(|x: &&ScenarioResult| x.with_model.is_some());
+        let asked = results
+            .iter()
+            .filter(|x: &&ScenarioResult| x.with_model.is_some());
         let with_model = engine
             .filter(|_| asked.count() < model_max)
             .map(|e| with_model(r.clone(), e, &name, &truth, truth_cat));
@@ -247,20 +249,16 @@ fn with_model(
     truth: &Truth,
     truth_cat: Option<Category>,
 ) -> ModelResult {
-    let judgement = match crate::triage::rca::judge(&r, engine) {
-        Ok(j) => j,
-        Err(err) => {
-            tracing::warn!(scenario = %name, cause = %err, "verdict failed");
-            None
-        }
-    };
+    let judgement = crate::triage::rca::judge(&r, engine);
     let reason = judgement.as_ref().and_then(|j| j.meta.reason.clone());
+    if let Some(why) = &reason {
+        tracing::debug!(scenario = %name, reason = %why, "verdict not used");
+    }
     let section = RcaReport::new(r, judgement);
-    let (service, category, by) = section
-        .lead
-        .map_or((String::from("unknown"), Category::Unknown, "ranking"), |l| {
-            (l.service, l.category, l.by)
-        });
+    let (service, category, by) = section.lead.map_or(
+        (String::from("unknown"), Category::Unknown, "ranking"),
+        |l| (l.service, l.category, l.by),
+    );
     ModelResult {
         top1: same(&service, &truth.root_cause_service),
         category_ok: Some(category) == truth_cat,

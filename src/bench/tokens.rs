@@ -50,6 +50,8 @@ pub struct TokensReport {
     pub peak_rss_mb: Option<f64>,
     /// Bytes of weights in the file.
     pub file_weight_mb: f64,
+    /// Prompt tokens of each request at the concurrency levels.
+    pub concurrency_prompt_tokens: usize,
     /// Per concurrency level: n requests prefilled one by one, then decoded in one batch;
     /// tokens generated over the whole wall time (prefills included).
     pub concurrency: Vec<ConcurrencyPoint>,
@@ -70,6 +72,7 @@ pub fn run(
     prompt_tokens: usize,
     gen_tokens: usize,
     levels: &[usize],
+    level_prompt_tokens: Option<usize>,
 ) -> Result<TokensReport, EngineError> {
     let ids = prompt(engine, prompt_tokens)?;
     // Warm-up: allocator and thread pool.
@@ -109,6 +112,13 @@ pub fn run(
         0.0
     };
 
+    // The concurrency levels may use prompts of another length.
+    let level_ids = match level_prompt_tokens {
+        Some(n) if n != ids.len() => prompt(engine, n)?,
+        _ => ids.clone(),
+    };
+    let mut level_req = GenerateRequest::new(Input::Tokens(level_ids.clone()), gen_tokens);
+    level_req.sampling.logit_bias = no_stop(engine);
     let mut concurrency = Vec::new();
     for &n in levels {
         let n = n.max(1);
@@ -129,7 +139,7 @@ pub fn run(
                 .collect();
             let batch = sinks
                 .iter_mut()
-                .map(|s| (&req, s as &mut dyn FnMut(Event) -> ControlFlow<()>))
+                .map(|s| (&level_req, s as &mut dyn FnMut(Event) -> ControlFlow<()>))
                 .collect();
             engine.generate_many(batch)?
         };
@@ -166,6 +176,7 @@ pub fn run(
         itl_p99_ms: pct(0.99),
         peak_rss_mb: super::peak_rss_mb(),
         file_weight_mb: info.file_weight_bytes as f64 / (1024.0 * 1024.0),
+        concurrency_prompt_tokens: level_ids.len(),
         concurrency,
     })
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::settings::{AnalyzeSettings, Screen, TriageSettings};
-use super::{AnalyzeArgs, EXIT_FAIL_ON, EXIT_OK};
+use super::{AnalyzeArgs, EXIT_FAILED, EXIT_FAIL_ON, EXIT_OK};
 use crate::analysis::{analyze_with, Analysis};
 use crate::report::{write_reports, Report};
 use crate::store::Store;
@@ -46,23 +46,48 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
         .rca
         .as_ref()
         .is_some_and(|r| !r.candidates.is_empty());
-    let triaged = match &settings.triage {
-        Some(t) if !analysis.anomalies.is_empty() || candidates => {
-            Some(run_triage(&analysis, t)?)
-        }
-        _ => None,
+    // The statistics exist from here on: whatever happens to triage, the report is
+    // written, with the failure in it.
+    let (triaged, triage_error) = match &settings.triage {
+        Some(t) if !analysis.anomalies.is_empty() || candidates => match run_triage(&analysis, t) {
+            Ok(t) => (Some(t), None),
+            Err(e) => {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "LLM triage failed; writing the report without verdicts"
+                );
+                (None, Some(format!("{e:#}")))
+            }
+        },
+        _ => (None, None),
     };
-    let report = Report::assemble(analysis, triaged);
+    let mut report = Report::assemble(analysis, triaged);
+    report.triage_error = triage_error;
     let written = write_reports(&report, &settings.output_dir, &settings.formats)?;
     if !settings.quiet {
         summary(&report, &written);
     }
-    if let (Some(threshold), Some(worst)) = (settings.fail_on, report.worst_level()) {
-        if worst >= threshold {
-            return Ok(EXIT_FAIL_ON);
+    Ok(exit_status(&report, &settings))
+}
+
+/// The exit status of a run whose report was written: `--fail-on` first (a record at or
+/// above its level, or an input that could not be read), then a triage that failed.
+fn exit_status(report: &Report, settings: &AnalyzeSettings) -> i32 {
+    if let Some(threshold) = settings.fail_on {
+        // An input that could not be read (or changed under the reader) may hold
+        // exactly what the threshold is for.
+        let a = &report.accounting;
+        if a.files_failed + a.files_changed > 0 {
+            return EXIT_FAIL_ON;
+        }
+        if report.worst_level().is_some_and(|w| w >= threshold) {
+            return EXIT_FAIL_ON;
         }
     }
-    Ok(EXIT_OK)
+    if report.triage_error.is_some() {
+        return EXIT_FAILED;
+    }
+    EXIT_OK
 }
 
 /// Loads the models and puts the flagged groups to them.
@@ -127,6 +152,15 @@ fn summary(report: &Report, written: &[std::path::PathBuf]) {
                 t.screened, t.screened_out, t.tokens_saved
             );
         }
+    }
+    if let Some(e) = &report.triage_error {
+        eprintln!("loglens: LLM triage failed ({e}); the report has the statistics only");
+    }
+    if a.files_skipped + a.files_changed > 0 {
+        eprintln!(
+            "loglens: {} input(s) changed while read, {} walked entries not read (see the input accounting)",
+            a.files_changed, a.files_skipped
+        );
     }
     for p in written {
         eprintln!("  wrote {}", p.display());

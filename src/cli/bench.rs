@@ -3,7 +3,8 @@
 use anyhow::Context;
 
 use super::{
-    BenchDetectArgs, BenchParseArgs, BenchRcaArgs, BenchServeArgs, BenchTokensArgs, EXIT_OK,
+    BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchRcaArgs, BenchServeArgs,
+    BenchTokensArgs, ModelArgs, EXIT_FAILED, EXIT_OK,
 };
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;
@@ -68,6 +69,7 @@ pub(super) fn tokens(args: BenchTokensArgs) -> anyhow::Result<i32> {
         args.prompt_tokens.max(1),
         args.gen_tokens.max(2),
         &args.concurrency,
+        args.concurrency_prompt_tokens.map(|n| n.max(1)),
     )?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
@@ -293,4 +295,62 @@ pub(super) fn rca(args: BenchRcaArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(EXIT_OK)
+}
+
+pub(super) fn devices(args: BenchDevicesArgs) -> anyhow::Result<i32> {
+    use crate::bench::devices::{run, DevicesBench};
+    let reference = match &args.reference {
+        Some(p) => Some(serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?),
+        None => None,
+    };
+    let device = args.model.choose()?.load()?;
+    let base_args = ModelArgs {
+        model: args.model.model.clone(),
+        device: args.against.clone(),
+        weight_format: args.model.weight_format.clone(),
+        threads: args.model.threads,
+    };
+    let base = base_args.choose()?.load()?;
+    let cfg = DevicesBench {
+        tokens: args.tokens.max(1),
+        tie: args.tie,
+        tolerance: args.tolerance,
+        reference,
+    };
+    let r = run(&device, &base, &args.model.device, &args.against, &cfg)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "{} on {} against {} ({}), near-tie {} , tolerance {}",
+            r.model, r.device, r.against, r.weight_format, r.tie, r.tolerance
+        );
+        println!(
+            "{:<40} {:>7} {:>9} {:>8} {:>10} {:>9} {:>6} {:>5}",
+            "prompt", "agreed", "tie gap", "rel diff", "rel L2", "ref", "batch", "ok"
+        );
+        for p in &r.prompts {
+            println!(
+                "{:<40} {:>7} {:>9} {:>8.2e} {:>10.2e} {:>9} {:>6} {:>5}",
+                p.prompt
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+                    .replace('\n', " "),
+                format!("{}/{}", p.agreed, p.compared),
+                p.divergence_gap
+                    .map_or_else(|| "-".into(), |g| format!("{g:.3}")),
+                p.rel_logit_diff,
+                p.rel_l2,
+                p.reference_agreed
+                    .map_or_else(|| "-".into(), |n| n.to_string()),
+                p.batch_agreed,
+                p.ok && p.batch_ok && p.reference_ok != Some(false),
+            );
+        }
+        println!("pass {} ({:.1} s)", r.pass, r.seconds);
+    }
+    Ok(if r.pass { EXIT_OK } else { EXIT_FAILED })
 }

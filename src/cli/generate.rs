@@ -96,6 +96,22 @@ pub(super) fn convert(input: &Path, out: &Path, dtype: &str) -> anyhow::Result<i
     Ok(EXIT_OK)
 }
 
+/// `loglens models random`: prints what it wrote as one JSON line.
+pub(super) fn random(out: &Path, shape: &str, seed: u64, dtype: &str) -> anyhow::Result<i32> {
+    use crate::engine::random::{shape as named, write_random, RandomDtype};
+    let s = named(shape)?;
+    let dtype: RandomDtype = dtype.parse().map_err(anyhow::Error::msg)?;
+    let started = std::time::Instant::now();
+    let done = write_random(out, shape, &s, seed, dtype)
+        .with_context(|| format!("writing a random {shape} model to {}", out.display()))?;
+    let mut line = serde_json::to_value(&done)?;
+    line["shape"] = shape.into();
+    line["seed"] = seed.into();
+    line["seconds"] = started.elapsed().as_secs_f64().into();
+    println!("{line}");
+    Ok(EXIT_OK)
+}
+
 /// `loglens models list`: every `.gguf` file and HF directory in the model directory,
 /// and the files, directories and cached repository ids in `extra`.
 pub(super) fn list_models(extra: &[PathBuf], json: bool) -> anyhow::Result<i32> {

@@ -101,6 +101,21 @@ pub enum ModelsCommand {
         #[arg(long, default_value = "f16")]
         dtype: String,
     },
+    /// Writes a model of a real shape with random weights as an HF directory (for speed
+    /// runs on nodes without the real weights, and tests); same seed, same files.
+    Random {
+        /// The directory to write (created if missing).
+        out_dir: PathBuf,
+        /// llama3-8b, mistral-7b, smollm2-135m or tiny.
+        #[arg(long, default_value = "tiny")]
+        shape: String,
+        /// Seed of the weights.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Weight dtype: bf16 or f32.
+        #[arg(long, default_value = "bf16")]
+        dtype: String,
+    },
 }
 
 /// `loglens chat`.
@@ -328,6 +343,10 @@ pub enum BenchCommand {
     /// Root-cause accuracy (top-1, top-3, category) on incident scenarios, with and
     /// without the model.
     Rca(BenchRcaArgs),
+    /// The model on --device against --against (a GPU against the CPU): greedy tokens
+    /// up to near-ties, logit differences, batched against lone runs; exit status 1 when
+    /// they disagree.
+    Devices(BenchDevicesArgs),
 }
 
 /// `loglens bench rca`.
@@ -348,6 +367,33 @@ pub struct BenchRcaArgs {
     #[arg(long, default_value_t = usize::MAX, hide_default_value = true)]
     pub llm_scenarios: usize,
     /// The model for --llm.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// `loglens bench devices`.
+#[derive(Debug, Args)]
+pub struct BenchDevicesArgs {
+    /// The device to compare with (the reference side).
+    #[arg(long, default_value = "cpu")]
+    pub against: String,
+    /// A reference file (`models/reference/*.json`) whose prompts and greedy tokens to
+    /// use; default: three built-in prompts.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Greedy tokens per prompt.
+    #[arg(long, default_value_t = 32)]
+    pub tokens: usize,
+    /// Top-two logit gap under which a divergence counts as a near-tie.
+    #[arg(long, default_value_t = 0.2)]
+    pub tie: f32,
+    /// Largest logit difference allowed, relative to the largest logit.
+    #[arg(long, default_value_t = 0.05)]
+    pub tolerance: f32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The model and the device checked.
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -427,6 +473,9 @@ pub struct BenchTokensArgs {
     /// Concurrency levels to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1")]
     pub concurrency: Vec<usize>,
+    /// Prompt length of each request at the concurrency levels (default: --prompt-tokens).
+    #[arg(long)]
+    pub concurrency_prompt_tokens: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -473,10 +522,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             out_dir,
             dtype,
         }) => generate::convert(&input, &out_dir, &dtype),
+        Command::Models(ModelsCommand::Random {
+            out_dir,
+            shape,
+            seed,
+            dtype,
+        }) => generate::random(&out_dir, &shape, seed, &dtype),
         Command::Bench(BenchCommand::Parse(args)) => bench::parse(args),
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
         Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
         Command::Bench(BenchCommand::Rca(args)) => bench::rca(args),
+        Command::Bench(BenchCommand::Devices(args)) => bench::devices(args),
     }
 }

@@ -57,6 +57,8 @@ mod pairs {
 
 /// History length the session detector uses.
 pub const ORDER: usize = 3;
+/// Longest history a saved model may use.
+pub const MAX_ORDER: usize = 16;
 /// Times a history must have been seen to be trusted.
 pub const MIN_SUPPORT: u32 = 3;
 
@@ -73,10 +75,34 @@ impl NextEventModel {
     /// Loads a model written by [`NextEventModel::save`].
     pub fn load(path: &Path) -> Result<Self, LogsError> {
         let bytes = std::fs::read(path).map_err(|e| LogsError::io(path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| LogsError::State {
+        Self::from_json(&bytes).map_err(|reason| LogsError::State {
             path: path.to_path_buf(),
-            reason: format!("not a session model: {e}"),
+            reason,
         })
+    }
+
+    /// A model from the bytes of a saved one, checked: a history longer than
+    /// [`MAX_ORDER`] or a support of 0 is refused with what is wrong.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        let m: Self =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a session model: {e}"))?;
+        if m.order == 0 || m.order > MAX_ORDER {
+            return Err(format!(
+                "not a session model: order {} is not within 1..={MAX_ORDER}",
+                m.order
+            ));
+        }
+        if m.min_support == 0 {
+            return Err("not a session model: min_support is 0".into());
+        }
+        if let Some(h) = m.next.keys().find(|h| h.len() > m.order + 1) {
+            return Err(format!(
+                "not a session model: a history of {} events is longer than order {}",
+                h.len(),
+                m.order
+            ));
+        }
+        Ok(m)
     }
 
     /// An empty model looking `order` events back; a history counts once it was seen
@@ -299,6 +325,21 @@ pub fn score(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_model_with_bad_order_or_support_is_refused() {
+        let ok = serde_json::to_vec(&NextEventModel::new(ORDER, MIN_SUPPORT)).expect("json");
+        assert!(NextEventModel::from_json(&ok).is_ok());
+        for bad in [
+            r#"{"order":0,"min_support":3,"next":[]}"#,
+            r#"{"order":100000000,"min_support":3,"next":[]}"#,
+            r#"{"order":3,"min_support":0,"next":[]}"#,
+            r#"{"order":1,"min_support":1,"next":[[[1,2,3,4],[[1,1]]]]}"#,
+        ] {
+            let err = NextEventModel::from_json(bad.as_bytes()).expect_err(bad);
+            assert!(err.starts_with("not a session model"), "{err}");
+        }
+    }
 
     #[test]
     fn surprises_are_unseen_successions() {

@@ -1,9 +1,14 @@
-//! Device selection: `cpu`, `cuda[:N]` or `auto`. The only place that knows about the
-//! `cuda` feature.
+//! Device selection: `cpu`, `cuda[:N]` or `auto`, and the device-specific kernels the
+//! models call through device-neutral functions ([`decode_attention`]). The only place
+//! that knows about the `cuda` feature.
 
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 
 use super::EngineError;
+
+#[cfg(feature = "cuda")]
+#[allow(unsafe_code)]
+mod cuda;
 
 /// Where the model runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,5 +86,52 @@ pub fn on_cpu_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         f()
     } else {
         rayon::scope(|_| f())
+    }
+}
+
+/// One decoding sequence's share of [`decode_attention`].
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeSeq<'a> {
+    /// The sequence's key cache of this layer, (1, kv_heads, capacity, head_dim); the new
+    /// key is written at `len - 1`.
+    pub k_cache: &'a Tensor,
+    /// The value cache, same shape.
+    pub v_cache: &'a Tensor,
+    /// Position of the new token in the sequence (its rotary angle).
+    pub pos: usize,
+    /// Keys in the cache once the new one is written.
+    pub len: usize,
+    /// First key attended (a sliding window drops the older ones).
+    pub start: usize,
+    /// The sequence's row in `q`, `k`, `v` and the output.
+    pub row: usize,
+}
+
+/// Attention of one new token for each of `seqs` in one kernel launch, where the device
+/// has one (CUDA): `q` (1, rows, heads * head_dim), `k` and `v` (1, rows, kv_heads *
+/// head_dim), rows contiguous, before the rotary embedding, which the kernel applies
+/// with the f32 tables `cos`/`sin` (positions, head_dim / 2, interleaved pairs) before it
+/// writes the new key and value into each cache and attends over it. Returns (1, rows,
+/// heads * head_dim) with the rows of `seqs` written (the others are for the caller to
+/// fill), or `None` where no kernel applies and the caller attends with tensor ops.
+#[allow(clippy::too_many_arguments)]
+pub fn decode_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    seqs: &[DecodeSeq<'_>],
+    cos: &Tensor,
+    sin: &Tensor,
+    (heads, kv_heads, head_dim): (usize, usize, usize),
+    scale: f32,
+) -> candle_core::Result<Option<Tensor>> {
+    #[cfg(feature = "cuda")]
+    {
+        cuda::decode_attention(q, k, v, seqs, cos, sin, heads, kv_heads, head_dim, scale)
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = (q, k, v, seqs, cos, sin, heads, kv_heads, head_dim, scale);
+        Ok(None)
     }
 }

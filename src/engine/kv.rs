@@ -1,7 +1,7 @@
 //! The KV cache. The engine, not the model, owns it: one per sequence, handed to the
 //! model on every step, so a scheduler can run many sequences over one set of weights.
 
-use candle_core::Tensor;
+use candle_core::{DType, Device, Tensor};
 
 /// Keys and values of one sequence, per layer: (1, kv_heads, positions, head_dim).
 #[derive(Debug, Clone)]
@@ -54,15 +54,37 @@ impl KvCache {
         v: Tensor,
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let t = k.dim(2)?;
-        let held = self.held[layer];
+        let (_, h, _, d) = k.dims4()?;
+        let (kb, vb, held) = self.reserve(layer, t, (h, d), k.dtype(), k.device())?;
+        kb.slice_set(&k.contiguous()?, 2, held)?;
+        vb.slice_set(&v.contiguous()?, 2, held)?;
+        self.commit(layer, t);
+        Ok((kb.narrow(2, 0, held + t)?, vb.narrow(2, 0, held + t)?))
+    }
+
+    /// Makes room for `t` more positions in `layer` and returns its key and value
+    /// storage, (1, kv_heads, capacity, head_dim), with the positions held before them:
+    /// for kernels that write new keys and values in place. [`KvCache::commit`] then
+    /// records them.
+    pub fn reserve(
+        &mut self,
+        layer: usize,
+        t: usize,
+        (heads, head_dim): (usize, usize),
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<(Tensor, Tensor, usize)> {
+        let held = *self
+            .held
+            .get(layer)
+            .ok_or_else(|| candle_core::Error::Msg(format!("no layer {layer} in the cache")))?;
         let need = held + t;
         let (kb, vb) = match self.layers[layer].take() {
             Some((kb, vb)) if kb.dim(2)? >= need => (kb, vb),
             old => {
                 let cap = need.div_ceil(GROW) * GROW;
-                let (b, h, _, d) = k.dims4()?;
-                let kb = Tensor::zeros((b, h, cap, d), k.dtype(), k.device())?;
-                let vb = Tensor::zeros((b, h, cap, d), v.dtype(), v.device())?;
+                let kb = Tensor::zeros((1, heads, cap, head_dim), dtype, device)?;
+                let vb = Tensor::zeros((1, heads, cap, head_dim), dtype, device)?;
                 if let Some((ok, ov)) = old {
                     // A partly filled buffer narrowed is not contiguous.
                     kb.slice_set(&ok.narrow(2, 0, held)?.contiguous()?, 2, 0)?;
@@ -71,12 +93,15 @@ impl KvCache {
                 (kb, vb)
             }
         };
-        kb.slice_set(&k.contiguous()?, 2, held)?;
-        vb.slice_set(&v.contiguous()?, 2, held)?;
-        let out = (kb.narrow(2, 0, need)?, vb.narrow(2, 0, need)?);
-        self.layers[layer] = Some((kb, vb));
-        self.held[layer] = need;
-        Ok(out)
+        self.layers[layer] = Some((kb.clone(), vb.clone()));
+        Ok((kb, vb, held))
+    }
+
+    /// Records `t` positions written into `layer`'s storage after [`KvCache::reserve`].
+    pub fn commit(&mut self, layer: usize, t: usize) {
+        if let Some(h) = self.held.get_mut(layer) {
+            *h += t;
+        }
     }
 
     /// Records that `n` positions were added (after all layers appended), dropping
@@ -104,5 +129,41 @@ impl KvCache {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserve_grows_in_place_and_commit_records_positions() {
+        let dev = Device::Cpu;
+        let mut c = KvCache::new(2, None);
+        let k = Tensor::ones((1, 2, 3, 4), DType::F32, &dev).expect("k");
+        let (kv, vv) = c.append(0, k.clone(), k.clone()).expect("append");
+        assert_eq!(kv.dims(), &[1, 2, 3, 4]);
+        assert_eq!(vv.dims(), &[1, 2, 3, 4]);
+        // Room for one more position in the same storage, written by the caller.
+        let (kb, _, held) = c.reserve(0, 1, (2, 4), DType::F32, &dev).expect("reserve");
+        assert_eq!((held, kb.dim(2).expect("dim")), (3, GROW));
+        c.commit(0, 1);
+        let (kb2, _, held) = c
+            .reserve(0, GROW - 4, (2, 4), DType::F32, &dev)
+            .expect("fits");
+        assert_eq!((held, kb2.dim(2).expect("dim")), (4, GROW));
+        // Past the capacity the storage grows, keeping what was held.
+        let (kb3, _, held) = c.reserve(0, GROW, (2, 4), DType::F32, &dev).expect("grows");
+        assert_eq!((held, kb3.dim(2).expect("dim")), (4, 2 * GROW));
+        let kept = kb3
+            .narrow(2, 0, 3)
+            .and_then(|t| t.sum_all())
+            .and_then(|t| t.to_scalar::<f32>())
+            .expect("sum");
+        assert_eq!(kept, 24.0);
+        // Layer 1 is untouched.
+        let (_, _, held) = c.reserve(1, 1, (2, 4), DType::F32, &dev).expect("layer 1");
+        assert_eq!(held, 0);
+        assert!(c.reserve(2, 1, (2, 4), DType::F32, &dev).is_err());
     }
 }

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`gguf`]: reading GGUF files and choosing the in-memory weight format.
 //! - [`convert`]: GGUF to an HF directory.
+//! - [`random`]: random-weight models of real shapes, for speed runs and tests.
 //! - [`hf`]: HF directories (safetensors, config and tokenizer files) and the HF cache.
 //! - [`weights`]: one interface over both for the architectures.
 //! - [`model`]: architectures ([`model::llama`]) and shared layers.
@@ -29,6 +30,7 @@ pub mod kv;
 pub mod locate;
 pub mod model;
 pub mod quant;
+pub mod random;
 pub mod sampling;
 pub mod scheduler;
 pub mod tokenizer;

@@ -16,6 +16,12 @@ pub enum FileStatus {
     Binary,
     /// Could not be opened or read to the end (see `error`).
     Error,
+    /// Not read on purpose (see `error` for why): a named pipe, socket or device met
+    /// while walking a directory, a symbolic link that loops or points nowhere.
+    Skipped,
+    /// Changed while it was read (it shrank: truncated or rewritten); what was read
+    /// before is kept and counted (see `error`).
+    Changed,
 }
 
 /// Where the lines of one input (or of all) went. Invariant: `lines = records +
@@ -72,7 +78,7 @@ pub struct FileReport {
     pub format: String,
     /// How reading ended.
     pub status: FileStatus,
-    /// Error text when `status` is `error`.
+    /// Why, when `status` is not `ok`: the error, or why the input was skipped.
     pub error: Option<String>,
     /// Where its lines went.
     #[serde(flatten)]
@@ -108,6 +114,15 @@ impl FileReport {
         }
     }
 
+    /// An entry of a walked directory not read, and why.
+    pub(crate) fn passed_over(path: String, why: String) -> Self {
+        Self {
+            status: FileStatus::Skipped,
+            error: Some(why),
+            ..Self::new(path)
+        }
+    }
+
     /// Counts one line by what the multi-line joiner made of it.
     pub(crate) fn count(&mut self, kind: LineKind) {
         let c = &mut self.counts;
@@ -133,7 +148,11 @@ impl FileReport {
         self.counts.invalid_utf8_lines = stats.invalid_utf8;
         self.counts.truncated_lines = stats.truncated;
         if let Some(e) = error {
-            self.status = FileStatus::Error;
+            self.status = if stats.changed {
+                FileStatus::Changed
+            } else {
+                FileStatus::Error
+            };
             self.error = Some(e);
         }
     }
@@ -148,6 +167,11 @@ pub struct Accounting {
     pub files_binary: u64,
     /// Inputs that failed (missing, unreadable, read error).
     pub files_failed: u64,
+    /// Walked entries not read on purpose (pipes, sockets, devices, looping or broken
+    /// links).
+    pub files_skipped: u64,
+    /// Inputs that changed while they were read (read up to the change).
+    pub files_changed: u64,
     /// Where their lines went, summed.
     #[serde(flatten)]
     pub counts: LineCounts,
@@ -162,6 +186,8 @@ impl Accounting {
                 FileStatus::Ok => a.files_read += 1,
                 FileStatus::Binary => a.files_binary += 1,
                 FileStatus::Error => a.files_failed += 1,
+                FileStatus::Skipped => a.files_skipped += 1,
+                FileStatus::Changed => a.files_changed += 1,
             }
             a.counts += f.counts;
         }

@@ -8,8 +8,9 @@
 //! (`RUNNING`, `FOLLOWING`), identifiers with digits (`eth0`) and keys (`user:`) are
 //! never generalised, so state-machine messages keep one template per transition.
 //!
-//! Memory is bounded: at most `max_clusters` clusters (past that, unmatched messages go
-//! to one overflow cluster) and an exact-text cache of at most `max_cache` entries.
+//! Memory is bounded: at most `max_clusters` clusters and [`MAX_TEMPLATE_BYTES`] of
+//! template text (past either, unmatched messages go to one overflow cluster) and an
+//! exact-text cache of at most `max_cache` entries and [`MAX_CACHE_BYTES`].
 //! Template ids are a hash of the template text, so they survive restarts; the state
 //! saves to and loads from a JSON file.
 
@@ -104,7 +105,18 @@ pub struct Miner {
     overflowed: u64,
     masked: Masked,
     scratch: Vec<(u32, u32)>,
+    /// Bytes of masked text held by the cache.
+    cache_bytes: usize,
+    /// Bytes of template text held by the clusters.
+    template_bytes: usize,
 }
+
+/// Most bytes of masked text the exact-text cache holds (cleared when full), whatever
+/// the length of the messages.
+pub const MAX_CACHE_BYTES: usize = 64 << 20;
+/// Most bytes of template text the clusters hold; past it, unmatched messages go to the
+/// overflow cluster as past `max_clusters`.
+pub const MAX_TEMPLATE_BYTES: usize = 128 << 20;
 
 #[derive(Serialize, Deserialize)]
 struct SavedState {
@@ -134,6 +146,8 @@ impl Miner {
             overflowed: 0,
             masked: Masked::new(),
             scratch: Vec::new(),
+            cache_bytes: 0,
+            template_bytes: 0,
         }
     }
 
@@ -247,7 +261,9 @@ impl Miner {
                 }
                 c
             }
-            None if self.clusters.len() >= self.config.max_clusters => {
+            None if self.clusters.len() >= self.config.max_clusters
+                || self.template_bytes + text.len() > MAX_TEMPLATE_BYTES =>
+            {
                 self.overflowed += 1;
                 match self.overflow {
                     Some(o) => o,
@@ -265,6 +281,7 @@ impl Miner {
             }
             None => {
                 let c = self.clusters.len() as u32;
+                self.template_bytes += toks.iter().map(|t| t.len() + 1).sum::<usize>();
                 self.clusters.push(Cluster {
                     tokens: toks.iter().map(|t| t.to_string()).collect(),
                     size: 0,
@@ -275,39 +292,56 @@ impl Miner {
             }
         };
         self.clusters[id as usize].size += 1;
-        if self.cache.len() >= self.config.max_cache {
+        let text = self.masked.text();
+        if self.cache.len() >= self.config.max_cache
+            || self.cache_bytes + text.len() > MAX_CACHE_BYTES
+        {
             self.cache.clear();
+            self.cache_bytes = 0;
         }
-        self.cache.insert(self.masked.text().to_string(), id);
+        self.cache_bytes += text.len();
+        self.cache.insert(text.to_string(), id);
         ClusterId(id)
     }
 
     /// Writes the miner's state (config and templates) as JSON.
     pub fn save(&self, path: &Path) -> Result<(), LogsError> {
+        let json = self.to_json().map_err(|reason| LogsError::State {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        super::write_state(path, &json)
+    }
+
+    /// The miner's state (config and templates) as the JSON [`Miner::from_json`] reads.
+    pub fn to_json(&self) -> Result<Vec<u8>, String> {
         let state = SavedState {
             version: STATE_VERSION,
             config: self.config,
             clusters: self.clusters.clone(),
             overflow: self.overflow,
         };
-        let json = serde_json::to_vec(&state).map_err(|e| LogsError::State {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        super::write_state(path, &json)
+        serde_json::to_vec(&state).map_err(|e| e.to_string())
     }
 
     /// Loads a state written by [`Miner::save`].
     pub fn load(path: &Path) -> Result<Self, LogsError> {
         let bytes = std::fs::read(path).map_err(|e| LogsError::io(path, e))?;
-        let bad = |reason: String| LogsError::State {
+        Self::from_json(&bytes).map_err(|reason| LogsError::State {
             path: path.to_path_buf(),
             reason,
-        };
-        let state: SavedState = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        })
+    }
+
+    /// A miner from the bytes of a saved state, checked whole first: a state that
+    /// names a cluster it does not hold, merges in a cycle or carries an unusable
+    /// configuration is refused with what is wrong, never used.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        let state: SavedState = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if state.version != STATE_VERSION {
-            return Err(bad(format!("unsupported state version {}", state.version)));
+            return Err(format!("unsupported state version {}", state.version));
         }
+        state.validate()?;
         let mut miner = Self::new(state.config);
         miner.overflow = state.overflow;
         let mut tree: FxHashMap<(u32, String), Vec<u32>> = FxHashMap::default();
@@ -322,8 +356,78 @@ impl Miner {
             tree.entry(key).or_default().push(i as u32);
         }
         miner.tree = tree;
+        miner.template_bytes = state
+            .clusters
+            .iter()
+            .flat_map(|c| &c.tokens)
+            .map(|t| t.len() + 1)
+            .sum();
         miner.clusters = state.clusters;
         Ok(miner)
+    }
+}
+
+impl SavedState {
+    /// What makes a saved state unusable, if anything: every index it holds must name
+    /// a cluster, every merge chain must end, the configuration must be usable.
+    fn validate(&self) -> Result<(), String> {
+        let c = &self.config;
+        if !(c.similarity.is_finite() && (0.0..=1.0).contains(&c.similarity)) {
+            return Err(format!("similarity {} is not within 0..=1", c.similarity));
+        }
+        if c.max_clusters == 0 {
+            return Err("max_clusters is 0".into());
+        }
+        let n = self.clusters.len();
+        if u32::try_from(n).is_err() {
+            return Err(format!("{n} clusters are more than a miner holds"));
+        }
+        if let Some(o) = self.overflow {
+            match self.clusters.get(o as usize) {
+                None => {
+                    return Err(format!(
+                        "overflow cluster {o} is out of range ({n} clusters)"
+                    ))
+                }
+                Some(cl) if cl.merged_into.is_some() => {
+                    return Err(format!("overflow cluster {o} is marked as merged"))
+                }
+                Some(_) => {}
+            }
+        }
+        for (i, cl) in self.clusters.iter().enumerate() {
+            if let Some(m) = cl.merged_into {
+                if m as usize >= n {
+                    return Err(format!(
+                        "cluster {i} is merged into {m}, out of range ({n} clusters)"
+                    ));
+                }
+            }
+        }
+        // Every merge chain must reach a live cluster: walk each chain at most once.
+        // 0 = not walked, 1 = on the current chain, 2 = ends in a live cluster.
+        let mut seen = vec![0u8; n];
+        let mut chain = Vec::new();
+        for start in 0..n {
+            let mut at = start;
+            while seen[at] == 0 {
+                seen[at] = 1;
+                chain.push(at);
+                match self.clusters[at].merged_into {
+                    Some(next) => at = next as usize,
+                    None => break,
+                }
+            }
+            if seen[at] == 1 && self.clusters[at].merged_into.is_some() {
+                return Err(format!(
+                    "cluster {at} is merged into itself through a cycle"
+                ));
+            }
+            for i in chain.drain(..) {
+                seen[i] = 2;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -515,6 +619,59 @@ mod tests {
         let a = m.add("BLOCK* ask 10.0.0.1:50010 to delete blk_1 blk_2");
         let b = m.add("BLOCK* ask 10.0.0.2:50010 to delete blk_3 blk_4 blk_5 blk_6 blk_7");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn miner_state_with_out_of_range_overflow_is_refused_not_a_panic() {
+        let mut m = Miner::default();
+        m.add("disk full on /dev/sda1");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("miner.json");
+        m.save(&path).expect("saves");
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("reads")).expect("json");
+        state["overflow"] = serde_json::json!(7);
+        std::fs::write(&path, state.to_string()).expect("writes");
+        let err = Miner::load(&path).expect_err("out-of-range overflow");
+        assert!(
+            err.to_string()
+                .contains("overflow cluster 7 is out of range"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn miner_state_with_bad_merges_or_config_is_refused() {
+        let cluster = |merged: Option<u32>| serde_json::json!({"tokens": ["a"], "size": 1, "merged_into": merged});
+        let state = |clusters: Vec<serde_json::Value>, similarity: f64| {
+            serde_json::json!({
+                "version": STATE_VERSION,
+                "config": {"similarity": similarity, "max_clusters": 10, "max_cache": 10, "min_distinct": 3},
+                "clusters": clusters,
+                "overflow": null,
+            })
+            .to_string()
+        };
+        let cycle = state(vec![cluster(Some(1)), cluster(Some(0))], 0.75);
+        let err = Miner::from_json(cycle.as_bytes()).expect_err("cycle");
+        assert!(err.contains("cycle"), "{err}");
+        let own = state(vec![cluster(Some(0))], 0.75);
+        assert!(Miner::from_json(own.as_bytes()).is_err());
+        let far = state(vec![cluster(Some(9))], 0.75);
+        assert!(Miner::from_json(far.as_bytes())
+            .expect_err("out of range")
+            .contains("out of range"));
+        let nan = state(vec![cluster(None)], 7.0);
+        assert!(Miner::from_json(nan.as_bytes()).is_err());
+        // A chain that ends in a live cluster is fine, and the miner works on it.
+        let chain = state(
+            vec![cluster(Some(1)), cluster(Some(2)), cluster(None)],
+            0.75,
+        );
+        let mut m = Miner::from_json(chain.as_bytes()).expect("valid chain");
+        assert_eq!(m.canonical(ClusterId(0)), ClusterId(2));
+        m.add("a");
+        assert!(Miner::from_json(b"{ not json").is_err());
     }
 
     #[test]

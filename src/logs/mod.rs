@@ -10,6 +10,7 @@ pub mod formats;
 pub mod group;
 pub mod ingest;
 pub mod level;
+pub mod lock;
 pub mod mask;
 pub mod miner;
 pub mod multiline;

@@ -12,6 +12,8 @@ use super::level::{infer_level, Level};
 pub const MAX_CONTINUATION_LINES: usize = 400;
 /// Most bytes of text kept in one record.
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// Most records pending at once (one per component being written).
+pub const MAX_PENDING: usize = 1024;
 
 /// A record being assembled.
 #[derive(Debug, Clone)]
@@ -133,7 +135,34 @@ impl Joiner {
             },
         );
         self.last_key = Some(key);
+        if self.pending.len() > MAX_PENDING {
+            self.finish_oldest(done);
+        }
         kind
+    }
+
+    /// Finishes the quarter of the pending records that started first, so memory stays
+    /// bounded however many components write (a record that waited that long gets no
+    /// more lines); a quarter at a time keeps the cost per line constant.
+    fn finish_oldest(&mut self, done: &mut Vec<Pending>) {
+        let mut by_age: Vec<(u64, &String)> = self
+            .pending
+            .iter()
+            .filter(|(k, _)| Some(*k) != self.last_key.as_ref())
+            .map(|(k, p)| (p.line, k))
+            .collect();
+        let n = (MAX_PENDING / 4).clamp(1, by_age.len().max(1));
+        if by_age.len() > n {
+            by_age.select_nth_unstable(n);
+            by_age.truncate(n);
+        }
+        by_age.sort_unstable();
+        let keys: Vec<String> = by_age.into_iter().map(|(_, k)| k.clone()).collect();
+        for k in keys {
+            if let Some(p) = self.pending.remove(&k) {
+                done.push(p);
+            }
+        }
     }
 
     /// Flushes every pending record (end of a source).
@@ -251,6 +280,29 @@ mod tests {
         assert_eq!(recs[0].level, Level::Critical);
         assert_eq!(recs[0].continuation.len(), 3);
         assert_eq!(kinds[1], LineKind::Blank);
+    }
+
+    #[test]
+    fn pending_records_are_bounded_when_every_line_has_a_new_component() {
+        let parser = Parser::new(FormatSpec::Compose);
+        let mut j = Joiner::new();
+        let mut done = Vec::new();
+        let n = 3 * MAX_PENDING as u64;
+        for i in 0..n {
+            let l = format!("svc-{i}  | 2025-11-03 20:36:37,123 - app - INFO - up");
+            j.push(
+                i + 1,
+                &l,
+                parser.parse_line(&l),
+                parser.has_headers(),
+                &mut done,
+            );
+            assert!(j.pending.len() <= MAX_PENDING);
+        }
+        j.finish(&mut done);
+        // Nothing lost: every record comes out, the oldest first.
+        assert_eq!(done.len() as u64, n);
+        assert_eq!(done[0].line, 1);
     }
 
     #[test]

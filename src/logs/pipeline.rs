@@ -114,7 +114,11 @@ pub trait Observer {
     fn record(&mut self, r: &RecordView<'_>);
     /// Called with each file's first bytes (gzip undone); `Some` when the observer read
     /// the file itself: the format it read it as, or why it failed.
-    fn take_file(&mut self, _path: &std::path::Path, _head: &[u8]) -> Option<Result<String, String>> {
+    fn take_file(
+        &mut self,
+        _path: &std::path::Path,
+        _head: &[u8],
+    ) -> Option<Result<String, String>> {
         None
     }
     /// Called once at the end with the miner, whose clusters may have merged.
@@ -251,12 +255,17 @@ pub fn read_observed(
     observer: &mut dyn Observer,
 ) -> Result<Reading, LogsError> {
     let filters = Filters::new(&config.include, &config.exclude)?;
-    let (sources, missing) = ingest::expand(&config.inputs, &filters);
+    let expanded = ingest::expand_inputs(&config.inputs, &filters);
+    let sources = expanded.sources;
     let mut digest = Digest::new(miner, config.samples, config.session_key.clone());
     let mut files = Vec::new();
-    for (path, reason) in missing {
+    for (path, reason) in expanded.failed {
         warn!(path = %path.display(), %reason, "input skipped");
         files.push(FileReport::failed(path.display().to_string(), reason));
+    }
+    for (path, why) in expanded.skipped {
+        warn!(path = %path.display(), reason = %why, "not read");
+        files.push(FileReport::passed_over(path.display().to_string(), why));
     }
     let mut read_total = 0u64;
     for source in &sources {
@@ -293,6 +302,11 @@ fn taken_by_observer(source: &Source, observer: &mut dyn Observer) -> Option<Fil
     let Source::File(path) = source else {
         return None;
     };
+    // Only regular files are offered: opening a named pipe could wait for a writer, and
+    // reading decides what to do with those.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
     let mut raw = std::io::BufReader::new(std::fs::File::open(path).ok()?);
     let gz = raw.fill_buf().ok()?.starts_with(&[0x1f, 0x8b]);
     let mut head = Vec::with_capacity(4096);

@@ -13,6 +13,12 @@ use crate::logs::level::Level;
 
 /// Names kept per template.
 const MAX_MENTIONS: usize = 32;
+/// Replicas told apart per service (partial failure needs a few, not every pod name a
+/// log ever printed).
+const MAX_INSTANCES: usize = 256;
+
+/// The name of the node past the cap on names (not a valid canonical service name).
+const OVERFLOW_NAME: &str = "(other services)";
 
 /// Index of a node (service or infrastructure) in one collection.
 pub(crate) type NodeId = u32;
@@ -30,6 +36,9 @@ pub struct Limits {
     pub orphans: usize,
     /// Log records with a trace id remembered for joins with spans.
     pub traced_records: usize,
+    /// Services and systems told apart; past it, new names share one node that is never
+    /// ranked (a log whose every line names a new component stays bounded).
+    pub nodes: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +48,7 @@ impl Default for Limits {
             error_spans: 2_000_000,
             orphans: 2_000_000,
             traced_records: 100_000,
+            nodes: 2_048,
         }
     }
 }
@@ -112,6 +122,8 @@ pub(crate) struct Node {
     pub zones: FxHashMap<String, String>,
     /// Set when this node turned out to be another name of that node.
     pub merged_into: Option<NodeId>,
+    /// The node that holds every name met past [`Limits::nodes`]; never ranked.
+    pub overflow: bool,
 }
 
 impl Node {
@@ -206,6 +218,9 @@ pub struct CollectStats {
     pub error_spans_dropped: u64,
     /// Spans forgotten by the join index (cap) or orphans dropped.
     pub index_evictions: u64,
+    /// Records, spans and mentions of names met past the cap on services, pooled in one
+    /// node that is not ranked.
+    pub overflow_events: u64,
 }
 
 /// Streams log records and spans into per-node aggregates.
@@ -310,12 +325,31 @@ impl Collector {
         if let Some(&id) = self.by_name.get(&key) {
             return id;
         }
+        if self.nodes.len() >= self.limits.nodes {
+            self.stats.overflow_events += 1;
+            return self.overflow_node();
+        }
         let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             name: key.clone(),
             ..Node::default()
         });
         self.by_name.insert(key, id);
+        id
+    }
+
+    /// The one node past the cap on names, made on first use.
+    fn overflow_node(&mut self) -> NodeId {
+        if let Some(&id) = self.by_name.get(OVERFLOW_NAME) {
+            return id;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(Node {
+            name: OVERFLOW_NAME.to_string(),
+            overflow: true,
+            ..Node::default()
+        });
+        self.by_name.insert(OVERFLOW_NAME.to_string(), id);
         id
     }
 
@@ -365,7 +399,10 @@ impl Collector {
             l if l >= Level::Error => b.errors += 1,
             _ => {}
         }
-        if let Some(inst) = instance.filter(|i| names::canonical(i) != *i) {
+        if let Some(inst) = instance.filter(|i| {
+            names::canonical(i) != *i
+                && (n.instances.len() < MAX_INSTANCES || n.instances.contains_key(i))
+        }) {
             let e = n
                 .instances
                 .entry(inst)
@@ -410,6 +447,11 @@ impl Collector {
     /// Makes nodes of the hosts a message names, so systems seen only in messages (a
     /// third-party API, an uninstrumented database) are part of the graph.
     fn intern_hosts(&mut self, message: &str) {
+        // Names seen only in messages get at most half the nodes: services with
+        // telemetry of their own keep room when messages name many hosts.
+        if self.nodes.len() >= self.limits.nodes / 2 {
+            return;
+        }
         let mut found = Vec::new();
         names::hosts(message, 8, &mut found);
         for h in found {
@@ -474,7 +516,10 @@ impl Collector {
             if !s.kind.is_outgoing() {
                 n.spans += 1;
             }
-            if let Some(inst) = s.instance {
+            if let Some(inst) = s
+                .instance
+                .filter(|i| n.instances.len() < MAX_INSTANCES || n.instances.contains_key(*i))
+            {
                 let e = n
                     .instances
                     .entry(inst.to_string())
@@ -667,7 +712,11 @@ impl Collector {
         let mut merges: Vec<(NodeId, NodeId)> = votes
             .into_iter()
             .filter(|&(p, (total, x, best))| {
-                x != NONE && best * 2 >= total && !self.nodes[p as usize].observed()
+                x != NONE
+                    && best * 2 >= total
+                    && !self.nodes[p as usize].observed()
+                    && !self.nodes[p as usize].overflow
+                    && !self.nodes[x as usize].overflow
             })
             .map(|(p, (_, x, _))| (p, x))
             .collect();
@@ -883,5 +932,34 @@ mod tests {
         let tpl = c.templates.get(&(spark, 7)).expect("template");
         assert_eq!(tpl.categories.first(), Some(&Category::Storage));
         assert!(tpl.mentions.contains(&"payments".to_string()));
+    }
+
+    #[test]
+    fn names_past_the_cap_share_one_node_that_is_never_ranked() {
+        let mut c = Collector::with_limits(Limits {
+            nodes: 8,
+            ..Limits::default()
+        });
+        let t = DateTime::<Utc>::from_timestamp(1_700_000_000, 0);
+        let names: Vec<String> = (0..50).map(|i| format!("service{i}x")).collect();
+        for (i, name) in names.iter().enumerate() {
+            c.add_log(&LogEvent {
+                component: Some(name),
+                file: "compose.log",
+                multiplexed: true,
+                line: i as u64 + 1,
+                time: t,
+                level: Level::Error,
+                template: 1,
+                message: "failed",
+                trace_id: None,
+            });
+        }
+        assert_eq!(c.nodes.len(), 9, "eight names and the overflow node");
+        let overflow: Vec<&Node> = c.nodes.iter().filter(|n| n.overflow).collect();
+        assert_eq!(overflow.len(), 1);
+        assert_eq!(overflow[0].logs, 42);
+        assert_eq!(c.stats.overflow_events, 42);
+        assert_eq!(c.stats.records, 50, "every record is still counted");
     }
 }

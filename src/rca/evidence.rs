@@ -676,7 +676,11 @@ pub(crate) fn empty(c: &Collector, reason: &str) -> Rca {
         seen_before: None,
         knowledge: Default::default(),
         stats: RcaStats {
-            services: c.nodes.iter().filter(|n| n.merged_into.is_none()).count(),
+            services: c
+                .nodes
+                .iter()
+                .filter(|n| n.merged_into.is_none() && !n.overflow)
+                .count(),
             abnormal: 0,
             edges: 0,
             collected: c.stats,

@@ -53,7 +53,10 @@ impl RcaObserver {
     /// Reads one trace file: the format it was read as, or why it failed.
     fn read_file(&mut self, path: &Path) -> Result<String, String> {
         let json = head(path).is_some_and(|h| otlp::sniff_json(&h));
-        let stats = self.collector.read_traces(path).map_err(|e| e.to_string())?;
+        let stats = self
+            .collector
+            .read_traces(path)
+            .map_err(|e| e.to_string())?;
         self.trace_files
             .push((path.display().to_string(), stats.spans));
         Ok(if json { "otlp-json" } else { "otlp-protobuf" }.into())

@@ -104,7 +104,11 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     fn new(c: &'a Collector, a: &'a Assessment) -> Self {
         let n = c.nodes.len();
-        let live: Vec<bool> = c.nodes.iter().map(|x| x.merged_into.is_none()).collect();
+        let live: Vec<bool> = c
+            .nodes
+            .iter()
+            .map(|x| x.merged_into.is_none() && !x.overflow)
+            .collect();
         let abnormal: Vec<bool> = (0..n).map(|i| live[i] && a.nodes[i].significant).collect();
         let mut resolver = FxHashMap::default();
         for (i, node) in c.nodes.iter().enumerate().filter(|(i, _)| live[*i]) {

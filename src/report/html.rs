@@ -10,20 +10,14 @@ use super::Report;
 use crate::logs::level::Level;
 use crate::triage::Tier;
 
-/// Escapes text for HTML.
+/// Escapes one-line text for HTML, control characters visible.
 pub(crate) fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    super::escape::html(s, false)
+}
+
+/// Escapes multi-line text for a `<pre>`, control characters visible.
+fn esc_pre(s: &str) -> String {
+    super::escape::html(s, true)
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#1d2430;background:#fafbfc}\
@@ -52,6 +46,13 @@ pub(super) fn render(r: &Report) -> String {
         super::rca::html(rca, &mut s);
     }
     timeline(r, &mut s);
+    if let Some(e) = &r.triage_error {
+        let _ = write!(
+            s,
+            "<p><b>LLM triage failed:</b> {}. The statistics below are complete; no group has a model verdict.</p>",
+            esc(e)
+        );
+    }
     if let Some(sessions) = &r.sessions {
         let _ = write!(s, "<p>{}</p>", esc(&sessions.line()));
     }
@@ -132,12 +133,16 @@ fn groups(r: &Report, s: &mut String) {
                 "<div>{}:{}</div><pre>{}</pre>",
                 esc(&smp.file),
                 smp.line,
-                esc(&smp.text)
+                esc_pre(&smp.text)
             );
         }
         let _ = write!(s, "</details>");
         if let Some(v) = &gr.verdict {
-            let how = if v.meta.fallback {
+            let failed;
+            let how = if let Some(e) = &v.meta.error {
+                failed = format!("detector verdict ({})", esc(e));
+                failed.as_str()
+            } else if v.meta.fallback {
                 "detector verdict (the model's answer was unusable)"
             } else if v.meta.tier == Tier::Screen {
                 "screening verdict (no detailed verdict asked)"

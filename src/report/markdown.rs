@@ -4,15 +4,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::escape::{md_block, md_code, md_text as cell};
 use super::{GroupReport, Report};
 use crate::triage::TriageStats;
 
 // Writing to a String cannot fail: the results of `write!` are ignored on purpose.
-
-/// Escapes text for a Markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+// Every text that comes from a log (or from the model, which read logs) goes through
+// `cell` (escaped text), `md_code` (a code span) or `md_block` (a code block).
 
 /// Anomalies listed in the Markdown and HTML reports (all are in the JSON).
 pub(super) const MAX_ANOMALIES: usize = 30;
@@ -20,6 +18,13 @@ pub(super) const MAX_ANOMALIES: usize = 30;
 pub(super) fn render(r: &Report) -> String {
     let mut s = String::new();
     summary(r, &mut s);
+    if let Some(e) = &r.triage_error {
+        let _ = writeln!(
+            s,
+            "\n## Triage\n\nLLM triage failed: {}. The statistics below are complete; no group has a model verdict.",
+            cell(e)
+        );
+    }
     if let Some(t) = &r.triage {
         action_items(r, &mut s);
         triage(r, t, &mut s);
@@ -103,9 +108,9 @@ fn triage(r: &Report, t: &TriageStats, s: &mut String) {
     let _ = writeln!(s, "\n## Triage\n");
     let _ = writeln!(
         s,
-        "{} group(s) triaged with `{}` (prompt {}; {} from the verdict cache, {} asked): {} prompt + {} generated tokens in {:.1} s; {} answer(s) unusable (detector verdict used), {} at odds with the detectors.\n",
+        "{} group(s) triaged with {} (prompt {}; {} from the verdict cache, {} asked): {} prompt + {} generated tokens in {:.1} s; {} answer(s) unusable (detector verdict used), {} at odds with the detectors.\n",
         t.groups,
-        t.model,
+        md_code(&t.model),
         t.prompt_version,
         t.cache_hits,
         t.cache_misses,
@@ -118,14 +123,18 @@ fn triage(r: &Report, t: &TriageStats, s: &mut String) {
     if let Some(screen) = &t.screen_model {
         let _ = writeln!(
             s,
-            "Tiered: {} group(s) screened with `{}` ({} tokens), {} dismissed without a detailed verdict; tiering saved an estimated {} tokens.\n",
-            t.screened, screen, t.screen_tokens, t.screened_out, t.tokens_saved
+            "Tiered: {} group(s) screened with {} ({} tokens), {} dismissed without a detailed verdict; tiering saved an estimated {} tokens.\n",
+            t.screened, md_code(screen), t.screen_tokens, t.screened_out, t.tokens_saved
         );
     }
     for g in &r.groups {
         let Some(gv) = &g.verdict else { continue };
         let (v, meta) = (&gv.verdict, &gv.meta);
-        let flag = if meta.fallback {
+        let failed;
+        let flag = if let Some(e) = &meta.error {
+            failed = format!(" (detector verdict: {})", cell(e));
+            failed.as_str()
+        } else if meta.fallback {
             " (detector verdict: the model's answer was unusable)"
         } else if meta.tier == crate::triage::Tier::Screen {
             " (screened out: no detailed verdict)"
@@ -150,7 +159,7 @@ fn triage(r: &Report, t: &TriageStats, s: &mut String) {
             let _ = writeln!(s, "  - root cause: {}", cell(&v.root_cause));
         }
         if !v.evidence_line_ids.is_empty() {
-            let _ = writeln!(s, "  - evidence: {}", v.evidence_line_ids.join(", "));
+            let _ = writeln!(s, "  - evidence: {}", cell(&v.evidence_line_ids.join(", ")));
         }
     }
 }
@@ -176,7 +185,7 @@ fn anomalies(r: &Report, s: &mut String) {
             a.anomaly.score,
             cell(&a.anomaly.component),
             a.group_rank.map_or_else(|| "-".into(), |r| format!("#{r}")),
-            a.anomaly.window_start.as_deref().unwrap_or("-"),
+            cell(a.anomaly.window_start.as_deref().unwrap_or("-")),
             cell(&a.anomaly.summary)
         );
     }
@@ -200,29 +209,29 @@ fn groups(r: &Report, s: &mut String) {
     for g in r.groups.iter().map(|g| &g.group) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             g.rank,
             g.level,
             cell(&g.component),
             g.count,
-            g.first_seen.as_deref().unwrap_or("-"),
-            g.last_seen.as_deref().unwrap_or("-"),
-            cell(&g.template).replace('`', "'")
+            cell(g.first_seen.as_deref().unwrap_or("-")),
+            cell(g.last_seen.as_deref().unwrap_or("-")),
+            md_code(&g.template)
         );
     }
     let _ = writeln!(s, "\n### Samples\n");
     for g in r.groups.iter().map(|g| &g.group) {
         let _ = writeln!(
             s,
-            "**#{} {} {}** — `{}`\n",
+            "**#{} {} {}** — {}\n",
             g.rank,
             g.level,
             cell(&g.component),
-            cell(&g.template).replace('`', "'")
+            md_code(&g.template)
         );
         for smp in &g.samples {
-            let _ = writeln!(s, "- {}:{}", smp.file, smp.line);
-            let _ = writeln!(s, "  ```\n{}\n  ```", indent(&smp.text));
+            let _ = writeln!(s, "- {}", md_code(&format!("{}:{}", smp.file, smp.line)));
+            let _ = writeln!(s, "{}", md_block(&smp.text, 2));
         }
         let _ = writeln!(s);
     }
@@ -263,7 +272,7 @@ fn accounting(r: &Report, s: &mut String) {
         let _ = write!(
             s,
             "| {} | {} | {} |",
-            cell(&f.path),
+            md_code(&f.path),
             cell(&f.format),
             status
         );
@@ -282,11 +291,4 @@ fn accounting(r: &Report, s: &mut String) {
         c.blank_lines,
         if c.balanced() { "" } else { " (MISMATCH)" }
     );
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

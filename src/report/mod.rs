@@ -18,6 +18,7 @@ use crate::logs::LogsError;
 use crate::rca::{Category, Rca};
 use crate::triage::{GroupVerdict, RcaJudgement, Triage, TriageStats};
 
+mod escape;
 mod html;
 mod markdown;
 mod rca;
@@ -81,6 +82,10 @@ pub struct Report {
     pub anomalies: Vec<Finding>,
     /// What LLM triage cost and did; null with `--no-llm`.
     pub triage: Option<TriageStats>,
+    /// Why LLM triage did not run to the end (the model could not be loaded, ...), when
+    /// it failed: the rest of the report is complete without its verdicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage_error: Option<String>,
     /// Session detection, when a session key was given.
     pub sessions: Option<SessionSummary>,
     /// Root-cause analysis: candidates, service graph, the model's verdict.
@@ -181,6 +186,7 @@ impl Report {
             time_range: analysis.time_range,
             anomalies: analysis.anomalies,
             triage: stats,
+            triage_error: None,
             sessions: analysis.sessions,
             rca: analysis.rca.map(|r| RcaReport::new(r, rca_verdict)),
         }

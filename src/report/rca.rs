@@ -6,19 +6,20 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::escape::{md_code, md_text as cell};
 use super::html::esc;
 use super::RcaReport;
 use crate::rca::{Candidate, GraphNode, Rca};
 use crate::triage::RcaJudgement;
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 /// The report's first line when a root cause is named.
 pub(super) fn headline(r: &RcaReport) -> Option<String> {
     let lead = r.lead.as_ref()?;
-    Some(format!("# Root cause: {} ({})", lead.service, lead.category))
+    Some(format!(
+        "# Root cause: {} ({})",
+        cell(&lead.service),
+        lead.category
+    ))
 }
 
 /// Gives the graph's roles to another root cause than the ranking's top: `service` and
@@ -51,11 +52,11 @@ pub(super) fn markdown(report: &RcaReport, s: &mut String) {
         .as_ref()
         .and_then(|l| r.candidates.iter().find(|c| c.service == l.service))
     else {
-        let _ = writeln!(s, "## Root cause\n\n{}\n", r.summary);
+        let _ = writeln!(s, "## Root cause\n\n{}\n", cell(&r.summary));
         return;
     };
     if top.service == r.top().map_or("", |t| t.service.as_str()) {
-        let _ = writeln!(s, "{}\n", r.summary);
+        let _ = writeln!(s, "{}\n", cell(&r.summary));
     }
     if let Some(settle) = &r.confidence.settle {
         let _ = writeln!(
@@ -78,9 +79,9 @@ pub(super) fn markdown(report: &RcaReport, s: &mut String) {
     let _ = writeln!(
         s,
         "Propagation path: {}\n",
-        top.propagation_path.join(" → ")
+        cell(&top.propagation_path.join(" → "))
     );
-    let _ = writeln!(s, "Why {}:\n", top.service);
+    let _ = writeln!(s, "Why {}:\n", cell(&top.service));
     for w in &top.explanation {
         let _ = writeln!(s, "- {}", cell(w));
     }
@@ -120,17 +121,17 @@ fn evidence_md(c: &Candidate, s: &mut String) {
         let at = if e.location.is_empty() {
             String::new()
         } else {
-            format!(" `{}`", cell(&e.location))
+            format!(" {}", md_code(&e.location))
         };
         let _ = writeln!(
             s,
-            "- [{}] {} {}{} {}: `{}` — {}",
+            "- [{}] {} {}{} {}: {} — {}",
             e.id,
             e.kind,
             cell(&e.service),
             at,
             e.time.as_deref().unwrap_or(""),
-            cell(&e.text).replace('`', "'"),
+            md_code(&e.text),
             cell(&e.why)
         );
     }

@@ -32,6 +32,9 @@ pub enum StoreError {
     },
 }
 
+/// How long a write waits for another run's write to the same database.
+pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The store of one state directory.
 #[derive(Debug)]
 pub struct Store {
@@ -52,8 +55,12 @@ impl Store {
             source,
         };
         let conn = Connection::open(&path).map_err(bad)?;
+        // Runs sharing a state directory take turns writing: a writer that finds the
+        // database locked waits (up to BUSY_WAIT) instead of losing its verdict.
+        conn.busy_timeout(BUSY_WAIT).map_err(bad)?;
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS verdicts (
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE IF NOT EXISTS verdicts (
                  key TEXT PRIMARY KEY,
                  verdict TEXT NOT NULL,
                  created INTEGER NOT NULL
@@ -137,6 +144,32 @@ pub fn default_state_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_runs_sharing_a_state_dir_keep_each_others_verdicts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let d = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let s = Store::open(&d).expect("opens");
+                    for i in 0..200 {
+                        s.put_verdict(&format!("{w}-{i}"), &serde_json::json!({"i": i}))
+                            .expect("a concurrent write waits its turn");
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("writer");
+        }
+        let s = Store::open(dir.path()).expect("reopens");
+        for w in 0..2 {
+            for i in 0..200 {
+                assert!(s.verdict(&format!("{w}-{i}")).expect("reads").is_some());
+            }
+        }
+    }
 
     #[test]
     fn verdicts_round_trip_and_replace() {

@@ -88,6 +88,10 @@ pub struct TriageStats {
     pub screened: usize,
     /// Groups the screen dismissed (no detailed verdict asked).
     pub screened_out: usize,
+    /// Groups the model could not judge (the request failed, or the evidence did not
+    /// fit its context); each has the detectors' verdict, with the reason, and counts
+    /// among the fallbacks.
+    pub failed: usize,
     /// Tokens the screening answers cost (prompt and completion).
     pub screen_tokens: usize,
     /// Tokens tiering saved, estimated: each dismissed group's prompt plus the mean
@@ -167,15 +171,20 @@ pub fn triage(
         screen_model: screen.map(|e| e.path().display().to_string()),
         ..TriageStats::default()
     };
-    let cases = run.ask_cache(flagged_ranks(analysis, cfg.max_groups));
+    // Every question must fit each model that will read it, with room for its answer.
+    let mut readers = vec![(engine, DETAIL_ASK, cfg.max_tokens)];
+    if let Some(se) = screen {
+        readers.push((se, SCREEN_ASK, SCREEN_TOKENS));
+    }
+    let cases = run.ask_cache(flagged_ranks(analysis, cfg.max_groups), &readers);
     let (detailed, dismissed) = match screen {
-        Some(se) => run.screen(se, &cases)?,
+        Some(se) => run.screen(se, &cases),
         None => (cases.iter().map(|c| (c, None)).collect(), Vec::new()),
     };
-    let mean_detail = run.detail(engine, &detailed)?;
+    let mean_detail = run.detail(engine, &detailed);
     run.dismiss(dismissed, mean_detail);
     if let Some(found) = &analysis.rca {
-        run.out.rca = rca::judge(found, engine)?;
+        run.out.rca = rca::judge(found, engine);
     }
     run.out.stats.seconds = started.elapsed().as_secs_f64();
     Ok(run.out)
@@ -195,51 +204,107 @@ fn flagged_ranks(analysis: &Analysis, max: usize) -> Vec<usize> {
 
 impl Run<'_> {
     /// Takes the verdicts the cache holds for these groups; returns the questions left.
-    fn ask_cache(&mut self, ranks: Vec<usize>) -> Vec<Case> {
-        let shown = Shown {
-            samples: self.cfg.samples,
-            context_lines: self.cfg.context_lines,
-        };
+    /// Each question is cut until it fits every model in `readers` (engine, question,
+    /// answer tokens); a group whose evidence fits in no cut gets the detectors' verdict,
+    /// with the reason.
+    fn ask_cache(&mut self, ranks: Vec<usize>, readers: &[(&Engine, &str, usize)]) -> Vec<Case> {
         let mut cases = Vec::new();
+        let mut hits = 0;
         for g in ranks.iter().filter_map(|r| self.analysis.group(*r)) {
-            let c = case(self.analysis, g, shown);
+            let c = match self.fitted_case(g, readers) {
+                Ok(c) => c,
+                Err((c, why)) => {
+                    tracing::warn!(group = g.rank, reason = %why, "group not put to the model");
+                    self.fail(&c, why);
+                    continue;
+                }
+            };
             let key = cache_key(&c, g, &self.model_key);
             match self.cache.and_then(|s| s.get(&key)) {
                 Some(mut v) => {
                     v.meta.cached = true;
+                    hits += 1;
                     self.out.verdicts.insert(c.rank, v);
                 }
                 None => cases.push(c),
             }
         }
         let stats = &mut self.out.stats;
-        stats.cache_hits = self.out.verdicts.len();
+        stats.cache_hits = hits;
         stats.cache_misses = cases.len();
-        stats.groups = stats.cache_hits + cases.len();
+        stats.groups = self.out.verdicts.len() + cases.len();
         cases
+    }
+
+    /// The question about `g`, cut ([`Shown::cuts`]) until it fits every reader's
+    /// context with room for the answer; the smallest cut and why when none fits.
+    fn fitted_case(
+        &self,
+        g: &crate::analysis::ListedGroup,
+        readers: &[(&Engine, &str, usize)],
+    ) -> Result<Case, (Case, String)> {
+        let mut last = None;
+        for shown in Shown::full(self.cfg.samples, self.cfg.context_lines).cuts() {
+            let c = case(self.analysis, g, shown);
+            match readers.iter().find_map(|r| too_long(r, &c)) {
+                None => return Ok(c),
+                Some(why) => last = Some((c, why)),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            let c = case(
+                self.analysis,
+                g,
+                Shown::full(self.cfg.samples, self.cfg.context_lines),
+            );
+            (c, "no question could be built".into())
+        }))
+    }
+
+    /// The detectors' verdict for a group the model could not judge, with the reason.
+    fn fail(&mut self, c: &Case, why: String) {
+        let Some(g) = self.analysis.group(c.rank) else {
+            return;
+        };
+        self.out.stats.fallbacks += 1;
+        self.out.stats.failed += 1;
+        let how = How {
+            model: self.out.stats.model.clone(),
+            fallback: true,
+            consistent: true,
+            tier: Tier::Detail,
+            screen: None,
+            error: Some(why),
+        };
+        self.settle(c, check::fallback(g, c), how, &Usage::default());
     }
 
     /// Tier one: a short screening answer per group. Returns the groups that go on to
     /// the detailed question (with their screening answer, if usable) and those the
-    /// screen dismissed.
+    /// screen dismissed. A screening request that fails counts as unusable.
     #[allow(clippy::type_complexity)]
     fn screen<'c>(
         &mut self,
         engine: &Engine,
         cases: &'c [Case],
-    ) -> Result<
-        (
-            Vec<(&'c Case, Option<ScreenVerdict>)>,
-            Vec<(&'c Case, ScreenVerdict, Usage)>,
-        ),
-        EngineError,
-    > {
+    ) -> (
+        Vec<(&'c Case, Option<ScreenVerdict>)>,
+        Vec<(&'c Case, ScreenVerdict, Usage)>,
+    ) {
         let requests: Vec<GenerateRequest> = cases
             .iter()
             .map(|c| screen_request(c.messages(SCREEN_ASK)))
             .collect();
         let (mut detailed, mut dismissed) = (Vec::new(), Vec::new());
-        for (c, (text, finish, usage)) in cases.iter().zip(run_batch(engine, &requests)?) {
+        for (c, answer) in cases.iter().zip(run_each(engine, &requests)) {
+            let (text, finish, usage) = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(group = c.rank, error = %e, "screening request failed");
+                    detailed.push((c, None));
+                    continue;
+                }
+            };
             let stats = &mut self.out.stats;
             stats.screened += 1;
             stats.screen_tokens += usage.prompt_tokens + usage.completion_tokens;
@@ -251,16 +316,13 @@ impl Run<'_> {
                 other => detailed.push((c, other)),
             }
         }
-        Ok((detailed, dismissed))
+        (detailed, dismissed)
     }
 
-    /// Tier two: the detailed verdict of each group. Returns the mean length of the
-    /// answers, in tokens.
-    fn detail(
-        &mut self,
-        engine: &Engine,
-        detailed: &[(&Case, Option<ScreenVerdict>)],
-    ) -> Result<usize, EngineError> {
+    /// Tier two: the detailed verdict of each group; a request that fails gives the
+    /// detectors' verdict with the error. Returns the mean length of the answers, in
+    /// tokens.
+    fn detail(&mut self, engine: &Engine, detailed: &[(&Case, Option<ScreenVerdict>)]) -> usize {
         let requests: Vec<GenerateRequest> = detailed
             .iter()
             .map(|(c, _)| {
@@ -278,12 +340,21 @@ impl Run<'_> {
                 r
             })
             .collect();
-        let outputs = run_batch(engine, &requests)?;
         let mut completion = 0;
-        for ((c, screen), (text, finish, usage)) in detailed.iter().zip(outputs) {
+        let mut answered = 0;
+        for ((c, screen), answer) in detailed.iter().zip(run_each(engine, &requests)) {
+            let (text, finish, usage) = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(group = c.rank, error = %e, "triage request failed");
+                    self.fail(c, format!("the model could not answer: {e}"));
+                    continue;
+                }
+            };
             self.out.stats.prompt_tokens += usage.prompt_tokens;
             self.out.stats.completion_tokens += usage.completion_tokens;
             completion += usage.completion_tokens;
+            answered += 1;
             let Some(g) = self.analysis.group(c.rank) else {
                 continue;
             };
@@ -303,14 +374,15 @@ impl Run<'_> {
                 consistent: agrees,
                 tier: Tier::Detail,
                 screen: screen.clone(),
+                error: None,
             };
             self.settle(c, verdict, how, &usage);
         }
-        Ok(if detailed.is_empty() {
+        if answered == 0 {
             self.cfg.max_tokens / 2
         } else {
-            completion / detailed.len()
-        })
+            completion / answered
+        }
     }
 
     /// Groups the screen dismissed keep its answer as their verdict, said to be the
@@ -330,6 +402,7 @@ impl Run<'_> {
                 consistent: true,
                 tier: Tier::Screen,
                 screen: Some(answer),
+                error: None,
             };
             self.settle(c, verdict, how, &usage);
         }
@@ -337,8 +410,10 @@ impl Run<'_> {
     }
 
     /// Records how a verdict was made (with its cost and the evidence shown), keeps it
-    /// in the cache under its key, and takes it as the group's verdict.
+    /// in the cache under its key (unless the model failed: that is not an answer to
+    /// keep), and takes it as the group's verdict.
     fn settle(&mut self, c: &Case, verdict: Verdict, how: How, usage: &Usage) {
+        let keep = how.error.is_none();
         let v = GroupVerdict {
             verdict,
             meta: VerdictMeta {
@@ -358,9 +433,10 @@ impl Run<'_> {
                 cached: false,
                 tier: how.tier,
                 screen: how.screen,
+                error: how.error,
             },
         };
-        if let (Some(cache), Some(g)) = (self.cache, self.analysis.group(c.rank)) {
+        if let (true, Some(cache), Some(g)) = (keep, self.cache, self.analysis.group(c.rank)) {
             if let Err(e) = cache.put(&cache_key(c, g, &self.model_key), &v) {
                 tracing::warn!(error = %e, "verdict not cached");
             }
@@ -376,6 +452,8 @@ struct How {
     consistent: bool,
     tier: Tier,
     screen: Option<ScreenVerdict>,
+    /// Why the model gave no answer, when it gave none.
+    error: Option<String>,
 }
 
 /// A screening question: short, under the screening schema.
@@ -406,6 +484,41 @@ fn model_key(engine: &Engine) -> String {
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     format!("{name}:{size}")
+}
+
+/// Why `case`'s question for `reader` (engine, question, answer tokens) does not fit
+/// the engine's context, if it does not.
+fn too_long(reader: &(&Engine, &str, usize), case: &Case) -> Option<String> {
+    let (engine, ask, answer) = *reader;
+    let context = engine.info().context_length;
+    match engine.prompt_tokens(&Input::Messages(case.messages(ask))) {
+        Ok(t) if t.len() + answer <= context => None,
+        Ok(t) => Some(format!(
+            "the evidence ({} prompt tokens) with room for a {answer}-token answer does not fit the model's context of {context} tokens, even cut short",
+            t.len()
+        )),
+        Err(e) => Some(format!("the question could not be tokenized: {e}")),
+    }
+}
+
+/// Runs requests together on one engine, each to its own result: when the batch fails,
+/// each request is run alone, so one request that fails costs only its own answer.
+pub fn run_each(engine: &Engine, requests: &[GenerateRequest]) -> Vec<Result<Answer, EngineError>> {
+    match run_batch(engine, requests) {
+        Ok(answers) => answers.into_iter().map(Ok).collect(),
+        Err(e) if requests.len() == 1 => vec![Err(e)],
+        Err(e) => {
+            tracing::warn!(error = %e, "a batched request failed; running them one by one");
+            requests
+                .iter()
+                .map(|r| {
+                    run_batch(engine, std::slice::from_ref(r))?
+                        .pop()
+                        .ok_or_else(|| EngineError::InvalidRequest("no answer".into()))
+                })
+                .collect()
+        }
+    }
 }
 
 /// Runs requests together on one engine; each one's text, finish and usage.

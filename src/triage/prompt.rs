@@ -42,14 +42,62 @@ pub(crate) struct Case {
     pub(crate) strong: bool,
 }
 
-/// Samples per group and other components' lines a case shows at most.
+/// How much of a group a case shows at most: the bounds every field of the prompt is
+/// cut to, so a prompt's size is bounded by construction whatever the logs hold.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Shown {
     /// Sample lines of the group.
     pub(crate) samples: usize,
     /// Lines of other components from the same minutes.
     pub(crate) context_lines: usize,
+    /// Bytes of each sample line, of the template and of each finding; context lines
+    /// get three quarters of it.
+    pub(crate) line_bytes: usize,
+    /// Detector findings.
+    pub(crate) findings: usize,
 }
+
+impl Shown {
+    /// The evidence shown when it fits: `samples` and `context_lines` as configured.
+    pub(crate) fn full(samples: usize, context_lines: usize) -> Self {
+        Self {
+            samples,
+            context_lines,
+            line_bytes: 400,
+            findings: 6,
+        }
+    }
+
+    /// Smaller and smaller cuts of `self`, itself first: fewer samples, fewer context
+    /// lines, shorter lines. The last one shows one short sample and no context.
+    pub(crate) fn cuts(self) -> impl Iterator<Item = Shown> {
+        [
+            self,
+            Shown {
+                samples: self.samples.min(3),
+                context_lines: self.context_lines.min(2),
+                line_bytes: self.line_bytes.min(200),
+                findings: self.findings.min(3),
+            },
+            Shown {
+                samples: self.samples.min(1),
+                context_lines: 0,
+                line_bytes: self.line_bytes.min(100),
+                findings: self.findings.min(2),
+            },
+            Shown {
+                samples: self.samples.min(1),
+                context_lines: 0,
+                line_bytes: self.line_bytes.min(48),
+                findings: self.findings.min(1),
+            },
+        ]
+        .into_iter()
+    }
+}
+
+/// Bytes of a component name shown.
+const COMPONENT_BYTES: usize = 120;
 
 /// The question about group `g` of `analysis`.
 pub(crate) fn case(analysis: &Analysis, g: &ListedGroup, shown: Shown) -> Case {
@@ -60,39 +108,45 @@ pub(crate) fn case(analysis: &Analysis, g: &ListedGroup, shown: Shown) -> Case {
         .collect();
     let mut text = format!(
         "A log group flagged by loglens' detectors.\ncomponent: {}\nlevel: {}\ntemplate: {}\nrecords: {}, first seen {}, last seen {}\n",
-        g.component,
+        clip(&g.component, COMPONENT_BYTES),
         g.level,
-        g.template,
+        clip(&g.template, shown.line_bytes),
         g.count,
         g.first_seen.as_deref().unwrap_or("?"),
         g.last_seen.as_deref().unwrap_or("?")
     );
     text.push_str("detector findings:\n");
-    for f in &findings {
-        text.push_str(&format!("- {f}\n"));
+    for f in findings.iter().take(shown.findings) {
+        text.push_str(&format!("- {}\n", clip(f, shown.line_bytes)));
     }
     let mut ids = Vec::new();
     let mut evidence = Vec::new();
     text.push_str("sample lines:\n");
     for (i, s) in g.samples.iter().take(shown.samples).enumerate() {
         let id = format!("L{}", i + 1);
-        let line = clip(&s.text, 400);
+        let line = clip(&s.text, shown.line_bytes);
         text.push_str(&format!("[{id}] {line}\n"));
         ids.push(id);
         evidence.push(line);
     }
-    let mut components = vec![g.component.clone()];
+    // Clipped like the prompt: the names the answer may give are the names shown.
+    let mut components = vec![clip(&g.component, COMPONENT_BYTES)];
     let context = context(analysis, g, shown.context_lines);
     if !context.is_empty() {
         text.push_str("lines from other components in the same minutes:\n");
         for (i, (c, t)) in context.iter().enumerate() {
             let id = format!("C{}", i + 1);
-            let line = format!("{c}: {}", clip(t, 300));
+            let line = format!(
+                "{}: {}",
+                clip(c, COMPONENT_BYTES),
+                clip(t, shown.line_bytes * 3 / 4)
+            );
             text.push_str(&format!("[{id}] {line}\n"));
             ids.push(id);
             evidence.push(line);
-            if !components.contains(c) {
-                components.push(c.clone());
+            let c = clip(c, COMPONENT_BYTES);
+            if !components.contains(&c) {
+                components.push(c);
             }
         }
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::check::reads_as_prose;
 use super::verdict::{Culprit, RcaVerdict};
-use crate::engine::{Constraint, Engine, EngineError, FinishReason, GenerateRequest, Input, Message};
+use crate::engine::{Constraint, Engine, FinishReason, GenerateRequest, Input, Message};
 use crate::rca::{Candidate, Rca};
 
 /// Changes whenever the root-cause prompt or schema changes.
@@ -72,9 +72,10 @@ struct Question {
     ids: Vec<String>,
 }
 
-/// The root-cause question about `rca`, if there is a candidate with evidence to show.
-fn question(rca: &Rca) -> Option<Question> {
-    let shown = &rca.candidates[..rca.candidates.len().min(SHOWN)];
+/// The root-cause question about `rca`'s first `count` candidates, if one of them has
+/// evidence to show.
+fn question(rca: &Rca, count: usize) -> Option<Question> {
+    let shown = &rca.candidates[..rca.candidates.len().min(count)];
     let ids: Vec<String> = shown
         .iter()
         .flat_map(|c| c.evidence.iter().map(|e| e.id.clone()))
@@ -148,7 +149,9 @@ pub(crate) fn unusable(rca: &Rca, v: &RcaVerdict) -> Option<String> {
     let own = |id: &String| chosen.evidence.iter().any(|e| &e.id == id);
     let cited_own = v.evidence_ids.iter().filter(|id| own(id)).count();
     if cited_own == 0 {
-        return Some(format!("it names {service} but cites none of {service}'s evidence"));
+        return Some(format!(
+            "it names {service} but cites none of {service}'s evidence"
+        ));
     }
     if !reads_as_prose(&v.summary) {
         return Some("its summary does not read as a sentence".into());
@@ -172,12 +175,40 @@ pub(crate) fn unusable(rca: &Rca, v: &RcaVerdict) -> Option<String> {
 }
 
 /// Asks the model for its root-cause verdict; `None` when there is no candidate with
-/// evidence to ask about.
-pub fn judge(rca: &Rca, engine: &Engine) -> Result<Option<RcaJudgement>, EngineError> {
-    let Some(q) = question(rca) else {
-        return Ok(None);
-    };
-    let messages = vec![Message::new("system", SYSTEM), Message::new("user", q.text)];
+/// evidence to ask about. The question shows fewer candidates until it fits the model's
+/// context with room for the answer; a question that fits in no cut, or a request that
+/// fails, gives a judgement that is not used, with the reason (the ranking stands).
+pub fn judge(rca: &Rca, engine: &Engine) -> Option<RcaJudgement> {
+    let started = std::time::Instant::now();
+    let context = engine.info().context_length;
+    let mut last_reason = None;
+    for count in (1..=SHOWN).rev() {
+        let q = question(rca, count)?;
+        let req = request(&q);
+        match engine.prompt_tokens(&req.input) {
+            Ok(t) if t.len() + MAX_TOKENS <= context => {
+                return Some(ask(rca, engine, &req, started))
+            }
+            Ok(t) => {
+                last_reason = Some(format!(
+                    "the evidence ({} prompt tokens) with room for a {MAX_TOKENS}-token answer does not fit the model's context of {context} tokens, even with one candidate",
+                    t.len()
+                ));
+            }
+            Err(e) => last_reason = Some(format!("the question could not be tokenized: {e}")),
+        }
+    }
+    let reason = last_reason.unwrap_or_else(|| "no question could be built".into());
+    tracing::warn!(reason = %reason, "root-cause question not put to the model");
+    Some(not_used(engine, reason, started, 0, 0))
+}
+
+/// The request for question `q`, under the verdict schema.
+fn request(q: &Question) -> GenerateRequest {
+    let messages = vec![
+        Message::new("system", SYSTEM),
+        Message::new("user", q.text.clone()),
+    ];
     let mut req = GenerateRequest::new(Input::Messages(messages), MAX_TOKENS);
     // Greedy with a repetition penalty, as for group verdicts.
     req.sampling.repetition_penalty = 1.2;
@@ -186,13 +217,31 @@ pub fn judge(rca: &Rca, engine: &Engine) -> Result<Option<RcaJudgement>, EngineE
         &q.nodes,
         &q.ids,
     )));
-    let started = std::time::Instant::now();
-    let Some((text, finish, usage)) = super::run_batch(engine, std::slice::from_ref(&req))?
-        .into_iter()
-        .next()
-    else {
-        return Ok(None);
+    req
+}
+
+/// Runs the request and judges the answer.
+fn ask(
+    rca: &Rca,
+    engine: &Engine,
+    req: &GenerateRequest,
+    started: std::time::Instant,
+) -> RcaJudgement {
+    let answer = match super::run_each(engine, std::slice::from_ref(req)).pop() {
+        Some(Ok(a)) => a,
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "root-cause request failed");
+            return not_used(
+                engine,
+                format!("the model could not answer: {e}"),
+                started,
+                0,
+                0,
+            );
+        }
+        None => return not_used(engine, "the model gave no answer".into(), started, 0, 0),
     };
+    let (text, finish, usage) = answer;
     let verdict = (finish == Some(FinishReason::Stop))
         .then(|| RcaVerdict::parse(&text))
         .flatten();
@@ -200,16 +249,37 @@ pub fn judge(rca: &Rca, engine: &Engine) -> Result<Option<RcaJudgement>, EngineE
         Some(v) => unusable(rca, v),
         None => Some("the answer was cut short or is not a verdict".into()),
     };
-    Ok(Some(RcaJudgement {
-        verdict,
+    let mut j = not_used(
+        engine,
+        String::new(),
+        started,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+    );
+    j.verdict = verdict;
+    j.meta.used = reason.is_none();
+    j.meta.reason = reason;
+    j
+}
+
+/// A judgement without a usable verdict, saying why.
+fn not_used(
+    engine: &Engine,
+    reason: String,
+    started: std::time::Instant,
+    prompt_tokens: usize,
+    completion_tokens: usize,
+) -> RcaJudgement {
+    RcaJudgement {
+        verdict: None,
         meta: RcaJudgementMeta {
-            used: reason.is_none(),
-            reason,
+            used: false,
+            reason: Some(reason),
             model: engine.path().display().to_string(),
             prompt_version: RCA_PROMPT_VERSION.into(),
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
+            prompt_tokens,
+            completion_tokens,
             seconds: started.elapsed().as_secs_f64(),
         },
-    }))
+    }
 }

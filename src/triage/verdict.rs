@@ -196,6 +196,10 @@ pub struct VerdictMeta {
     pub tier: Tier,
     /// The screening answer, when triage was tiered.
     pub screen: Option<ScreenVerdict>,
+    /// Why the model gave no answer (its request failed, or the evidence did not fit
+    /// its context), when it gave none: the verdict is then the detectors'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl VerdictMeta {
@@ -563,7 +567,11 @@ mod tests {
             .is_some_and(|a| a.contains(&json!("storage")) && a.contains(&json!("dns"))));
         let back = RcaVerdict::parse(&json.to_string()).expect("parses");
         assert_eq!(back, v);
-        let unknown = json.to_string().replacen("\"root_cause_service\":\"minio\"", "\"root_cause_service\":\"unknown\"", 1);
+        let unknown = json.to_string().replacen(
+            "\"root_cause_service\":\"minio\"",
+            "\"root_cause_service\":\"unknown\"",
+            1,
+        );
         assert_eq!(
             RcaVerdict::parse(&unknown).map(|v| v.root_cause_service),
             Some(Culprit::Unknown)
@@ -590,6 +598,7 @@ mod tests {
                 consistent_with_detectors: true,
                 tier: Tier::Detail,
                 screen: None,
+                error: None,
             },
         };
         let json = serde_json::to_value(&gv).expect("serializes");

@@ -9,6 +9,7 @@ mod formats;
 mod hf;
 mod miner;
 mod rca;
+mod reliability;
 mod report;
 mod server;
 mod sessions;

@@ -507,8 +507,9 @@ fn token_benchmark_reports_every_figure() {
     let path = dir.path().join("tiny.gguf");
     write_tiny(&path, &Tiny::default(), 8);
     let e = load(&path, WeightFormat::F32);
-    let r = loglens::bench::tokens::run(&e, 32, 12, &[1, 3]).expect("runs");
+    let r = loglens::bench::tokens::run(&e, 32, 12, &[1, 3], None).expect("runs");
     assert_eq!(r.prompt_tokens, 32);
+    assert_eq!(r.concurrency_prompt_tokens, 32);
     assert!(r.prefill_tok_s > 0.0 && r.decode_tok_s > 0.0 && r.ttft_ms > 0.0);
     assert!(r.itl_p50_ms > 0.0 && r.itl_p99_ms >= r.itl_p50_ms);
     assert_eq!(

@@ -33,6 +33,8 @@ impl RmsNorm {
 pub struct Rotary {
     cos: Tensor,
     sin: Tensor,
+    /// The tables in f32 on a GPU, for kernels that rotate as they go.
+    f32_tables: Option<(Tensor, Tensor)>,
 }
 
 impl Rotary {
@@ -60,9 +62,11 @@ impl Rotary {
             .to_dtype(DType::F32)?
             .reshape((positions, 1))?;
         let freqs = t.matmul(&inv)?;
+        let (cos, sin) = (freqs.cos()?, freqs.sin()?);
         Ok(Self {
-            cos: freqs.cos()?,
-            sin: freqs.sin()?,
+            f32_tables: (!device.is_cpu()).then(|| (cos.clone(), sin.clone())),
+            cos,
+            sin,
         })
     }
 
@@ -71,7 +75,13 @@ impl Rotary {
         Ok(Self {
             cos: self.cos.to_dtype(dtype)?,
             sin: self.sin.to_dtype(dtype)?,
+            f32_tables: self.f32_tables,
         })
+    }
+
+    /// The f32 cos and sin tables kept on a GPU, if any.
+    pub fn f32_tables(&self) -> Option<(&Tensor, &Tensor)> {
+        self.f32_tables.as_ref().map(|(c, s)| (c, s))
     }
 
     /// Applies interleaved rotary embedding (GGUF layout) to (b, heads, t, d).
@@ -151,7 +161,8 @@ impl Embed {
 
 /// Projections of one input (query, key, value; gate, up): stacked into one packed
 /// matrix when they all run on the CPU kernels (one product, one quantization of the
-/// input), otherwise applied one by one.
+/// input), or into one dense matrix on a GPU (one launch, and a wider product that keeps
+/// the memory bus busier), otherwise applied one by one.
 #[derive(Debug, Clone)]
 pub enum Projections {
     /// Applied one by one.
@@ -161,8 +172,13 @@ pub enum Projections {
 }
 
 impl Projections {
-    /// Stacks `parts` when they are all packed alike.
+    /// Stacks `parts` when they are all packed alike, or all dense of one dtype on a GPU.
     pub fn new(parts: Vec<Linear>) -> Self {
+        if parts.len() > 1 {
+            if let Some(stacked) = stack_dense_gpu(&parts) {
+                return stacked;
+            }
+        }
         let packed: Vec<&PackedLinear> = parts
             .iter()
             .filter_map(|l| match l {
@@ -203,7 +219,40 @@ impl Projections {
     pub fn packed_count(&self) -> (usize, usize) {
         match self {
             Projections::Separate(ls) => (ls.iter().filter(|l| l.is_packed()).count(), ls.len()),
-            Projections::Stacked(_, widths) => (widths.len(), widths.len()),
+            Projections::Stacked(l, widths) => {
+                (if l.is_packed() { widths.len() } else { 0 }, widths.len())
+            }
+        }
+    }
+}
+
+/// Dense weights of one dtype on a GPU, concatenated along the output rows.
+fn stack_dense_gpu(parts: &[Linear]) -> Option<Projections> {
+    let dense: Vec<&Tensor> = parts
+        .iter()
+        .filter_map(|l| match l {
+            Linear::Candle(QMatMul::Tensor(w)) => Some(w),
+            _ => None,
+        })
+        .collect();
+    let first = dense.first()?;
+    let alike = dense.len() == parts.len()
+        && !first.device().is_cpu()
+        && dense.iter().all(|w| {
+            w.rank() == 2 && w.dtype() == first.dtype() && w.dim(1).ok() == first.dim(1).ok()
+        });
+    if !alike {
+        return None;
+    }
+    let widths = dense.iter().map(|w| w.dim(0).unwrap_or(0)).collect();
+    match Tensor::cat(&dense, 0) {
+        Ok(w) => Some(Projections::Stacked(
+            Linear::Candle(QMatMul::Tensor(w)),
+            widths,
+        )),
+        Err(e) => {
+            tracing::warn!(cause = %e, "projections stay separate");
+            None
         }
     }
 }

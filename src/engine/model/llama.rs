@@ -3,10 +3,11 @@
 //! KV cache, optional sliding window, gated MLP, tied or separate output head.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::engine::device::on_cpu_pool;
+use crate::engine::device::{decode_attention, on_cpu_pool, DecodeSeq};
 
 use super::layers::{
     causal_mask, cpu_attention, grouped_attention, Embed, Linear, Mlp, Projections, RmsNorm, Rotary,
@@ -148,6 +149,8 @@ pub struct Llama {
     /// Activation dtype (f32, or the checkpoint's half type when run natively).
     dtype: DType,
     info: ModelInfo,
+    /// State of the device's decode attention kernel (`KERNEL_*`).
+    kernel: AtomicU8,
 }
 
 impl Llama {
@@ -315,6 +318,7 @@ impl Llama {
             device: device.clone(),
             dtype,
             info,
+            kernel: AtomicU8::new(KERNEL_UNCHECKED),
         })
     }
 
@@ -340,57 +344,56 @@ impl Llama {
             candle_core::bail!("attention has {} input projections, not 3", qkv.len());
         };
         let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let mut seqs = Vec::with_capacity(spans.len());
-        for (span, step) in spans.iter().zip(steps.iter_mut()) {
-            let t = span.len;
-            let split = |y: &Tensor, n: usize| -> candle_core::Result<Tensor> {
-                y.narrow(1, span.offset, t)?
-                    .reshape((1, t, n, c.head_dim))?
-                    .transpose(1, 2)
-            };
-            let q = self.rotary.apply(&split(q_all, c.heads)?, span.pos)?;
-            let k = self.rotary.apply(&split(k_all, c.kv_heads)?, span.pos)?;
-            let v = split(v_all, c.kv_heads)?.contiguous()?;
-            let (k, v) = step.cache.append(i, k, v)?;
-            debug_assert_eq!(k.dim(2)?, span.past + t);
-            seqs.push((q, k, v));
-        }
-        // On CPU every query of every sequence runs through the attention kernel, in one
-        // call, computing each query the same way however the prompt was chunked or
-        // batched: a request gets the same tokens under load as alone. Elsewhere,
-        // matmuls per sequence.
-        let a = match cpu_attention(&seqs, c.sliding_window, scale)? {
-            Some(a) => a,
-            None => {
-                let mut outs = Vec::with_capacity(spans.len());
-                for (span, (q, k, v)) in spans.iter().zip(&seqs) {
-                    let t = span.len;
-                    let built;
-                    let mask = match &span.mask {
-                        Some(m) => Some(m),
-                        None if self.needs_mask(t, span.past) => {
-                            built = self.mask(t, span.past)?;
-                            Some(&built)
-                        }
-                        None => None,
-                    };
-                    outs.push(
-                        grouped_attention(q, k, v, mask, scale)?
-                            .transpose(1, 2)?
-                            .reshape((1, t, c.heads * c.head_dim))?,
-                    );
+        let qkv = (q_all, k_all, v_all);
+        let a = match self.decode_kernel(i, qkv, spans, steps)? {
+            // The kernel wrote the rows of the sequences decoding one token; prompt
+            // chunks in the same batch attend through tensor ops into their rows.
+            Some(out) => {
+                for (span, step) in spans.iter().zip(steps.iter_mut()) {
+                    if span.len != 1 {
+                        let q = self.attend_one(i, span, step, qkv, scale)?;
+                        out.slice_set(&q, 1, span.offset)?;
+                    }
                 }
-                match outs.as_slice() {
-                    [single] => single.clone(),
-                    _ => Tensor::cat(&outs, 1)?,
-                }
+                out
             }
+            None => self.attend_all(i, spans, steps, qkv, scale)?,
         };
         let x = (x + b.o.forward(&a)?)?;
         let h = b.ffn_norm.forward(&x)?;
         x + b.mlp.forward(&h)?
     }
 }
+
+/// One sequence's rows of a batched projection `y` (1, total tokens, n * head_dim), as
+/// (1, n, t, head_dim).
+fn split(y: &Tensor, span: &Span, n: usize, head_dim: usize) -> candle_core::Result<Tensor> {
+    y.narrow(1, span.offset, span.len)?
+        .reshape((1, span.len, n, head_dim))?
+        .transpose(1, 2)
+}
+
+/// Sequences' attention outputs, one after another along the rows.
+fn cat_rows(outs: Vec<Tensor>) -> candle_core::Result<Tensor> {
+    match outs.as_slice() {
+        [single] => Ok(single.clone()),
+        _ => Tensor::cat(&outs, 1),
+    }
+}
+
+/// Largest difference between `a` and `b`, relative to the largest magnitude in `b`.
+fn rel_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
+    let (a, b) = (a.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
+    let diff = (a - &b)?.abs()?.max_all()?.to_scalar::<f32>()?;
+    let scale = b.abs()?.max_all()?.to_scalar::<f32>()?;
+    Ok(diff / scale.max(f32::MIN_POSITIVE))
+}
+
+/// Whether the device's decode attention kernel may run: not yet checked, checked
+/// against tensor ops and equal, or found different (then never used again).
+const KERNEL_UNCHECKED: u8 = 0;
+const KERNEL_VERIFIED: u8 = 1;
+const KERNEL_DISABLED: u8 = 2;
 
 /// Where one sequence sits in a ragged batch.
 struct Span {
@@ -431,6 +434,214 @@ impl Llama {
         causal_mask(t, past, self.cfg.sliding_window, &self.device)?.to_dtype(self.dtype)
     }
 
+    /// One sequence's rotary, cache append and attention through tensor ops: (1, t,
+    /// heads * head_dim).
+    fn attend_one(
+        &self,
+        layer: usize,
+        span: &Span,
+        step: &mut Step<'_>,
+        (q_all, k_all, v_all): (&Tensor, &Tensor, &Tensor),
+        scale: f64,
+    ) -> candle_core::Result<Tensor> {
+        let c = &self.cfg;
+        let (q, k, v) = self.rotate_and_cache(layer, span, step, (q_all, k_all, v_all))?;
+        let built;
+        let mask = match &span.mask {
+            Some(m) => Some(m),
+            None if self.needs_mask(span.len, span.past) => {
+                built = self.mask(span.len, span.past)?;
+                Some(&built)
+            }
+            None => None,
+        };
+        grouped_attention(&q, &k, &v, mask, scale)?
+            .transpose(1, 2)?
+            .reshape((1, span.len, c.heads * c.head_dim))
+    }
+
+    /// A sequence's queries and keys rotated, its keys and values appended to its cache:
+    /// the queries and every cached key and value.
+    fn rotate_and_cache(
+        &self,
+        layer: usize,
+        span: &Span,
+        step: &mut Step<'_>,
+        (q_all, k_all, v_all): (&Tensor, &Tensor, &Tensor),
+    ) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let c = &self.cfg;
+        let q = self
+            .rotary
+            .apply(&split(q_all, span, c.heads, c.head_dim)?, span.pos)?;
+        let k = self
+            .rotary
+            .apply(&split(k_all, span, c.kv_heads, c.head_dim)?, span.pos)?;
+        let v = split(v_all, span, c.kv_heads, c.head_dim)?.contiguous()?;
+        let (k, v) = step.cache.append(layer, k, v)?;
+        debug_assert_eq!(k.dim(2)?, span.past + span.len);
+        Ok((q, k, v))
+    }
+
+    /// Attention of every sequence of the batch without the device kernel. On CPU every
+    /// query of every sequence runs through the attention kernel, in one call, computing
+    /// each query the same way however the prompt was chunked or batched: a request gets
+    /// the same tokens under load as alone. Elsewhere, matmuls per sequence.
+    fn attend_all(
+        &self,
+        layer: usize,
+        spans: &[Span],
+        steps: &mut [Step<'_>],
+        qkv: (&Tensor, &Tensor, &Tensor),
+        scale: f64,
+    ) -> candle_core::Result<Tensor> {
+        let c = &self.cfg;
+        if self.device.is_cpu() {
+            let mut seqs = Vec::with_capacity(spans.len());
+            for (span, step) in spans.iter().zip(steps.iter_mut()) {
+                seqs.push(self.rotate_and_cache(layer, span, step, qkv)?);
+            }
+            if let Some(a) = cpu_attention(&seqs, c.sliding_window, scale)? {
+                return Ok(a);
+            }
+            let mut outs = Vec::with_capacity(spans.len());
+            for (span, (q, k, v)) in spans.iter().zip(&seqs) {
+                let built;
+                let mask = match &span.mask {
+                    Some(m) => Some(m),
+                    None if self.needs_mask(span.len, span.past) => {
+                        built = self.mask(span.len, span.past)?;
+                        Some(&built)
+                    }
+                    None => None,
+                };
+                outs.push(
+                    grouped_attention(q, k, v, mask, scale)?
+                        .transpose(1, 2)?
+                        .reshape((1, span.len, c.heads * c.head_dim))?,
+                );
+            }
+            return cat_rows(outs);
+        }
+        let mut outs = Vec::with_capacity(spans.len());
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            outs.push(self.attend_one(layer, span, step, qkv, scale)?);
+        }
+        cat_rows(outs)
+    }
+
+    /// Attention of a layer through the device's kernel for the sequences of the batch
+    /// that run one token: their new keys and values go straight into the caches, and
+    /// they all attend in one launch. Returns (1, total tokens, heads * head_dim) with
+    /// their rows written (the caller fills the rows of prompt chunks), or `None` where
+    /// the kernel does not apply (CPU, no sequence with one token, a shape it does not
+    /// take) or was found to differ from the tensor ops on its first use.
+    fn decode_kernel(
+        &self,
+        layer: usize,
+        (q, k, v): (&Tensor, &Tensor, &Tensor),
+        spans: &[Span],
+        steps: &mut [Step<'_>],
+    ) -> candle_core::Result<Option<Tensor>> {
+        let c = &self.cfg;
+        let Some((cos, sin)) = self.rotary.f32_tables() else {
+            return Ok(None);
+        };
+        if self.kernel.load(Ordering::Relaxed) == KERNEL_DISABLED
+            || spans.iter().all(|s| s.len != 1)
+        {
+            return Ok(None);
+        }
+        let mut bufs = Vec::with_capacity(spans.len());
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            if span.len != 1 {
+                continue;
+            }
+            let (kb, vb, held) =
+                step.cache
+                    .reserve(layer, 1, (c.kv_heads, c.head_dim), self.dtype, &self.device)?;
+            let len = held + 1;
+            let start = c.sliding_window.map_or(0, |w| len.saturating_sub(w));
+            bufs.push((kb, vb, span.pos, len, start, span.offset));
+        }
+        let seqs: Vec<DecodeSeq<'_>> = bufs
+            .iter()
+            .map(|(kb, vb, pos, len, start, row)| DecodeSeq {
+                k_cache: kb,
+                v_cache: vb,
+                pos: *pos,
+                len: *len,
+                start: *start,
+                row: *row,
+            })
+            .collect();
+        let scale = 1.0 / (c.head_dim as f32).sqrt();
+        let shape = (c.heads, c.kv_heads, c.head_dim);
+        let Some(out) = decode_attention(q, k, v, &seqs, cos, sin, shape, scale)? else {
+            return Ok(None);
+        };
+        if self.kernel.load(Ordering::Relaxed) == KERNEL_UNCHECKED {
+            let worst = self.check_kernel(&out, (q, k, v), spans, &seqs)?;
+            // bf16 rounding of the rotated keys and of the output stays near 1e-2.
+            let limit = if self.dtype == DType::F32 { 1e-3 } else { 5e-2 };
+            if worst > limit {
+                self.kernel.store(KERNEL_DISABLED, Ordering::Relaxed);
+                tracing::error!(
+                    worst,
+                    limit,
+                    "the device's decode attention kernel differs from tensor ops; using tensor ops"
+                );
+                // The caches were not committed: the tensor ops overwrite what it wrote.
+                return Ok(None);
+            }
+            self.kernel.store(KERNEL_VERIFIED, Ordering::Relaxed);
+            tracing::info!(worst, "decode attention kernel checked against tensor ops");
+        }
+        for (span, step) in spans.iter().zip(steps.iter_mut()) {
+            if span.len == 1 {
+                step.cache.commit(layer, 1);
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The kernel's output and the keys it wrote against tensor ops over the same
+    /// caches: the largest relative difference.
+    fn check_kernel(
+        &self,
+        out: &Tensor,
+        (q, k, v): (&Tensor, &Tensor, &Tensor),
+        spans: &[Span],
+        seqs: &[DecodeSeq<'_>],
+    ) -> candle_core::Result<f32> {
+        let c = &self.cfg;
+        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let mut worst = 0f32;
+        let decoding = spans.iter().filter(|s| s.len == 1);
+        for (span, s) in decoding.zip(seqs) {
+            let k_new = self
+                .rotary
+                .apply(&split(k, span, c.kv_heads, c.head_dim)?, span.pos)?;
+            let v_new = split(v, span, c.kv_heads, c.head_dim)?;
+            let q_rot = self
+                .rotary
+                .apply(&split(q, span, c.heads, c.head_dim)?, span.pos)?;
+            let written_k = s.k_cache.narrow(2, s.len - 1, 1)?;
+            let written_v = s.v_cache.narrow(2, s.len - 1, 1)?;
+            // The reference in f32, so that only the kernel's own rounding shows.
+            let f32 = |t: Tensor| t.to_dtype(DType::F32);
+            let keys = f32(s.k_cache.narrow(2, s.start, s.len - s.start)?)?;
+            let values = f32(s.v_cache.narrow(2, s.start, s.len - s.start)?)?;
+            let want = grouped_attention(&f32(q_rot)?, &keys, &values, None, scale)?
+                .transpose(1, 2)?
+                .reshape((1, 1, c.heads * c.head_dim))?;
+            worst = worst
+                .max(rel_diff(&written_k, &k_new)?)
+                .max(rel_diff(&written_v, &v_new)?)
+                .max(rel_diff(&out.narrow(1, s.row, 1)?, &want)?);
+        }
+        Ok(worst)
+    }
+
     /// The forward pass of [`Model::forward_batch`].
     fn forward_steps(&self, steps: &mut [Step<'_>]) -> Result<Vec<Tensor>, EngineError> {
         let mut spans = Vec::with_capacity(steps.len());
@@ -469,18 +680,27 @@ impl Llama {
         for i in 0..self.blocks.len() {
             x = self.block_forward(i, &x, &spans, steps)?;
         }
-        // The last position of every sequence, through the head together.
+        // The last position of every sequence, through the head together (when every
+        // sequence ran one token, that is every row).
         let mut lasts = Vec::with_capacity(spans.len());
         for (span, step) in spans.iter().zip(steps.iter_mut()) {
             step.cache.advance(span.len)?;
             lasts.push(x.narrow(1, span.offset + span.len - 1, 1)?);
         }
-        let last = Tensor::cat(&lasts, 1)?;
-        let logits = self
+        let last = if spans.iter().all(|s| s.len == 1) {
+            x
+        } else {
+            Tensor::cat(&lasts, 1)?
+        };
+        let mut logits = self
             .head
             .forward(&self.norm.forward(&last)?)?
             .squeeze(0)?
             .to_dtype(DType::F32)?;
+        if !self.device.is_cpu() {
+            // One copy to the host for the whole batch rather than one per sequence.
+            logits = logits.to_device(&Device::Cpu)?;
+        }
         (0..spans.len()).map(|i| Ok(logits.get(i)?)).collect()
     }
 }

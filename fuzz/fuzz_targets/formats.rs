@@ -1,0 +1,4 @@
+//! libFuzzer target: see `loglens_fuzz::formats` for the property it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| loglens_fuzz::formats(data));
