@@ -441,6 +441,11 @@ fn node_health(
         .map(|&m| axis.bin(m))
         .min()
         .unwrap_or(0);
+    let (logged, failures) = node
+        .minutes
+        .values()
+        .fold((0u64, 0u64), |(l, f), b| (l + u64::from(b.logs), f + u64::from(b.warn + b.errors)));
+    let failures_only = logged > 0 && failures == logged && node.spans == 0;
     let mut departures = Vec::new();
     let mut push = |signal: Signal, seg: Segment, weight: f64, chronic: bool, onset_ms: i64| {
         let score = seg.lr * weight * if chronic { 0.1 } else { 1.0 };
@@ -462,6 +467,10 @@ fn node_health(
         for &(m, k) in minutes.iter().filter(|(m, _)| axis.contains(*m)) {
             x[axis.bin(m)] += f64::from(k);
         }
+        // A service that logs only its failures (an object store, a proxy) is silent
+        // while healthy: its first errors depart from that silence, measured from the
+        // start of the whole window.
+        let from = if failures_only { 0 } else { from };
         let p = prefix(&x[from..]);
         // One record is an anecdote, not a departure.
         if let Some(seg) = best_rise(&x[from..], &p).filter(|s| s.events >= 2.0) {

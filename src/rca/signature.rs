@@ -256,7 +256,7 @@ pub fn reports_remote(message: &str) -> bool {
     static RX: OnceLock<Option<regex::Regex>> = OnceLock::new();
     RX.get_or_init(|| {
         regex::Regex::new(
-            r"(?i)status code:? ?\d{3}|\(service: |response from|responded with|returned (status|http|error)|upstream|remote (host|server|end)|server returned|error from (server|remote)|calling |call to |request to |while (connecting|talking|calling)|client error|amazons3exception|s3exception|failed to (call|reach|connect to)",
+            r"(?i)status ?code:? ?\d{3}|response error|\(service: |response from|responded with|returned (status|http|error)|upstream|remote (host|server|end)|server returned|error from (server|remote)|calling |call to |request to |while (connecting|talking|calling)|client error|amazons3exception|s3exception|failed to (call|reach|connect to)",
         )
         .ok()
     })
