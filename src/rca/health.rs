@@ -210,11 +210,16 @@ fn first_bin(n: usize) -> usize {
     MIN_BASELINE.min(n / 3).max(1)
 }
 
-/// The most likely drop to the end of the series (a service falling silent).
+/// Bins a silence must last: the window's last bin is cut short where the data ends,
+/// so a drop in it alone says nothing.
+const MIN_SILENCE: usize = 3;
+
+/// The most likely drop to the end of the series (a service falling silent) that lasts
+/// at least [`MIN_SILENCE`] bins.
 fn best_drop(x: &[f64], prefix: &[f64]) -> Option<Segment> {
     let n = x.len();
     let mut best: Option<Segment> = None;
-    for a in first_bin(n)..n {
+    for a in first_bin(n)..n.saturating_sub(MIN_SILENCE - 1) {
         let r0 = prefix[a] / a as f64;
         if r0 < 2.0 {
             continue; // too sparse to call a silence
@@ -416,8 +421,16 @@ fn robust_range(c: &Collector) -> Option<(i32, i32)> {
             break;
         }
     }
-    let min = per[0].0.max(lo.saturating_sub(1440));
-    let max = per[per.len() - 1].0.min(hi.saturating_add(1440));
+    // The axis ends at real data: the earliest and latest minutes within a day of the
+    // percentiles (an outlier far away must not stretch it over empty bins).
+    let (lo_day, hi_day) = (lo.saturating_sub(1440), hi.saturating_add(1440));
+    let min = per.iter().map(|p| p.0).find(|&m| m >= lo_day).unwrap_or(lo);
+    let max = per
+        .iter()
+        .rev()
+        .map(|p| p.0)
+        .find(|&m| m <= hi_day)
+        .unwrap_or(hi);
     Some((min, max.max(min)))
 }
 
