@@ -189,7 +189,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Dns,
-        r"servfail|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv",
+        r"servfail|no such host|name resolution|temporary failure in name|could not resolve|unknownhostexception|getaddrinfo|dns (lookup|resolution|query)|lookup [^ ]+ on [^ ]+: |name or service not known|resolv\.conf|(failed|unable|cannot|could not|couldn't) (to )?resolve|resolver.{0,20}(timeout|timed out|fail|error)",
     ),
     (
         Category::Tls,
@@ -293,6 +293,15 @@ mod tests {
         );
         assert_eq!(
             first("dial tcp: lookup payments on 10.96.0.10:53: server misbehaving"),
+            Some(Category::Dns)
+        );
+        // A framework's exception resolver is not a name resolver.
+        assert_eq!(
+            first("DefaultHandlerExceptionResolver : Resolved [org.springframework.web.bind.MissingServletRequestParameterException: Required request parameter 'id' is not present]"),
+            None
+        );
+        assert_eq!(
+            first("Failed to resolve 'orders-db.prod.svc' (resolver timed out)"),
             Some(Category::Dns)
         );
         assert_eq!(
