@@ -141,9 +141,18 @@ pub fn analyze_scenario(dir: &Path) -> Result<Rca, String> {
         },
         ..RcaInputs::default()
     };
+    // Yearless formats (syslog, klog, redis) take the year the scenario was written
+    // for, as `analyze --year` gives it for logs copied from another year (a generated
+    // file's modification time is the day it was generated).
+    let year = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| m.get("year")?.as_i64())
+        .and_then(|y| i32::try_from(y).ok());
     let config = PipelineConfig {
         inputs: vec![dir.join("logs")],
         samples: 1,
+        year,
         ..PipelineConfig::default()
     };
     let analysis = analyze_with(&config, &inputs, &|_| {}).map_err(|e| e.to_string())?;
