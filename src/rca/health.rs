@@ -454,10 +454,9 @@ fn node_health(
         .map(|&m| axis.bin(m))
         .min()
         .unwrap_or(0);
-    let (logged, failures) = node
-        .minutes
-        .values()
-        .fold((0u64, 0u64), |(l, f), b| (l + u64::from(b.logs), f + u64::from(b.warn + b.errors)));
+    let (logged, failures) = node.minutes.values().fold((0u64, 0u64), |(l, f), b| {
+        (l + u64::from(b.logs), f + u64::from(b.warn + b.errors))
+    });
     let failures_only = logged > 0 && failures == logged && node.spans == 0;
     let mut departures = Vec::new();
     let mut push = |signal: Signal, seg: Segment, weight: f64, chronic: bool, onset_ms: i64| {
