@@ -1,8 +1,8 @@
 //! One analysis: the log pipeline reads the inputs into groups ([`crate::logs`]), the
-//! detectors score them ([`crate::detect`]), and the result is one [`Analysis`] value:
-//! what LLM triage reads and what the report is assembled from, last. Root-cause analysis
-//! adds its part to this value when it arrives; nothing here knows about triage or
-//! reports.
+//! detectors score them ([`crate::detect`]), root-cause analysis ranks the services that
+//! may have started the incident from the same records and any OTLP traces
+//! ([`crate::rca`]), and the result is one [`Analysis`] value: what LLM triage reads and
+//! what the report is assembled from, last. Nothing here knows about triage or reports.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -21,6 +21,7 @@ use crate::logs::miner::Miner;
 use crate::logs::pipeline::{self, PipelineConfig, Progress, Reading};
 use crate::logs::time::rfc3339;
 use crate::logs::LogsError;
+use crate::rca::{self, Rca, RcaConfig, RcaObserver};
 
 /// A group listed in the analysis: at or above the listing level, or flagged by a
 /// detector.
@@ -102,11 +103,36 @@ pub struct Analysis {
     pub anomalies: Vec<Finding>,
     /// Session detection, when a session key was given.
     pub sessions: Option<SessionSummary>,
+    /// Root-cause analysis across services (candidates, service graph, timeline).
+    pub rca: Option<Rca>,
 }
 
-/// Reads the inputs, runs the detectors and assembles the [`Analysis`]. Inputs that fail
-/// are reported in it; a state file that cannot be used is an error.
+/// What root-cause analysis reads besides the logs, and where it remembers incidents.
+#[derive(Debug, Clone, Default)]
+pub struct RcaInputs {
+    /// OTLP trace files or folders (`--traces`); OTLP files met among the logs are
+    /// read as traces anyway.
+    pub traces: Vec<PathBuf>,
+    /// How many candidates and how much evidence.
+    pub config: RcaConfig,
+    /// State directory of the incident memory (`incidents.json`); `None`: this incident
+    /// is neither looked up nor remembered.
+    pub memory: Option<PathBuf>,
+}
+
+/// Reads the inputs, runs the detectors and root-cause analysis (on the logs and the
+/// OTLP files met among them) and assembles the [`Analysis`]. Inputs that fail are
+/// reported in it; a state file that cannot be used is an error.
 pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Analysis, LogsError> {
+    analyze_with(config, &RcaInputs::default(), progress)
+}
+
+/// [`analyze`], with trace files and incident memory for root-cause analysis.
+pub fn analyze_with(
+    config: &PipelineConfig,
+    inputs: &RcaInputs,
+    progress: Progress<'_>,
+) -> Result<Analysis, LogsError> {
     let started_at = Utc::now();
     let clock = Instant::now();
     // Held until the states are saved: a second run sharing them waits for this one.
@@ -124,7 +150,10 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Analys
     let miner = pipeline::load_miner(config)?;
     // The templates of the saved state are the new-template detector's baseline.
     let baseline = TemplateBaseline::of(&miner);
-    let mut reading = pipeline::read(config, miner, progress)?;
+    let mut observer = RcaObserver::new();
+    let trace_files = read_traces(&mut observer, &inputs.traces);
+    let mut reading = pipeline::read_observed(config, miner, progress, &mut observer)?;
+    reading.files.splice(0..0, trace_files);
     let mut anomalies = detect::detect_groups(&reading.groups, &reading.miner, baseline.as_ref());
     let sessions = match reading.sessions.take() {
         Some(collector) => {
@@ -145,9 +174,58 @@ pub fn analyze(config: &PipelineConfig, progress: Progress<'_>) -> Result<Analys
         None => None,
     };
     let mut analysis = Analysis::assemble(config, reading, anomalies, sessions);
+    analysis.rca = Some(root_cause(observer, inputs));
     analysis.started_at = started_at;
     analysis.duration = clock.elapsed();
     Ok(analysis)
+}
+
+/// Reads the `--traces` files; each is reported like an input (a file that fails is
+/// reported in place, the others are read).
+fn read_traces(observer: &mut RcaObserver, paths: &[PathBuf]) -> Vec<FileReport> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            let name = path.display().to_string();
+            files.push(FileReport::failed(name, "no such file or directory".into()));
+            continue;
+        }
+        for (name, result) in observer.read_traces(path) {
+            let bytes = std::fs::metadata(&name).map_or(0, |m| m.len());
+            let mut report = match result {
+                Ok(format) => {
+                    let mut r = FileReport::new(name);
+                    r.format = format;
+                    r
+                }
+                Err(e) => {
+                    tracing::warn!(file = %name, cause = %e, "trace file skipped");
+                    FileReport::failed(name, e)
+                }
+            };
+            report.counts.bytes = bytes;
+            files.push(report);
+        }
+    }
+    files
+}
+
+/// Ranks the root-cause candidates from what the observer collected; looks the
+/// incident up in (and adds it to) the incident memory when one is kept.
+fn root_cause(observer: RcaObserver, inputs: &RcaInputs) -> Rca {
+    let _span = tracing::info_span!("rca").entered();
+    let mut found = rca::analyze(observer.collector, &inputs.config);
+    if let Some(dir) = &inputs.memory {
+        let places = found
+            .top()
+            .map(|t| t.evidence.iter().map(|e| e.location.clone()).collect())
+            .unwrap_or_default();
+        if let Err(e) = rca::knowledge::remember(dir, &mut found, places) {
+            // Memory of past incidents is a convenience; the analysis stands without it.
+            tracing::warn!(cause = %e, "incident memory unavailable");
+        }
+    }
+    found
 }
 
 impl Analysis {
@@ -189,6 +267,7 @@ impl Analysis {
             time_range: None,
             anomalies: Vec::new(),
             sessions,
+            rca: None,
         };
         analysis.list(groups, &miner, &flagged);
         analysis.link(anomalies);

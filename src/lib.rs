@@ -4,7 +4,7 @@
 //! # Layout
 //! Data flows one way, left to right; a module never imports one to its right.
 //!
-//! `logs` -> `detect` -> `analysis` -> `triage` (-> `engine`) -> `report`; `store`
+//! `logs` -> `detect` -> `rca` -> `analysis` -> `triage` (-> `engine`) -> `report`; `store`
 //!
 //! - [`logs`]: reading. `ingest` (files, directories, gzip, stdin; bounded lines) ->
 //!   `formats` (per-file detection, one parser per format) -> `multiline` (tracebacks
@@ -13,9 +13,13 @@
 //!   line accounted for (`accounting`).
 //! - [`detect`]: the detectors, one per file, each [`detect::Anomaly`] carrying its
 //!   [`detect::Detector`]; `analyze` and `bench detect` run the same code.
-//! - [`analysis`]: one run, reading then detection, as one [`analysis::Analysis`].
-//! - [`triage`]: the flagged groups put to the model; typed [`triage::Verdict`]s decoded
-//!   under schemas derived from the types; the only pipeline client of the engine.
+//! - [`rca`]: root-cause analysis across services: OTLP traces and the records reading
+//!   sees become per-service health, a service graph and ranked candidates with evidence.
+//! - [`analysis`]: one run, reading, detection and root-cause analysis, as one
+//!   [`analysis::Analysis`].
+//! - [`triage`]: the flagged groups and the root-cause ranking put to the model; typed
+//!   [`triage::Verdict`]s and [`triage::RcaVerdict`]s decoded under schemas derived from
+//!   the types; the only pipeline client of the engine.
 //! - [`report`]: the report assembled once, last, from the analysis and the verdicts;
 //!   JSON, Markdown, HTML.
 //! - [`store`]: the SQLite verdict cache (triage's [`triage::VerdictCache`]).
@@ -34,6 +38,7 @@ pub mod detect;
 pub mod engine;
 pub mod logs;
 pub mod metrics;
+pub mod rca;
 pub mod report;
 pub mod server;
 pub mod store;

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod devices;
 pub mod parse;
 pub mod prefix;
+pub mod rca;
 pub mod serve;
 pub mod tokens;
 

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::settings::{AnalyzeSettings, Screen, TriageSettings};
 use super::{AnalyzeArgs, EXIT_FAILED, EXIT_FAIL_ON, EXIT_OK};
-use crate::analysis::{analyze, Analysis};
+use crate::analysis::{analyze_with, Analysis};
 use crate::report::{write_reports, Report};
 use crate::store::Store;
 use crate::triage::{triage, Triage, VerdictCache};
@@ -38,14 +38,18 @@ pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<i32> {
             b.set_position(bytes);
         }
     };
-    let analysis = analyze(config, &progress).context("analysis failed")?;
+    let analysis = analyze_with(config, &settings.rca, &progress).context("analysis failed")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let candidates = analysis
+        .rca
+        .as_ref()
+        .is_some_and(|r| !r.candidates.is_empty());
     // The statistics exist from here on: whatever happens to triage, the report is
     // written, with the failure in it.
     let (triaged, triage_error) = match &settings.triage {
-        Some(t) if !analysis.anomalies.is_empty() => match run_triage(&analysis, t) {
+        Some(t) if !analysis.anomalies.is_empty() || candidates => match run_triage(&analysis, t) {
             Ok(t) => (Some(t), None),
             Err(e) => {
                 tracing::error!(
@@ -127,6 +131,16 @@ fn summary(report: &Report, written: &[std::path::PathBuf]) {
         report.templates,
         report.groups.len()
     );
+    if let Some(r) = &report.rca {
+        let lead = r.lead.as_ref().map_or_else(
+            || r.ranking.summary.clone(),
+            |l| format!("root cause {} ({}, by the {})", l.service, l.category, l.by),
+        );
+        eprintln!(
+            "loglens: {lead}; {} services, {} abnormal, {} spans",
+            r.ranking.stats.services, r.ranking.stats.abnormal, r.ranking.stats.collected.spans
+        );
+    }
     if let Some(t) = &report.triage {
         eprintln!(
             "loglens: triage of {} group(s) ({} from the cache): {} tokens generated in {:.1} s, {} fallback(s)",

@@ -3,7 +3,8 @@
 use anyhow::Context;
 
 use super::{
-    BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchPrefixArgs, BenchServeArgs,
+    BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchPrefixArgs, BenchRcaArgs,
+    BenchServeArgs,
     BenchTokensArgs, ModelArgs, EXIT_FAILED, EXIT_OK,
 };
 use crate::bench::{data_dir, parse};
@@ -334,6 +335,50 @@ pub(super) fn detect(args: BenchDetectArgs) -> anyhow::Result<i32> {
             s.sample
                 .as_deref()
                 .map_or_else(String::new, |x| format!("  (sample: {x})"))
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) fn rca(args: BenchRcaArgs) -> anyhow::Result<i32> {
+    let engine = if args.llm {
+        Some(args.model.choose()?.load()?)
+    } else {
+        None
+    };
+    let r = crate::bench::rca::run(&args.data, engine.as_ref(), args.llm_scenarios)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(EXIT_OK);
+    }
+    println!(
+        "{:<38} {:<24} {:<5} {:<5} {:<22} {:<24}",
+        "scenario", "truth", "top1", "top3", "category (truth)", "ranked"
+    );
+    for s in &r.results {
+        println!(
+            "{:<38} {:<24} {:<5} {:<5} {:<22} {}",
+            s.name,
+            s.truth,
+            if s.top1 { "yes" } else { "no" },
+            if s.top3 { "yes" } else { "no" },
+            format!("{} ({})", s.category, s.truth_category),
+            s.ranked
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!(
+        "{} scenarios: top-1 {:.3}, top-3 {:.3}, category {:.3} (ranking, no model)",
+        r.scenarios, r.top1, r.top3, r.category
+    );
+    if let (Some(rt), Some(t), Some(c)) = (r.model_ranking_top1, r.model_top1, r.model_category) {
+        println!(
+            "with the model's verdict on {} scenario(s): top-1 {t:.3} (ranking alone {rt:.3}), category {c:.3}; {} verdict(s) used",
+            r.model_scenarios, r.model_used
         );
     }
     Ok(EXIT_OK)

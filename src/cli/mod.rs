@@ -266,9 +266,14 @@ pub struct AnalyzeArgs {
         env = "LOGLENS_OUTPUT_DIR"
     )]
     pub output_dir: PathBuf,
-    /// Reports to write, comma-separated: md, json, html.
-    #[arg(long, value_delimiter = ',', default_value = "md,json,html")]
+    /// Reports to write, comma-separated: md, json, html, dot (the service graph).
+    #[arg(long, value_delimiter = ',', default_value = "md,json,html,dot")]
     pub format: Vec<String>,
+    /// OTLP traces for root-cause analysis: files or folders of OTLP/JSON (one document,
+    /// or one per line as the Collector's file exporter writes) or OTLP protobuf. OTLP
+    /// files inside the log folders are recognised by content anyway.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub traces: Vec<PathBuf>,
     /// Groups below this level are counted and summarised rather than listed.
     #[arg(long, default_value = "warn", env = "LOGLENS_MIN_LEVEL")]
     pub min_level: Level,
@@ -350,6 +355,9 @@ pub enum BenchCommand {
     /// Anomaly detection precision, recall and F1 on labelled data (HDFS_100k blocks,
     /// BGL_2k lines and windows).
     Detect(BenchDetectArgs),
+    /// Root-cause accuracy (top-1, top-3, category) on incident scenarios, with and
+    /// without the model.
+    Rca(BenchRcaArgs),
     /// The model on --device against --against (a GPU against the CPU): greedy tokens
     /// up to near-ties, logit differences, batched against lone runs; exit status 1 when
     /// they disagree.
@@ -378,6 +386,28 @@ pub struct BenchPrefixArgs {
     #[arg(long)]
     pub json: bool,
     /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// `loglens bench rca`.
+#[derive(Debug, Args)]
+pub struct BenchRcaArgs {
+    /// Folder of scenario folders (each with logs/, optional traces/, truth.json), as
+    /// `python3 benches/rca/generate.py --out DIR` writes them.
+    #[arg(long, default_value = "rca-scenarios", env = "LOGLENS_RCA_DATA")]
+    pub data: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also ask the model for its verdict on each scenario and score what the report
+    /// then leads with.
+    #[arg(long)]
+    pub llm: bool,
+    /// With --llm: ask the model about the first N scenarios only (in folder order).
+    #[arg(long, default_value_t = usize::MAX, hide_default_value = true)]
+    pub llm_scenarios: usize,
+    /// The model for --llm.
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -553,6 +583,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Tokens(args)) => bench::tokens(args),
         Command::Bench(BenchCommand::Serve(args)) => bench::serve(args),
         Command::Bench(BenchCommand::Detect(args)) => bench::detect(args),
+        Command::Bench(BenchCommand::Rca(args)) => bench::rca(args),
         Command::Bench(BenchCommand::Devices(args)) => bench::devices(args),
         Command::Bench(BenchCommand::Prefix(args)) => bench::prefix(args),
     }

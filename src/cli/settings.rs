@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use globset::Glob;
 
 use super::{AnalyzeArgs, ModelArgs};
+use crate::analysis::RcaInputs;
 use crate::engine::device::set_cpu_threads;
 use crate::engine::{DeviceSpec, Engine, ModelSpec, WeightFormat};
 use crate::logs::formats::FormatSpec;
@@ -103,6 +104,8 @@ pub(crate) struct TriageSettings {
 #[derive(Debug, Clone)]
 pub(crate) struct AnalyzeSettings {
     pub(crate) pipeline: PipelineConfig,
+    /// Traces and incident memory for root-cause analysis.
+    pub(crate) rca: RcaInputs,
     pub(crate) formats: Vec<OutputFormat>,
     /// `None` with `--no-llm`.
     pub(crate) triage: Option<TriageSettings>,
@@ -129,6 +132,7 @@ impl AnalyzeSettings {
         };
         Ok(Self {
             pipeline,
+            rca: rca_inputs(args)?,
             formats,
             triage,
             output_dir: args.output_dir.clone(),
@@ -175,6 +179,28 @@ fn pipeline(args: &AnalyzeArgs) -> anyhow::Result<PipelineConfig> {
         miner_state: args.miner_state.clone(),
         samples: args.samples.max(1),
         ..PipelineConfig::default()
+    })
+}
+
+/// `--traces` must name something that exists. Incidents are remembered in the state
+/// directory when one is named (`--state-dir`, `LOGLENS_STATE_DIR`) or the model runs
+/// (its verdict cache lives there too).
+fn rca_inputs(args: &AnalyzeArgs) -> anyhow::Result<RcaInputs> {
+    for t in &args.traces {
+        if !t.exists() {
+            bail!("--traces {}: no such file or directory", t.display());
+        }
+    }
+    let named = args.state_dir.is_some() || std::env::var_os("LOGLENS_STATE_DIR").is_some();
+    let memory = (named || !args.no_llm).then(|| {
+        args.state_dir
+            .clone()
+            .unwrap_or_else(crate::store::default_state_dir)
+    });
+    Ok(RcaInputs {
+        traces: args.traces.clone(),
+        memory,
+        ..RcaInputs::default()
     })
 }
 

@@ -1,9 +1,13 @@
 //! Reading for `analyze`: ingest -> parse -> join multi-line records -> mine templates
 //! -> group (and collect sessions), with every input line accounted for. The detectors
-//! and the assembled analysis (`crate::analysis`) build on what it returns.
+//! and the assembled analysis (`crate::analysis`) build on what it returns. An
+//! [`Observer`] sees every record as it is read and may take a file as its own (root-
+//! cause analysis takes OTLP trace files met in walked folders); this module knows
+//! nothing of what observers do.
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use globset::GlobMatcher;
 use tracing::{info_span, warn};
 
@@ -14,7 +18,7 @@ use super::ingest::{self, Filters, Source};
 use super::level::Level;
 use super::miner::{ClusterId, Miner, MinerConfig};
 use super::reader::{self, ReadOptions, SourceRead, SourceSummary};
-use super::record::Record;
+use super::record::{ComponentSource, Record};
 use super::session::SessionCollector;
 use super::LogsError;
 
@@ -80,6 +84,55 @@ impl Default for PipelineConfig {
 /// Progress callback: bytes read so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// One record as it was read, for observers.
+#[derive(Debug, Clone)]
+pub struct RecordView<'a> {
+    /// The component the format names, if any.
+    pub component: Option<&'a str>,
+    /// The input's name.
+    pub file: &'a str,
+    /// Where `component` came from: a record's own field or its wrapper (compose
+    /// prefix, container path) names its service; a file name names the file's.
+    pub component_source: ComponentSource,
+    /// First line number.
+    pub line: u64,
+    /// Timestamp, when parsed.
+    pub time: Option<DateTime<Utc>>,
+    /// Level.
+    pub level: Level,
+    /// The template cluster (see [`Observer::finish`] for merged clusters).
+    pub cluster: ClusterId,
+    /// The first line's message.
+    pub message: &'a str,
+    /// Trace id, if the record carries one.
+    pub trace_id: Option<&'a str>,
+}
+
+/// Sees what reading reads: every record, and every input file before it is read as
+/// logs (an observer may take a file as its own, such as an OTLP trace file).
+pub trait Observer {
+    /// Called once per record.
+    fn record(&mut self, r: &RecordView<'_>);
+    /// Called with each file's first bytes (gzip undone); `Some` when the observer read
+    /// the file itself: the format it read it as, or why it failed.
+    fn take_file(
+        &mut self,
+        _path: &std::path::Path,
+        _head: &[u8],
+    ) -> Option<Result<String, String>> {
+        None
+    }
+    /// Called once at the end with the miner, whose clusters may have merged.
+    fn finish(&mut self, _miner: &Miner) {}
+}
+
+/// An observer that does nothing.
+struct Nobody;
+
+impl Observer for Nobody {
+    fn record(&mut self, _r: &RecordView<'_>) {}
+}
+
 /// What reading keeps of the records: their templates (the miner), their groups and,
 /// with a session key, their sessions. A run fills one from its inputs; anything that
 /// has records (a benchmark, later a stream) can fill one the same way.
@@ -132,7 +185,7 @@ impl Digest {
             text: &text,
             params: &params,
         });
-        cluster
+        (cluster, time)
     }
 
     /// The templates, the groups (merged templates resolved; most severe first, then by
@@ -173,6 +226,16 @@ pub fn read(
     miner: Miner,
     progress: Progress<'_>,
 ) -> Result<Reading, LogsError> {
+    read_observed(config, miner, progress, &mut Nobody)
+}
+
+/// [`read`], showing every record and input file to `observer`.
+pub fn read_observed(
+    config: &PipelineConfig,
+    miner: Miner,
+    progress: Progress<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Reading, LogsError> {
     let filters = Filters::new(&config.include, &config.exclude)?;
     let expanded = ingest::expand_inputs(&config.inputs, &filters);
     let sources = expanded.sources;
@@ -188,14 +251,20 @@ pub fn read(
     }
     let mut read_total = 0u64;
     for source in &sources {
+        if let Some(taken) = taken_by_observer(source, observer) {
+            files.push(taken);
+            continue;
+        }
         files.push(read_source(
             config,
             source,
             &mut digest,
             &mut read_total,
             progress,
+            observer,
         ));
     }
+    observer.finish(&digest.miner);
     if let Some(p) = &config.miner_state {
         digest.miner.save(p)?;
     }
@@ -208,6 +277,47 @@ pub fn read(
     })
 }
 
+/// Offers a file to the observer before it is read as logs (its first 4 KiB, gzip
+/// undone); the observer's report when it took the file.
+fn taken_by_observer(source: &Source, observer: &mut dyn Observer) -> Option<FileReport> {
+    use std::io::{BufRead, Read};
+    let Source::File(path) = source else {
+        return None;
+    };
+    // Only regular files are offered: opening a named pipe could wait for a writer, and
+    // reading decides what to do with those.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut raw = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let gz = raw.fill_buf().ok()?.starts_with(&[0x1f, 0x8b]);
+    let mut head = Vec::with_capacity(4096);
+    let read = if gz {
+        flate2::read::MultiGzDecoder::new(raw)
+            .take(4096)
+            .read_to_end(&mut head)
+    } else {
+        raw.take(4096).read_to_end(&mut head)
+    };
+    read.ok()?;
+    let outcome = observer.take_file(path, &head)?;
+    let name = source.display();
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut report = match outcome {
+        Ok(format) => {
+            let mut r = FileReport::new(name);
+            r.format = format;
+            r
+        }
+        Err(e) => {
+            warn!(file = %name, cause = %e, "input taken by an observer failed");
+            FileReport::failed(name, e)
+        }
+    };
+    report.counts.bytes = bytes;
+    Some(report)
+}
+
 /// Reads one input into `digest`; its accounting, with the failure if reading stopped.
 fn read_source(
     config: &PipelineConfig,
@@ -215,6 +325,7 @@ fn read_source(
     digest: &mut Digest,
     read_total: &mut u64,
     progress: Progress<'_>,
+    observer: &mut dyn Observer,
 ) -> FileReport {
     let name = source.display();
     let _span = info_span!("source", file = %name).entered();
@@ -233,7 +344,20 @@ fn read_source(
     };
     let base = *read_total;
     let mut on_record = |rec: Record| {
-        digest.add(&rec, &name);
+        let cluster = digest.add(&rec, &name);
+        let trace = rec.trace_id.map(|t| t.to_string());
+        observer.record(&RecordView {
+            component: (rec.component_source != ComponentSource::None)
+                .then_some(&*rec.component),
+            component_source: rec.component_source,
+            file: &name,
+            line: rec.line,
+            time: rec.timestamp,
+            level: rec.level,
+            cluster,
+            message: &rec.message,
+            trace_id: trace.as_deref(),
+        });
     };
     let read = reader::read_source(source, &opts, &mut on_record, &|b| progress(base + b));
     match read {
@@ -276,3 +400,4 @@ fn fill(report: &mut FileReport, summary: SourceSummary) {
     };
     report.finish(summary.lines, summary.error);
 }
+

@@ -42,6 +42,9 @@ pub(super) fn render(r: &Report) -> String {
     if let Some((from, to)) = &r.time_range {
         let _ = write!(s, "<p>Time range: {} to {}</p>", esc(from), esc(to));
     }
+    if let Some(rca) = &r.rca {
+        super::rca::html(rca, &mut s);
+    }
     timeline(r, &mut s);
     if let Some(e) = &r.triage_error {
         let _ = write!(

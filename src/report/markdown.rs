@@ -37,10 +37,22 @@ pub(super) fn render(r: &Report) -> String {
     s
 }
 
-/// Title, totals, time range and records per level.
+/// Title (the root cause, when one is named, then its section), totals, time range and
+/// records per level.
 fn summary(r: &Report, s: &mut String) {
     let a = &r.accounting;
-    let _ = writeln!(s, "# loglens report\n");
+    match r.rca.as_ref().and_then(super::rca::headline) {
+        Some(h) => {
+            let _ = writeln!(s, "{h}\n");
+        }
+        None => {
+            let _ = writeln!(s, "# loglens report\n");
+        }
+    }
+    if let Some(rca) = &r.rca {
+        super::rca::markdown(rca, s);
+        let _ = writeln!(s, "\n## Input\n");
+    }
     let _ = writeln!(
         s,
         "{} records from {} lines in {} input(s), {} templates, analysed in {} ms.",

@@ -1,6 +1,7 @@
 //! The analysis report, assembled once, last, from an [`Analysis`] and (when it ran) the
 //! LLM triage: one data model (this file), written as JSON (the versioned schema
-//! documented in `docs/report-schema.md`), Markdown and a self-contained HTML page.
+//! documented in `docs/report-schema.md`), Markdown (led by the root cause when one is
+//! named), a self-contained HTML page, and the service graph for Graphviz (`report.dot`).
 //! Nothing below this module imports it.
 
 use std::collections::BTreeMap;
@@ -14,11 +15,13 @@ use crate::logs::accounting::{Accounting, FileReport, LineCounts};
 use crate::logs::level::Level;
 use crate::logs::time::rfc3339;
 use crate::logs::LogsError;
-use crate::triage::{GroupVerdict, Triage, TriageStats};
+use crate::rca::{Category, Rca};
+use crate::triage::{GroupVerdict, RcaJudgement, Triage, TriageStats};
 
 mod escape;
 mod html;
 mod markdown;
+mod rca;
 
 /// Version of the JSON report schema. Bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -85,14 +88,75 @@ pub struct Report {
     pub triage_error: Option<String>,
     /// Session detection, when a session key was given.
     pub sessions: Option<SessionSummary>,
+    /// Root-cause analysis: candidates, service graph, the model's verdict.
+    pub rca: Option<RcaReport>,
+}
+
+/// The root-cause section: the ranking, the model's verdict on it, and what the report
+/// leads with.
+#[derive(Debug, Clone, Serialize)]
+pub struct RcaReport {
+    /// The ranking, graph, timeline and knowledge graph.
+    #[serde(flatten)]
+    pub ranking: Rca,
+    /// The model's verdict (null without the model, or without candidates).
+    pub verdict: Option<RcaJudgement>,
+    /// The root cause the report names: the verdict's when it is used, else the
+    /// ranking's top candidate; null when no candidate is named.
+    pub lead: Option<Lead>,
+}
+
+/// The root cause a report names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lead {
+    /// The service.
+    pub service: String,
+    /// Its fault category.
+    pub category: Category,
+    /// `ranking`, or `model` when the model's verdict named it.
+    pub by: &'static str,
+}
+
+impl RcaReport {
+    /// The section of a ranking and, when asked, the model's verdict on it. The graph's
+    /// roles follow the root cause named.
+    pub fn new(mut ranking: Rca, verdict: Option<RcaJudgement>) -> Self {
+        let chosen = verdict.as_ref().and_then(RcaJudgement::chosen);
+        let lead = match chosen.and_then(|s| ranking.candidates.iter().find(|c| c.service == s)) {
+            Some(c) => Some(Lead {
+                service: c.service.clone(),
+                // The model's category when it names one, else the ranking's.
+                category: verdict
+                    .as_ref()
+                    .and_then(|v| v.verdict.as_ref())
+                    .map(|v| v.category)
+                    .filter(|c| *c != Category::Unknown)
+                    .unwrap_or(c.category),
+                by: "model",
+            }),
+            None => ranking.top().map(|c| Lead {
+                service: c.service.clone(),
+                category: c.category,
+                by: "ranking",
+            }),
+        };
+        if let Some(l) = lead.as_ref().filter(|l| l.by == "model") {
+            rca::recolour(&mut ranking, &l.service);
+        }
+        Self {
+            ranking,
+            verdict,
+            lead,
+        }
+    }
 }
 
 impl Report {
     /// The report of `analysis`, with the verdicts and totals of `triage` when it ran.
     pub fn assemble(analysis: Analysis, triage: Option<Triage>) -> Self {
-        let (mut verdicts, stats) = match triage {
-            Some(t) => (t.verdicts, Some(t.stats)),
-            None => (BTreeMap::new(), None),
+        let (mut verdicts, rca_verdict, stats) = match triage {
+            Some(t) => (t.verdicts, t.rca, Some(t.stats)),
+            None => (BTreeMap::new(), None, None),
         };
         let groups = analysis
             .groups
@@ -124,6 +188,7 @@ impl Report {
             triage: stats,
             triage_error: None,
             sessions: analysis.sessions,
+            rca: analysis.rca.map(|r| RcaReport::new(r, rca_verdict)),
         }
     }
 
@@ -171,6 +236,8 @@ pub enum OutputFormat {
     Json,
     /// `report.html`.
     Html,
+    /// `report.dot` (the service graph, when root-cause analysis ran).
+    Dot,
 }
 
 impl std::str::FromStr for OutputFormat {
@@ -180,7 +247,10 @@ impl std::str::FromStr for OutputFormat {
             "md" | "markdown" => Ok(Self::Markdown),
             "json" => Ok(Self::Json),
             "html" => Ok(Self::Html),
-            other => Err(format!("unknown report format {other:?} (md, json, html)")),
+            "dot" => Ok(Self::Dot),
+            other => Err(format!(
+                "unknown report format {other:?} (md, json, html, dot)"
+            )),
         }
     }
 }
@@ -198,6 +268,10 @@ pub fn write_reports(
             OutputFormat::Markdown => ("report.md", report.to_markdown()),
             OutputFormat::Json => ("report.json", report.to_json()),
             OutputFormat::Html => ("report.html", report.to_html()),
+            OutputFormat::Dot => match &report.rca {
+                Some(r) => ("report.dot", rca::dot(&r.ranking)),
+                None => continue,
+            },
         };
         let path = dir.join(name);
         std::fs::write(&path, body).map_err(|e| LogsError::io(&path, e))?;

@@ -5,10 +5,12 @@
 //! answer parses. Its meaning is then checked against the detectors' evidence
 //! ([`check`]); an unusable answer gives way to the detectors' verdict, flagged. Triage
 //! returns verdicts and their cost ([`Triage`]); it never touches a report. It is the
-//! pipeline's only client of the engine.
+//! pipeline's only client of the engine. The root-cause ranking gets a verdict of its
+//! own ([`rca`]), under a schema whose root cause is one of the candidates.
 
 pub(crate) mod check;
 pub mod prompt;
+pub mod rca;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -23,9 +25,10 @@ use crate::engine::{
 };
 pub use prompt::PROMPT_VERSION;
 use prompt::{case, Case, Shown, DETAIL_ASK, SCREEN_ASK};
+pub use rca::RcaJudgement;
 pub use verdict::{
-    Category, GroupVerdict, ScreenVerdict, Severity, Tier, Verdict, VerdictMeta, MAX_STEPS,
-    ROOT_CAUSE_CHARS, STEP_CHARS, SUMMARY_CHARS,
+    Category, Culprit, GroupVerdict, RcaVerdict, ScreenVerdict, Severity, Tier, Verdict,
+    VerdictMeta, MAX_STEPS, ROOT_CAUSE_CHARS, STEP_CHARS, SUMMARY_CHARS,
 };
 
 /// Longest screening answer in tokens (the schema's longest answer is ~30).
@@ -103,11 +106,13 @@ pub struct TriageStats {
 }
 
 /// What triage concluded: a verdict per group it judged (by the group's rank in the
-/// analysis) and what it cost.
+/// analysis), the root-cause verdict, and what it cost.
 #[derive(Debug, Clone, Default)]
 pub struct Triage {
     /// Group rank -> verdict.
     pub verdicts: BTreeMap<usize, GroupVerdict>,
+    /// The model's verdict on the root-cause ranking, when there were candidates.
+    pub rca: Option<RcaJudgement>,
     /// Totals.
     pub stats: TriageStats,
 }
@@ -138,9 +143,9 @@ struct Run<'a> {
     out: Triage,
 }
 
-/// Puts the groups the detectors flagged to the model and returns their verdicts and
-/// the totals. With a cache, verdicts asked before for the same evidence are reused and
-/// new ones are kept.
+/// Puts the groups the detectors flagged to the model, then the root-cause ranking when
+/// it has candidates, and returns the verdicts and the totals. With a cache, group
+/// verdicts asked before for the same evidence are reused and new ones are kept.
 ///
 /// With a `screen` engine (which may be the same model), triage is tiered: each group
 /// first gets a short screening question; the detailed one is asked only when the
@@ -183,6 +188,9 @@ pub fn triage(
     };
     let mean_detail = run.detail(engine, &detailed);
     run.dismiss(dismissed, mean_detail);
+    if let Some(found) = &analysis.rca {
+        run.out.rca = rca::judge(found, engine);
+    }
     run.out.stats.seconds = started.elapsed().as_secs_f64();
     Ok(run.out)
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::logs::level::Level;
+use crate::rca::Category as FaultCategory;
 
 /// Longest summary, in characters (within the 200 the report format allows).
 pub const SUMMARY_CHARS: usize = 160;
@@ -254,6 +255,108 @@ pub struct GroupVerdict {
     pub meta: VerdictMeta,
 }
 
+/// Longest root-cause summary (within the 200 the report format allows).
+pub const RCA_SUMMARY_CHARS: usize = 200;
+/// Longest propagation path a root-cause verdict may give.
+pub const MAX_PATH: usize = 6;
+/// Evidence ids a root-cause verdict cites at most.
+pub const MAX_CITED: usize = 5;
+
+/// The service a root-cause verdict names: one of the candidates shown, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum Culprit {
+    /// A candidate service (its canonical name).
+    Service(String),
+    /// The model could not decide.
+    Unknown,
+}
+
+impl Culprit {
+    /// How verdicts and schemas write "no decision".
+    pub const UNKNOWN: &'static str = "unknown";
+
+    /// The service named, if one is.
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Culprit::Service(s) => Some(s),
+            Culprit::Unknown => None,
+        }
+    }
+}
+
+impl From<Culprit> for String {
+    fn from(c: Culprit) -> Self {
+        match c {
+            Culprit::Service(s) => s,
+            Culprit::Unknown => Culprit::UNKNOWN.into(),
+        }
+    }
+}
+
+impl From<String> for Culprit {
+    fn from(s: String) -> Self {
+        if s == Culprit::UNKNOWN {
+            Culprit::Unknown
+        } else {
+            Culprit::Service(s)
+        }
+    }
+}
+
+/// The model's answer on root-cause analysis: which of the ranked candidates started
+/// the incident, how it propagated, and which of the evidence shown supports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RcaVerdict {
+    /// One of the candidates shown, or `unknown`.
+    pub root_cause_service: Culprit,
+    /// The kind of fault.
+    pub category: FaultCategory,
+    /// One sentence.
+    pub summary: String,
+    /// From the root cause to the user-facing services, nodes of the service graph.
+    pub propagation_path: Vec<String>,
+    /// Ids of the evidence shown that support it.
+    pub evidence_ids: Vec<String>,
+    /// Up to [`MAX_STEPS`] steps.
+    pub remediation_steps: Vec<String>,
+    /// 0 to 1 in steps of 0.05.
+    pub confidence: f64,
+}
+
+impl RcaVerdict {
+    /// The schema of a root-cause verdict: `services` are the candidates shown (plus
+    /// `unknown`), `nodes` the graph's nodes a path may name, `ids` the evidence shown.
+    pub fn schema(services: &[String], nodes: &[String], ids: &[String]) -> Value {
+        let mut culprits: Vec<String> = services.to_vec();
+        culprits.push(Culprit::UNKNOWN.into());
+        object(vec![
+            ("root_cause_service", json!({ "enum": culprits })),
+            ("category", json!({"enum": names(&FaultCategory::ALL)})),
+            ("summary", text(RCA_SUMMARY_CHARS)),
+            (
+                "propagation_path",
+                json!({"type": "array", "items": {"enum": nodes}, "minItems": 1, "maxItems": MAX_PATH}),
+            ),
+            (
+                "evidence_ids",
+                json!({"type": "array", "items": {"enum": ids}, "minItems": 1, "maxItems": ids.len().clamp(1, MAX_CITED)}),
+            ),
+            (
+                "remediation_steps",
+                json!({"type": "array", "items": text(STEP_CHARS), "maxItems": MAX_STEPS}),
+            ),
+            ("confidence", json!({"enum": confidence_steps()})),
+        ])
+    }
+
+    /// The model's answer, if it is a root-cause verdict (shape only: what it names and
+    /// cites is checked by triage).
+    pub fn parse(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+}
+
 /// The values the confidence takes: 0 to 1 in steps of 0.05.
 fn confidence_steps() -> Vec<f64> {
     (0..=20)
@@ -428,6 +531,52 @@ mod tests {
         );
         assert_eq!(Severity::of_level(Level::Error), Severity::High);
         assert!(Severity::Critical.is_urgent() && !Severity::Medium.is_urgent());
+    }
+
+    #[test]
+    fn the_root_cause_schema_is_the_types_fields_and_enumerates_what_was_shown() {
+        let s = RcaVerdict::schema(
+            &["minio".into(), "spark-worker".into()],
+            &["minio".into(), "spark-worker".into(), "airflow".into()],
+            &["E1".into(), "E2".into()],
+        );
+        let v = RcaVerdict {
+            root_cause_service: Culprit::Service("minio".into()),
+            category: FaultCategory::Storage,
+            summary: "MinIO's disk is full.".into(),
+            propagation_path: vec!["minio".into(), "spark-worker".into()],
+            evidence_ids: vec!["E1".into()],
+            remediation_steps: Vec::new(),
+            confidence: 0.9,
+        };
+        let json = serde_json::to_value(&v).expect("serializes");
+        let fields = sorted(keys(&json));
+        assert_eq!(sorted(keys(&s["properties"])), fields);
+        let required: Vec<String> = serde_json::from_value(s["required"].clone()).expect("list");
+        assert_eq!(sorted(required), fields);
+        assert_eq!(
+            s["properties"]["root_cause_service"]["enum"],
+            json!(["minio", "spark-worker", "unknown"])
+        );
+        assert_eq!(
+            s["properties"]["evidence_ids"]["items"]["enum"],
+            json!(["E1", "E2"])
+        );
+        assert!(s["properties"]["category"]["enum"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("storage")) && a.contains(&json!("dns"))));
+        let back = RcaVerdict::parse(&json.to_string()).expect("parses");
+        assert_eq!(back, v);
+        let unknown = json.to_string().replacen(
+            "\"root_cause_service\":\"minio\"",
+            "\"root_cause_service\":\"unknown\"",
+            1,
+        );
+        assert_eq!(
+            RcaVerdict::parse(&unknown).map(|v| v.root_cause_service),
+            Some(Culprit::Unknown)
+        );
+        assert!(RcaVerdict::parse(&json.to_string().replace("storage", "plumbing")).is_none());
     }
 
     #[test]

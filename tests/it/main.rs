@@ -13,6 +13,7 @@ mod miner;
 mod parse;
 mod prefix;
 mod qwen2;
+mod rca;
 mod reliability;
 mod report;
 mod server;

@@ -132,6 +132,14 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'static>> {
     };
     p.timestamp = time(&map, &mut used).map(Cow::Owned);
     let message = first(&map, MESSAGE, &mut used).unwrap_or_else(|| t.to_string());
+    let message = super::with_error(
+        Cow::Owned(message),
+        error_text(&map),
+        super::PEER_FIELDS
+            .iter()
+            .find_map(|k| lookup(&map, k).and_then(scalar)),
+    )
+    .into_owned();
     p.service = service(&map, &mut used).map(Cow::Owned);
     p.logger = first(&map, LOGGER, &mut used).map(Cow::Owned);
     p.thread = first(&map, THREAD, &mut used).map(Cow::Owned);
@@ -156,6 +164,15 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'static>> {
     }
     keep_fields(&map, &used, &mut p);
     Some(p)
+}
+
+/// The error a record reports in its own field: a string, or an object's `message`.
+fn error_text(map: &Obj) -> Option<String> {
+    super::ERROR_FIELDS.iter().find_map(|k| match lookup(map, k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    })
 }
 
 /// A value at a dotted path: the flat key first, then nested objects.

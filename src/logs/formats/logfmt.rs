@@ -76,6 +76,12 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         header: true,
         ..Default::default()
     };
+    let find = |keys: &[&str]| {
+        kv.iter()
+            .find(|(k, v)| keys.contains(k) && !v.is_empty())
+            .map(|(_, v)| v.to_string())
+    };
+    let (err, peer) = (find(super::ERROR_FIELDS), find(super::PEER_FIELDS));
     let (mut message, mut level, mut time) = (None, None, None);
     for (k, v) in kv {
         match fields::classify(k) {
@@ -90,7 +96,7 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
         return None;
     }
     p.timestamp = time;
-    p.message = message.unwrap_or(Cow::Borrowed(""));
+    p.message = super::with_error(message.unwrap_or(Cow::Borrowed("")), err, peer);
     match level.as_deref().and_then(level_of) {
         Some(l) => {
             p.level = l;

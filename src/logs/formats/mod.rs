@@ -45,6 +45,44 @@ mod text;
 pub use fields::names_service;
 pub use header::HeaderPattern;
 
+/// Fields of structured records (JSON, logfmt) that carry the error a record reports.
+pub(crate) const ERROR_FIELDS: &[&str] = &[
+    "error",
+    "err",
+    "exception",
+    "error.message",
+    "error_message",
+    "reason",
+    "cause",
+];
+/// Fields that name the system a failing record was talking to.
+pub(crate) const PEER_FIELDS: &[&str] = &[
+    "upstream",
+    "peer",
+    "peer.service",
+    "target",
+    "remote",
+    "server.address",
+    "dependency",
+];
+
+/// `message` with the error a structured record carries in its own field (and the
+/// system it was talking to), so templates and root-cause signatures see what failed.
+pub(crate) fn with_error<'a>(
+    message: Cow<'a, str>,
+    err: Option<String>,
+    peer: Option<String>,
+) -> Cow<'a, str> {
+    let Some(err) = err.filter(|e| !e.is_empty() && !message.contains(e.as_str())) else {
+        return message;
+    };
+    let mut m = format!("{message}: {err}");
+    if let Some(peer) = peer.filter(|p| !p.is_empty() && !m.contains(p.as_str())) {
+        m = format!("{m} (upstream {peer})");
+    }
+    Cow::Owned(m)
+}
+
 /// One physical line, parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Parsed<'a> {

@@ -1,0 +1,408 @@
+//! Service names: one canonical key per service whatever wrote the name (a trace's
+//! `service.name`, a compose replica `minio-1`, a pod `checkout-7d9f8b6c5d-x2x7k`, a
+//! Python logger `feature_api`, a host `orders-db.prod.svc:5432`), and the names a log
+//! message mentions (hosts, URLs, words) so callers' messages can be matched to nodes.
+
+/// A service's canonical key: lower case, `_` as `-`, without a host's domain and port,
+/// without a replica suffix (compose `-1`, StatefulSet `-0`, ReplicaSet `-<hash>-<id>`,
+/// DaemonSet `-<id>`).
+pub fn canonical(name: &str) -> String {
+    let host = host_part(name.trim());
+    let lower: String = host
+        .chars()
+        .map(|c| match c {
+            '_' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    strip_replica(&lower).to_string()
+}
+
+/// The host of `scheme://host:port/path`, `host:port` or `host.domain`, when the text
+/// is one; otherwise the text.
+fn host_part(s: &str) -> &str {
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or(host);
+    if host.is_empty() {
+        return s;
+    }
+    // An IP address stays whole.
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return host;
+    }
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    if labels.len() < 2 {
+        return labels.first().copied().unwrap_or(host);
+    }
+    let lower = |l: &str| l.to_ascii_lowercase();
+    // A cluster name (`orders-db.shop.svc.cluster.local`) is its first label; a public
+    // name (`api.paygate.example.com`) is the organisation's label before its suffix.
+    if labels
+        .iter()
+        .any(|l| CLUSTER_LABELS.contains(&lower(l).as_str()))
+    {
+        return labels[0];
+    }
+    let mut end = labels.len();
+    while end > 1 && PUBLIC_SUFFIXES.contains(&lower(labels[end - 1]).as_str()) {
+        end -= 1;
+    }
+    if end == labels.len() {
+        labels[0]
+    } else {
+        labels[end - 1]
+    }
+}
+
+/// Labels that mark a name inside a cluster or a private network.
+const CLUSTER_LABELS: &[&str] = &[
+    "svc",
+    "cluster",
+    "local",
+    "internal",
+    "localdomain",
+    "lan",
+    "pod",
+    "consul",
+    "intra",
+    "corp",
+];
+/// Public suffixes (and the reserved example names) stripped from public host names.
+const PUBLIC_SUFFIXES: &[&str] = &[
+    "com", "net", "org", "io", "co", "dev", "app", "cloud", "ai", "biz", "info", "example", "test",
+    "invalid", "us", "eu", "uk", "de", "fr", "nl", "jp", "in", "au", "ca", "me", "tv", "api",
+    "gov", "edu",
+];
+
+/// Removes one replica suffix from a canonical name.
+fn strip_replica(name: &str) -> &str {
+    let parts: Vec<&str> = name.split('-').collect();
+    let n = parts.len();
+    if n < 2 {
+        return name;
+    }
+    let is_rs_hash = |p: &str| {
+        (8..=10).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_alphanumeric())
+            && p.bytes().any(|b| b.is_ascii_digit())
+    };
+    let is_pod_id = |p: &str| {
+        p.len() == 5
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && p.bytes().any(|b| b.is_ascii_digit())
+    };
+    let keep = if n >= 3 && is_rs_hash(parts[n - 2]) && is_pod_id(parts[n - 1]) {
+        n - 2
+    } else if (parts[n - 1].len() <= 3 && parts[n - 1].bytes().all(|b| b.is_ascii_digit()))
+        || (is_pod_id(parts[n - 1]) && parts[n - 1].bytes().any(|b| b.is_ascii_lowercase()))
+    {
+        n - 1
+    } else {
+        n
+    };
+    let len: usize = parts[..keep].iter().map(|p| p.len()).sum::<usize>() + keep.saturating_sub(1);
+    &name[..len]
+}
+
+/// Whether a component name is a logger or class path (`org.apache.spark.Executor`,
+/// `app.db.pool`) rather than a service: such records belong to their file's service.
+pub fn is_logger_path(name: &str) -> bool {
+    let dots = name.bytes().filter(|&b| b == b'.').count();
+    dots >= 1
+        && !name.contains(['/', ' ', ':'])
+        && name.split('.').all(|p| !p.is_empty())
+        && !name
+            .split('.')
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && !name.ends_with(".log")
+}
+
+/// File stems that name a product, a stream or a rotation rather than a service.
+const GENERIC_STEMS: &[&str] = &[
+    "current",
+    "stdout",
+    "stderr",
+    "output",
+    "app",
+    "log",
+    "logs",
+    "access",
+    "error",
+    "errors",
+    "server",
+    "postgresql",
+    "postgres",
+    "mysql",
+    "mysqld",
+    "redis",
+    "redis-server",
+    "nginx",
+    "kafka",
+    "server-log",
+    "messages",
+    "syslog",
+    "journal",
+    "kubelet-log",
+    "main",
+];
+/// Folder names that hold logs without naming a service.
+const GENERIC_DIRS: &[&str] = &[
+    "logs", "log", "var", "tmp", "data", "output", "otel", "files", "nodes",
+];
+
+/// A service name from a log file's path, and the raw name it came from (a replica
+/// name such as `orders-api-2`): `feature-api.log` → `feature-api`;
+/// `pods/shop_checkout-7d9f-abcde_uid/checkout/0.log` → `checkout` (the container folder
+/// when the file is a bare number); `accounts-pg/postgresql.log` → `accounts-pg`.
+pub fn from_path(path: &str) -> Option<(String, String)> {
+    let p = std::path::Path::new(path);
+    let mut stem = p.file_name()?.to_str()?;
+    for ext in [".gz", ".log", ".txt", ".json", ".jsonl", ".out", ".err"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    let numbered = stem.is_empty() || stem.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let generic = numbered || GENERIC_STEMS.contains(&stem.to_ascii_lowercase().as_str());
+    let parent = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|d| d.to_str())
+        .filter(|d| !GENERIC_DIRS.contains(&d.to_ascii_lowercase().as_str()));
+    // Kubernetes' `pods/<namespace>_<pod>_<uid>/<container>/<n>.log`: the pod is the
+    // replica.
+    let pod = p
+        .parent()
+        .and_then(|d| d.parent())
+        .and_then(|d| d.file_name())
+        .and_then(|d| d.to_str())
+        .and_then(|d| {
+            let parts: Vec<&str> = d.split('_').collect();
+            (parts.len() == 3).then(|| parts[1])
+        });
+    match (generic, parent) {
+        (true, Some(dir)) if numbered && pod.is_some() => {
+            Some((canonical(dir), pod.unwrap_or(dir).to_string()))
+        }
+        (true, Some(dir)) => Some((canonical(dir), dir.to_string())),
+        (true, None) if numbered => None,
+        _ => Some((canonical(stem), stem.to_string())),
+    }
+}
+
+/// Canonical names a message mentions: each token's host (URLs, `host:port`, FQDNs)
+/// and the token itself, deduplicated, at most `max`. Tokens shorter than 2 characters
+/// or made only of digits are skipped.
+pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
+    for raw in message.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
+            )
+    }) {
+        if out.len() >= max {
+            return;
+        }
+        let t = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if t.len() < 2 || t.len() > 253 || t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            continue;
+        }
+        if !t.bytes().any(|b| b.is_ascii_alphabetic()) {
+            continue;
+        }
+        let c = canonical(t);
+        if c.len() >= 2 && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+}
+
+/// Extensions that make a dotted token a file or a code path, not a host.
+const FILE_EXTENSIONS: &[&str] = &[
+    "java",
+    "py",
+    "go",
+    "rs",
+    "js",
+    "ts",
+    "rb",
+    "php",
+    "log",
+    "json",
+    "yaml",
+    "yml",
+    "xml",
+    "txt",
+    "csv",
+    "parquet",
+    "class",
+    "jar",
+    "so",
+    "conf",
+    "cfg",
+    "ini",
+    "sh",
+    "html",
+    "sql",
+    "gz",
+    "zip",
+    "tar",
+    "pem",
+    "crt",
+    "key",
+    "exception",
+    "error",
+    "lang",
+    "util",
+];
+
+/// Canonical names of the hosts a message names: URL hosts, `host:port`, and dotted
+/// names that end like a domain (not files or class paths). Systems named only this way
+/// (a third-party API, an uninstrumented database) become nodes of the graph.
+pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
+    for raw in message.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
+            )
+    }) {
+        if out.len() >= max {
+            return;
+        }
+        let t = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/' && c != ':');
+        let t = t.trim_end_matches([':', '/']);
+        let host = if let Some((_, rest)) = t.split_once("://") {
+            rest.split(['/', '?', '#']).next().unwrap_or("")
+        } else {
+            t
+        };
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let (name, port) = match host.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, true),
+            _ => (host, false),
+        };
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && name.bytes().any(|b| b.is_ascii_alphabetic())
+            && !name.starts_with(['-', '.']);
+        if !valid {
+            continue;
+        }
+        let last = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+        let dotted = name.contains('.')
+            && (PUBLIC_SUFFIXES.contains(&last.as_str())
+                || CLUSTER_LABELS.contains(&last.as_str()))
+            && !FILE_EXTENSIONS.contains(&last.as_str())
+            && !name
+                .split('.')
+                .any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
+        let plain = !name.contains('.') && !name.bytes().any(|b| b.is_ascii_uppercase());
+        if t.contains("://") || dotted || (port && plain) {
+            let c = canonical(name);
+            if c.len() >= 2 && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+}
+
+/// Whether a canonical token names a node, allowing the usual suffixes on either side
+/// (`payments` and `payments-service`, `orders-db` and `orders-db-svc`).
+pub fn same_service(token: &str, node: &str) -> bool {
+    if token == node {
+        return true;
+    }
+    let strip = |s: &'_ str| -> String {
+        let mut s = s.to_string();
+        for suffix in ["-service", "-svc", "-server", "-srv"] {
+            if let Some(t) = s.strip_suffix(suffix) {
+                s = t.to_string();
+            }
+        }
+        s
+    };
+    let (a, b) = (strip(token), strip(node));
+    a.len() >= 3 && a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_drop_replicas_hosts_and_ports() {
+        assert_eq!(canonical("minio-1"), "minio");
+        assert_eq!(canonical("airflow-worker-1"), "airflow-worker");
+        assert_eq!(canonical("checkout-7d9f8b6c5d-x2x7k"), "checkout");
+        assert_eq!(canonical("node-exporter-4xk2p"), "node-exporter");
+        assert_eq!(canonical("feature_api"), "feature-api");
+        assert_eq!(
+            canonical("orders-db.prod.svc.cluster.local:5432"),
+            "orders-db"
+        );
+        assert_eq!(canonical("http://payments:8080/v1/pay"), "payments");
+        assert_eq!(canonical("10.0.3.7:9000"), "10.0.3.7");
+        assert_eq!(
+            canonical("https://api.paygate.example.com/v1/charge"),
+            "paygate"
+        );
+        assert_eq!(canonical("api.textline.example.io:443"), "textline");
+        assert_eq!(
+            canonical("playlists-db.apps.svc.cluster.local"),
+            "playlists-db"
+        );
+        assert_eq!(canonical("Redis"), "redis");
+        assert_eq!(canonical("ubuntu"), "ubuntu");
+        assert_eq!(canonical("api-gateway"), "api-gateway");
+        assert_eq!(canonical("web-0"), "web");
+    }
+
+    #[test]
+    fn loggers_files_and_mentions() {
+        assert!(is_logger_path("org.apache.spark.executor.Executor"));
+        assert!(!is_logger_path("spark-worker-1"));
+        assert!(!is_logger_path("10.0.0.1"));
+        let svc = |p: &str| from_path(p).map(|x| x.0);
+        assert_eq!(svc("logs/feature-api.log").as_deref(), Some("feature-api"));
+        assert_eq!(svc("logs/orders-api-2.log").as_deref(), Some("orders-api"));
+        assert_eq!(
+            svc("logs/pods/shop_checkout-7d9f8b6c5d-x2x7k_1f/checkout/0.log").as_deref(),
+            Some("checkout")
+        );
+        assert_eq!(
+            svc("logs/accounts-pg/postgresql.log").as_deref(),
+            Some("accounts-pg")
+        );
+        assert_eq!(svc("logs/nginx/access.log").as_deref(), Some("nginx"));
+        assert_eq!(svc("logs/redis.log").as_deref(), Some("redis"));
+        assert_eq!(svc("logs/0.log"), None);
+        let mut m = Vec::new();
+        mentions(
+            "timeout calling http://payments.prod.svc:8080/pay after 3000 ms (orders-db:5432)",
+            16,
+            &mut m,
+        );
+        assert!(m.contains(&"payments".to_string()), "{m:?}");
+        assert!(m.contains(&"orders-db".to_string()), "{m:?}");
+        assert!(!m.iter().any(|t| t == "3000"));
+        assert!(same_service("payments-service", "payments"));
+        let mut h = Vec::new();
+        hosts(
+            "POST https://verify.idcheck.example.com/v2/check failed; dial orders-db:5432; at com.acme.Foo.bar(Foo.java:12) wrote app.log; lookup redis.shop.svc.cluster.local",
+            16,
+            &mut h,
+        );
+        assert_eq!(h, vec!["idcheck", "orders-db", "redis"]);
+        assert!(
+            !same_service("db", "db-svc"),
+            "short names must match exactly"
+        );
+    }
+}
