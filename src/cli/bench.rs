@@ -4,8 +4,7 @@ use anyhow::Context;
 
 use super::{
     BenchDetectArgs, BenchDevicesArgs, BenchParseArgs, BenchPrefixArgs, BenchRcaArgs,
-    BenchServeArgs,
-    BenchTokensArgs, ModelArgs, EXIT_FAILED, EXIT_OK,
+    BenchServeArgs, BenchTokensArgs, ModelArgs, EXIT_FAILED, EXIT_OK,
 };
 use crate::bench::{data_dir, parse};
 use crate::logs::miner::MinerConfig;

@@ -185,7 +185,7 @@ impl Digest {
             text: &text,
             params: &params,
         });
-        (cluster, time)
+        cluster
     }
 
     /// The templates, the groups (merged templates resolved; most severe first, then by
@@ -347,8 +347,7 @@ fn read_source(
         let cluster = digest.add(&rec, &name);
         let trace = rec.trace_id.map(|t| t.to_string());
         observer.record(&RecordView {
-            component: (rec.component_source != ComponentSource::None)
-                .then_some(&*rec.component),
+            component: (rec.component_source != ComponentSource::None).then_some(&*rec.component),
             component_source: rec.component_source,
             file: &name,
             line: rec.line,
@@ -400,4 +399,3 @@ fn fill(report: &mut FileReport, summary: SourceSummary) {
     };
     report.finish(summary.lines, summary.error);
 }
-

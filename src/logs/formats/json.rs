@@ -168,11 +168,13 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'static>> {
 
 /// The error a record reports in its own field: a string, or an object's `message`.
 fn error_text(map: &Obj) -> Option<String> {
-    super::ERROR_FIELDS.iter().find_map(|k| match lookup(map, k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    })
+    super::ERROR_FIELDS
+        .iter()
+        .find_map(|k| match lookup(map, k)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
 }
 
 /// A value at a dotted path: the flat key first, then nested objects.
