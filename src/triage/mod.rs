@@ -213,7 +213,8 @@ impl Run<'_> {
         for g in ranks.iter().filter_map(|r| self.analysis.group(*r)) {
             let c = match self.fitted_case(g, readers) {
                 Ok(c) => c,
-                Err((c, why)) => {
+                Err(failed) => {
+                    let (c, why) = *failed;
                     tracing::warn!(group = g.rank, reason = %why, "group not put to the model");
                     self.fail(&c, why);
                     continue;
@@ -242,7 +243,7 @@ impl Run<'_> {
         &self,
         g: &crate::analysis::ListedGroup,
         readers: &[(&Engine, &str, usize)],
-    ) -> Result<Case, (Case, String)> {
+    ) -> Result<Case, Box<(Case, String)>> {
         let mut last = None;
         for shown in Shown::full(self.cfg.samples, self.cfg.context_lines).cuts() {
             let c = case(self.analysis, g, shown);
@@ -251,14 +252,14 @@ impl Run<'_> {
                 Some(why) => last = Some((c, why)),
             }
         }
-        Err(last.unwrap_or_else(|| {
+        Err(Box::new(last.unwrap_or_else(|| {
             let c = case(
                 self.analysis,
                 g,
                 Shown::full(self.cfg.samples, self.cfg.context_lines),
             );
             (c, "no question could be built".into())
-        }))
+        })))
     }
 
     /// The detectors' verdict for a group the model could not judge, with the reason.
@@ -378,11 +379,9 @@ impl Run<'_> {
             };
             self.settle(c, verdict, how, &usage);
         }
-        if answered == 0 {
-            self.cfg.max_tokens / 2
-        } else {
-            completion / answered
-        }
+        completion
+            .checked_div(answered)
+            .unwrap_or(self.cfg.max_tokens / 2)
     }
 
     /// Groups the screen dismissed keep its answer as their verdict, said to be the
