@@ -213,16 +213,7 @@ fn iso_date(b: &[u8], y: Num) -> Option<(usize, Stamp)> {
         _ => return None,
     };
     let (time, i) = clock(b, i)?;
-    let (offset, i) = zone(b, i);
-    Some((
-        i,
-        Stamp {
-            date,
-            time,
-            offset: offset.unwrap_or(0),
-            from_context: false,
-        },
-    ))
+    Some(zoned(b, i, date, time))
 }
 
 /// `20251103T203640Z`, `20171223-22:15:29:606`.
@@ -242,8 +233,14 @@ fn compact_date(b: &[u8], d: Num) -> Option<(usize, Stamp)> {
         }
         None => clock(b, i)?,
     };
+    Some(zoned(b, i, date, time))
+}
+
+/// A stamp printed with its date, then its zone (if any) read at `i`; returns where
+/// the zone ended.
+fn zoned(b: &[u8], i: usize, date: NaiveDate, time: Clock) -> (usize, Stamp) {
     let (offset, i) = zone(b, i);
-    Some((
+    (
         i,
         Stamp {
             date,
@@ -251,7 +248,7 @@ fn compact_date(b: &[u8], d: Num) -> Option<(usize, Stamp)> {
             offset: offset.unwrap_or(0),
             from_context: false,
         },
-    ))
+    )
 }
 
 /// HDFS: `081109 203615` (yyMMdd HHmmss).
@@ -338,16 +335,7 @@ fn day_name_year(b: &[u8], d: Num, sep: u8) -> Option<(usize, Stamp)> {
         _ => return None,
     };
     let (time, i) = clock(b, i)?;
-    let (offset, i) = zone(b, i);
-    Some((
-        i,
-        Stamp {
-            date,
-            time,
-            offset: offset.unwrap_or(0),
-            from_context: false,
-        },
-    ))
+    Some(zoned(b, i, date, time))
 }
 
 /// `03 Nov 2025 20:36:37.123` (Redis, RFC 2822 without the weekday).
@@ -359,16 +347,7 @@ fn day_month_name(b: &[u8], d: Num) -> Option<(usize, Stamp)> {
     let date = NaiveDate::from_ymd_opt(y.v as i32, mo, d.v)?;
     let i = spaces(b, y.end);
     let (time, i) = clock(b, i)?;
-    let (offset, i) = zone(b, i);
-    Some((
-        i,
-        Stamp {
-            date,
-            time,
-            offset: offset.unwrap_or(0),
-            from_context: false,
-        },
-    ))
+    Some(zoned(b, i, date, time))
 }
 
 /// The time first: `20:36:40 UTC 11/03/2025` (MinIO), or the time alone, which takes
