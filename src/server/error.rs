@@ -381,6 +381,8 @@ mod tests {
             .with_ansi(false)
             .finish();
         let _g = tracing::subscriber::set_default(sub);
+        // Callsites first met by other tests' threads may cache "not interested".
+        tracing::callsite::rebuild_interest_cache();
         let resp = trace::scope("req-test-7".into(), async {
             let span = tracing::info_span!("request", id = "req-test-7");
             let _e = span.enter();

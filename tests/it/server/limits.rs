@@ -484,6 +484,10 @@ async fn requests_get_an_id_and_a_span_with_status_and_latency() {
         .with_max_level(tracing::Level::INFO)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads may have met the server's callsites first, with no
+    // subscriber of theirs interested: recompute what every callsite is interested in
+    // now that this thread's subscriber exists.
+    tracing::callsite::rebuild_interest_cache();
     let app = app(None);
     let req = Request::builder()
         .uri("/v1/models")
