@@ -58,15 +58,28 @@ impl Store {
         // Runs sharing a state directory take turns writing: a writer that finds the
         // database locked waits (up to BUSY_WAIT) instead of losing its verdict.
         conn.busy_timeout(BUSY_WAIT).map_err(bad)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             CREATE TABLE IF NOT EXISTS verdicts (
-                 key TEXT PRIMARY KEY,
-                 verdict TEXT NOT NULL,
-                 created INTEGER NOT NULL
-             );",
-        )
-        .map_err(bad)?;
+        // Switching a new database to WAL answers "busy" at once, without the busy
+        // handler, while another run does the same: retry it within the same wait.
+        let started = std::time::Instant::now();
+        loop {
+            match conn.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE IF NOT EXISTS verdicts (
+                     key TEXT PRIMARY KEY,
+                     verdict TEXT NOT NULL,
+                     created INTEGER NOT NULL
+                 );",
+            ) {
+                Ok(()) => break,
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && started.elapsed() < BUSY_WAIT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(bad(e)),
+            }
+        }
         Ok(Self { conn, path })
     }
 

@@ -425,17 +425,11 @@ fn peak_rss_kib(cmd: &mut Command) -> (i32, u64) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawns");
-    let status_file = format!("/proc/{}/status", child.id());
+    let pid = child.id();
     let started = std::time::Instant::now();
     let mut peak = 0u64;
     loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            let hwm = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-            peak = peak.max(hwm.unwrap_or(0));
-        }
+        peak = peak.max(crate::proc_status_kib(pid, "VmHWM:").unwrap_or(0));
         if let Some(status) = child.try_wait().expect("waits") {
             return (status.code().unwrap_or(-1), peak);
         }

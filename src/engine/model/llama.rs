@@ -501,8 +501,19 @@ impl Llama {
         (q_all, k_all, v_all): (&Tensor, &Tensor, &Tensor),
         scale: f64,
     ) -> candle_core::Result<Tensor> {
-        let c = &self.cfg;
         let (q, k, v) = self.rotate_and_cache(layer, span, step, (q_all, k_all, v_all))?;
+        self.attend_rotated(span, (&q, &k, &v), scale)
+    }
+
+    /// Attention of one sequence's rotated queries over its cached keys and values
+    /// through tensor ops, with its mask: (1, t, heads * head_dim).
+    fn attend_rotated(
+        &self,
+        span: &Span,
+        (q, k, v): (&Tensor, &Tensor, &Tensor),
+        scale: f64,
+    ) -> candle_core::Result<Tensor> {
+        let c = &self.cfg;
         let built;
         let mask = match &span.mask {
             Some(m) => Some(m),
@@ -512,7 +523,7 @@ impl Llama {
             }
             None => None,
         };
-        grouped_attention(&q, &k, &v, mask, scale)?
+        grouped_attention(q, k, v, mask, scale)?
             .transpose(1, 2)?
             .reshape((1, span.len, c.heads * c.head_dim))
     }
@@ -562,20 +573,7 @@ impl Llama {
             }
             let mut outs = Vec::with_capacity(spans.len());
             for (span, (q, k, v)) in spans.iter().zip(&seqs) {
-                let built;
-                let mask = match &span.mask {
-                    Some(m) => Some(m),
-                    None if self.needs_mask(span.len, span.past) => {
-                        built = self.mask(span.len, span.past)?;
-                        Some(&built)
-                    }
-                    None => None,
-                };
-                outs.push(
-                    grouped_attention(q, k, v, mask, scale)?
-                        .transpose(1, 2)?
-                        .reshape((1, span.len, c.heads * c.head_dim))?,
-                );
+                outs.push(self.attend_rotated(span, (q, k, v), scale)?);
             }
             return cat_rows(outs);
         }

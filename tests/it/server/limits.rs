@@ -214,14 +214,7 @@ async fn prompts_over_the_context_are_refused_before_they_are_tokenized() {
 
 /// `VmRSS` and `VmHWM` (peak) of a process, in KiB.
 fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
+    let field = |name| crate::proc_status_kib(pid, name).unwrap_or(0);
     (field("VmRSS:"), field("VmHWM:"))
 }
 
