@@ -154,6 +154,10 @@ pub(crate) struct Template {
     pub from_spans: bool,
     /// For failed client spans' messages: the callee.
     pub peer: NodeId,
+    /// Whose certificate a TLS record is about, when its wording says so.
+    pub cert: Option<signature::CertOf>,
+    /// The records say a schema migration ran.
+    pub migration: bool,
 }
 
 /// A call edge's counts per minute.
@@ -485,6 +489,8 @@ impl Collector {
                 last: None,
                 categories: signature::classify(message),
                 remote: signature::reports_remote(message),
+                cert: signature::certificate_of(message),
+                migration: signature::schema_change(message),
                 mentions: Vec::new(),
                 mention_checks: 0,
                 from_spans,
@@ -694,6 +700,8 @@ impl Template {
         }
         self.categories.sort();
         self.remote |= o.remote;
+        self.cert = self.cert.or(o.cert);
+        self.migration |= o.migration;
         for m in o.mentions {
             if self.mentions.len() < MAX_MENTIONS && !self.mentions.contains(&m) {
                 self.mentions.push(m);

@@ -363,9 +363,16 @@ pub fn assess(c: &Collector) -> Option<Assessment> {
     // Per node: its templates' series.
     let mut by_node: FxHashMap<NodeId, Vec<TemplateSeries>> = FxHashMap::default();
     for (&(node, key), t) in &c.templates {
+        // A server failing to verify a caller's certificate reports the caller's
+        // fault: it weighs on its own health as little as debug output.
+        let level = if t.cert == Some(super::signature::CertOf::Client) {
+            Level::Debug
+        } else {
+            t.level
+        };
         by_node.entry(node).or_default().push((
             key,
-            t.level,
+            level,
             t.minutes.clone(),
             t.first.as_ref().and_then(|s| s.ms),
         ));

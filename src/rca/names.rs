@@ -184,13 +184,68 @@ pub fn from_path(path: &str) -> Option<(String, String)> {
             (parts.len() == 3).then(|| parts[1])
         });
     match (generic, parent) {
+        // The service is the pod's workload (Deployment, StatefulSet, DaemonSet), which
+        // is what an engineer rolls back or restarts; the container only names it when
+        // the pod's name has no workload left.
         (true, Some(dir)) if numbered && pod.is_some() => {
-            Some((canonical(dir), pod.unwrap_or(dir).to_string()))
+            let raw = pod.unwrap_or(dir);
+            let service = workload(raw).filter(|w| !w.is_empty()).unwrap_or(dir);
+            Some((canonical(service), raw.to_string()))
         }
         (true, Some(dir)) => Some((canonical(dir), dir.to_string())),
         (true, None) if numbered => None,
         _ => Some((canonical(stem), stem.to_string())),
     }
+}
+
+/// The workload of the pod a Kubernetes container log belongs to, from its path
+/// (`/var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log` or
+/// `/var/log/containers/<pod>_<ns>_<container>-<id>.log`).
+pub fn pod_workload(path: &str) -> Option<String> {
+    let p = std::path::Path::new(path);
+    let name = p.file_name()?.to_str()?;
+    let parent = p.parent()?;
+    let dir = parent.file_name()?.to_str()?;
+    let pod = if dir == "containers" {
+        let stem = name.strip_suffix(".log")?;
+        let parts: Vec<&str> = stem.split('_').collect();
+        (parts.len() == 3).then(|| parts[0])?
+    } else {
+        let numbered = name
+            .strip_suffix(".log")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let grand = parent.parent()?.file_name()?.to_str()?;
+        let parts: Vec<&str> = grand.split('_').collect();
+        (numbered && parts.len() == 3).then(|| parts[1])?
+    };
+    workload(pod).filter(|w| !w.is_empty()).map(canonical)
+}
+
+/// The workload of a Kubernetes pod name: without the ReplicaSet's `-<hash>-<id>`, a
+/// DaemonSet's or Job's `-<id>` or a StatefulSet's `-<ordinal>`. Kubernetes draws those
+/// suffixes from an alphabet without vowels, so `checkout-7d9f8b6c5d-x2x7k`,
+/// `calico-node-l4vj5` and `postgres-0` give `checkout`, `calico-node` and `postgres`.
+pub fn workload(pod: &str) -> Option<&str> {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let generated = |p: &str, lens: std::ops::RangeInclusive<usize>| {
+        lens.contains(&p.len()) && p.bytes().all(|b| ALPHABET.contains(&b))
+    };
+    let parts: Vec<&str> = pod.split('-').collect();
+    let n = parts.len();
+    if n < 2 {
+        return None;
+    }
+    let keep = if n >= 3 && generated(parts[n - 2], 6..=10) && generated(parts[n - 1], 5..=5) {
+        n - 2
+    } else if generated(parts[n - 1], 5..=5)
+        || (parts[n - 1].len() <= 3 && parts[n - 1].bytes().all(|b| b.is_ascii_digit()))
+    {
+        n - 1
+    } else {
+        return None;
+    };
+    let len: usize = parts[..keep].iter().map(|p| p.len()).sum::<usize>() + keep.saturating_sub(1);
+    Some(&pod[..len])
 }
 
 /// Canonical names a message mentions: each token's host (URLs, `host:port`, FQDNs)
@@ -376,6 +431,38 @@ mod tests {
             svc("logs/pods/shop_checkout-7d9f8b6c5d-x2x7k_1f/checkout/0.log").as_deref(),
             Some("checkout")
         );
+        // The workload, not the container, names a pod's service.
+        assert_eq!(
+            svc("logs/pods/kube-system_calico-node-l4vj5_29a3/calico/0.log").as_deref(),
+            Some("calico-node")
+        );
+        assert_eq!(
+            svc("logs/pods/ingress_ingress-nginx-controller-5c8d66c76d-vkbzx_9e/controller/0.log")
+                .as_deref(),
+            Some("ingress-nginx-controller")
+        );
+        assert_eq!(
+            svc("logs/pods/db_orders-pg-0_77/postgres/0.log").as_deref(),
+            Some("orders-pg")
+        );
+        // A pod without a generated suffix keeps its container's name.
+        assert_eq!(
+            svc("logs/pods/tools_debug_12/shell/0.log").as_deref(),
+            Some("shell")
+        );
+        assert_eq!(workload("debug-shell"), None);
+        assert_eq!(
+            pod_workload("/var/log/pods/kube-system_calico-node-l4vj5_29a3/calico/0.log")
+                .as_deref(),
+            Some("calico-node")
+        );
+        assert_eq!(
+            pod_workload("/var/log/containers/api-7d9f8b6c5d-x2x7k_prod_server-0123abcd.log")
+                .as_deref(),
+            Some("api")
+        );
+        assert_eq!(pod_workload("/var/log/app/api.log"), None);
+        assert_eq!(workload("coredns-7fb4gff2hr-jc96w"), Some("coredns"));
         assert_eq!(
             svc("logs/accounts-pg/postgresql.log").as_deref(),
             Some("accounts-pg")

@@ -7,7 +7,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use super::collect::{Collector, LogEvent};
-use super::otlp;
+use super::{names, otlp};
 use crate::logs::miner::{ClusterId, Miner};
 use crate::logs::pipeline::{Observer, RecordView};
 use crate::logs::record::ComponentSource;
@@ -22,6 +22,9 @@ pub struct RcaObserver {
     pub collector: Collector,
     /// Trace files read: (path, spans).
     pub trace_files: Vec<(String, u64)>,
+    /// The last file a record came from, and its pod's workload when it is a
+    /// Kubernetes container log.
+    workload: Option<(String, Option<String>)>,
 }
 
 impl RcaObserver {
@@ -101,8 +104,21 @@ impl Observer for RcaObserver {
         ) || lower.contains("journal")
             || lower.contains("syslog")
             || lower.ends_with("messages");
+        // A container's records belong to its pod's workload (`calico-node`, not the
+        // container `calico`).
+        let component = if r.component_source == ComponentSource::Wrapper {
+            if self.workload.as_ref().is_none_or(|(f, _)| f != r.file) {
+                self.workload = Some((r.file.to_string(), names::pod_workload(r.file)));
+            }
+            self.workload
+                .as_ref()
+                .and_then(|(_, w)| w.as_deref())
+                .or(r.component)
+        } else {
+            r.component
+        };
         self.collector.add_log(&LogEvent {
-            component: r.component,
+            component,
             file: r.file,
             multiplexed,
             line: r.line,

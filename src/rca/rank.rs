@@ -25,10 +25,11 @@ use super::collect::{Collector, NodeId, Template, NONE};
 use super::evidence;
 use super::health::{self, Assessment, Health, Signal};
 use super::names;
-use super::signature::Category;
+use super::signature::{Category, CertOf};
 use super::{Candidate, Confidence, Factors, Rca, RcaConfig, RcaStats, TemplateText};
 use crate::logs::level::Level;
 
+mod cause;
 mod credit;
 
 /// Weights of the factors (they sum to 1).
@@ -101,6 +102,8 @@ pub(crate) struct Context<'a> {
     /// Services whose certificate others fail to verify: candidates even when their
     /// own telemetry looks healthy (a server with an expired certificate sees nothing).
     pub certified_by_others: FxHashSet<NodeId>,
+    /// Changes of one service that explain another's failures.
+    instigations: Vec<cause::Instigation>,
 }
 
 impl<'a> Context<'a> {
@@ -118,7 +121,12 @@ impl<'a> Context<'a> {
         }
         let mut roles: FxHashMap<Category, Vec<NodeId>> = FxHashMap::default();
         for (i, node) in c.nodes.iter().enumerate().filter(|(i, _)| live[*i]) {
-            for cat in [Category::Dns, Category::Database, Category::Broker] {
+            for cat in [
+                Category::Dns,
+                Category::Database,
+                Category::Broker,
+                Category::Network,
+            ] {
                 let kind_says = matches!(
                     (cat, node.peer_kind),
                     (Category::Database, Some(super::otlp::PeerKind::Database))
@@ -164,10 +172,20 @@ impl<'a> Context<'a> {
             owned: vec![0; n],
             origin_span: vec![None; n],
             certified_by_others: FxHashSet::default(),
+            instigations: Vec::new(),
         };
         ctx.edges();
         ctx.signatures_and_blame();
         ctx.certificates();
+        ctx.instigations();
+        for i in ctx.instigations.clone() {
+            ctx.credits[i.source as usize].push(Credit {
+                category: i.category,
+                weight: 1.0,
+                writer: i.source,
+                key: i.key,
+            });
+        }
         ctx.trace_origins();
         ctx
     }
@@ -187,6 +205,11 @@ impl<'a> Context<'a> {
     /// The nodes a template of node `u` is about: the nodes it names, the callee of a
     /// failed call, and for a remote-side fault, the systems playing that role.
     pub(super) fn targets(&self, u: NodeId, t: &Template) -> Vec<NodeId> {
+        // A resolver's records name the names it was asked for, not services it calls;
+        // a certificate the other end rejected is the writer's own.
+        if self.plays(u, Category::Dns) || t.cert == Some(CertOf::Writer) {
+            return Vec::new();
+        }
         // A failed lookup names what was looked up: it is about the resolver. A pool, a
         // configuration or an expired client certificate is the writer's own.
         if t.categories.contains(&Category::Dns) {
@@ -219,7 +242,9 @@ impl<'a> Context<'a> {
         }
         for cat in t.categories.iter().filter(|c| c.remote_side()) {
             for &r in self.roles.get(cat).into_iter().flatten() {
-                if r != u {
+                // Timeouts and resets happen on every network: the node's network agent
+                // is what they are about only when it is itself departing.
+                if r != u && (*cat != Category::Network || self.abnormal[r as usize]) {
                     out.push(r);
                 }
             }
@@ -227,6 +252,11 @@ impl<'a> Context<'a> {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Whether a node plays an infrastructure role, by its name.
+    fn plays(&self, u: NodeId, cat: Category) -> bool {
+        self.roles.get(&cat).is_some_and(|r| r.contains(&u))
     }
 
     /// Whether a node is infrastructure that serves others (a database, broker or
@@ -302,6 +332,12 @@ impl<'a> Context<'a> {
                 .as_deref()
                 .map(super::signature::classify)
                 .unwrap_or_default();
+            // The callee rejected the certificate this service presented.
+            let own_cert = cats.contains(&Category::Tls)
+                && e.message
+                    .as_deref()
+                    .and_then(super::signature::certificate_of)
+                    == Some(CertOf::Writer);
             let dns = self
                 .roles
                 .get(&Category::Dns)
@@ -309,9 +345,10 @@ impl<'a> Context<'a> {
             let at = if cats.contains(&Category::Dns) {
                 // The lookup failed: the callee was never reached.
                 dns.unwrap_or(node)
-            } else if cats
-                .iter()
-                .any(|c| matches!(c, Category::ConnectionPool | Category::Configuration))
+            } else if own_cert
+                || cats
+                    .iter()
+                    .any(|c| matches!(c, Category::ConnectionPool | Category::Configuration))
             {
                 node
             } else if e.peer != NONE {
@@ -390,9 +427,30 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
         .collect();
     let denom = others.len().max(1) as f64;
     let mut why = Vec::new();
-    let (origin, origin_why) = origin(ctx, s, pool);
+    let (mut origin, origin_why) = origin(ctx, s, pool);
     why.push(origin_why);
-    let onset_ms = onset_of(ctx, s);
+    let mut onset_ms = onset_of(ctx, s);
+    let made = ctx.instigated_by(s).copied();
+    if let Some(i) = made {
+        origin = 1.0;
+        onset_ms = Some(onset_ms.map_or(i.at_ms, |o| o.min(i.at_ms)));
+        let what = if i.category == Category::BadDeploy {
+            "a schema migration it ran"
+        } else {
+            "its start as a new workload"
+        };
+        why.push(format!(
+            "{what} came just before {} began failing others",
+            ctx.c.nodes[i.target as usize].name
+        ));
+    }
+    if let Some(i) = ctx.instigated(s) {
+        origin *= 0.3;
+        why.push(format!(
+            "its failures follow a change of {}",
+            ctx.c.nodes[i.source as usize].name
+        ));
+    }
     let mut onset = match (onset_ms, ctx.t_ref) {
         (Some(o), Some(r)) => (-((o - r).max(0) as f64) / ONSET_DECAY_MS).exp(),
         _ => 0.5,
@@ -412,8 +470,14 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
             earlier.join(", ")
         ));
     }
-    let up = ctx.upstream_of(s);
-    let coverage = up.len() as f64 / denom;
+    let mut up = ctx.upstream_of(s);
+    if let Some(i) = made {
+        // What the changed dependency's failure reached, the change reached too.
+        up.extend(ctx.upstream_of(i.target));
+        up.insert(i.target);
+        up.remove(&s);
+    }
+    let coverage = (up.len() as f64 / denom).min(1.0);
     if !up.is_empty() {
         why.push(format!(
             "{} of {} other abnormal services call it (directly or through others)",
@@ -480,6 +544,10 @@ fn factors(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (Factors, Vec<Strin
                 .flat_map(|&u| ctx.deps[u as usize].iter().map(|d| d.score))
                 .fold(0.0, f64::max),
         )
+    };
+    let strength = match made {
+        Some(i) => strength.max(ctx.health(i.target).strength),
+        None => strength,
     };
     let f = Factors {
         origin,
@@ -623,6 +691,11 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
     let mut pool: Vec<NodeId> = (0..c.nodes.len() as NodeId)
         .filter(|&i| ctx.abnormal[i as usize])
         .collect();
+    for i in &ctx.instigations {
+        if !pool.contains(&i.source) {
+            pool.push(i.source);
+        }
+    }
     for i in 0..c.nodes.len() as NodeId {
         let n = &c.nodes[i as usize];
         let unseen = !n.observed() || ctx.certified_by_others.contains(&i);

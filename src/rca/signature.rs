@@ -160,6 +160,23 @@ impl Category {
                 "kafka", "rabbitmq", "rabbit", "nats", "pulsar", "broker", "mq", "activemq",
                 "redpanda",
             ],
+            // Node-level network agents: the CNI and the service proxy.
+            Category::Network => &[
+                "calico",
+                "calico-node",
+                "cilium",
+                "cilium-agent",
+                "flannel",
+                "kube-flannel",
+                "weave",
+                "weave-net",
+                "kube-proxy",
+                "kube-router",
+                "antrea",
+                "antrea-agent",
+                "canal",
+                "cni",
+            ],
             _ => &[],
         }
     }
@@ -193,7 +210,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Tls,
-        r"certificate (has )?expired|x509|certificate verify failed|ssl ?handshake|tls handshake|pkix path|cert(ificate)? (is )?not yet valid|unknown (certificate )?authority|cert_has_expired|certificate_expired|bad certificate|sslhandshakeexception",
+        r"certificate (has )?expired|expired certificate|remote error: tls|alert[ _](certificate|bad[ _]certificate)|x509|certificate verify failed|ssl ?handshake|tls handshake|pkix path|cert(ificate)? (is )?not yet valid|unknown (certificate )?authority|cert_has_expired|certificate_expired|bad certificate|sslhandshakeexception",
     ),
     (
         Category::ConnectionPool,
@@ -209,7 +226,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Database,
-        r"deadlock|lock wait timeout|slow query|replication lag|database (is )?(down|unavailable|not available)|the database system is|sqlstate|ora-\d+|could not connect to (the )?(database|server)|statement timeout|query timeout|canceling statement|read-only transaction|database .* (closed|terminated)",
+        r"deadlock|lock wait timeout|waiting for [a-z ]{0,30}lock|lock timeout|metadata lock|slow query|replication lag|database (is )?(down|unavailable|not available)|the database system is|sqlstate|ora-\d+|could not connect to (the )?(database|server)|statement timeout|query timeout|canceling statement|read-only transaction|database .* (closed|terminated)",
     ),
     (
         Category::Broker,
@@ -221,7 +238,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::BadDeploy,
-        r"deploy(ed|ing|ment)? (of )?(version|v\d|release|image|revision)|rolling (out|update)|rollout|new (version|release|image)|image [^ ]+:[^ ]+ (pulled|deployed)|starting version|release v?\d+\.\d+|version v?\d+\.\d+\.\d+ (started|deployed|starting)",
+        r"deploy(ed|ing|ment)? (of )?(version|v\d|release|image|revision)|rolling (out|update)|rollout|new (version|release|image)|image [^ ]+:[^ ]+ (pulled|deployed)|starting version|release v?\d+\.\d+|version v?\d+\.\d+\.\d+ (started|deployed|starting)|starting [a-z][\w.-]* v\d+\.\d+(\.\d+)?\b|migrating schema|running (schema |database |db )?migrations?|applying migration|schema migration|db:migrate|alembic.{0,40}(upgrade|running)|liquibase.{0,40}(update|changeset)|flyway.{0,40}migrat",
     ),
 ];
 
@@ -248,6 +265,56 @@ pub fn classify(message: &str) -> Vec<Category> {
         .into_iter()
         .filter_map(|i| PATTERNS.get(i).map(|(c, _)| *c))
         .collect()
+}
+
+/// Whose certificate a TLS record is about, when its wording says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertOf {
+    /// The writer's own: the other end sent an alert rejecting the certificate the
+    /// writer presented (an expired client certificate), as TLS libraries word it.
+    Writer,
+    /// A client's: a server failed to verify a caller's certificate during a handshake.
+    Client,
+}
+
+/// Whose certificate a TLS record is about: `None` when it reads as the writer failing
+/// to verify the server it called (the server's certificate).
+pub fn certificate_of(message: &str) -> Option<CertOf> {
+    static RX: OnceLock<Option<(regex::Regex, regex::Regex)>> = OnceLock::new();
+    let (writer, client) = RX
+        .get_or_init(|| {
+            let writer = regex::Regex::new(
+                r"(?i)alert[ _](certificate[ _]expired|bad[ _]certificate|certificate[ _]unknown|certificate[ _]revoked|certificate[ _]required)|remote error: tls: (bad|expired|revoked|unknown) certificate|received fatal alert: ?(certificate_expired|bad_certificate|certificate_unknown|certificate_revoked|certificate_required)|(my|our|own|client) certificate (has )?expired",
+            )
+            .ok()?;
+            let client = regex::Regex::new(
+                r"(?i)tls handshake error from|handshake (failed|error) (from|with) (client|peer|\d)|client certificate (verification|verify) failed|peer did not return a certificate|no client certificate|failed to verify client",
+            )
+            .ok()?;
+            Some((writer, client))
+        })
+        .as_ref()?;
+    if writer.is_match(message) {
+        Some(CertOf::Writer)
+    } else if client.is_match(message) {
+        Some(CertOf::Client)
+    } else {
+        None
+    }
+}
+
+/// Whether a record says a schema migration ran: a change to a shared database that
+/// can hold its locks.
+pub fn schema_change(message: &str) -> bool {
+    static RX: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    RX.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)migrating schema|running (schema |database |db )?migrations?|applying migration|schema migration|db:migrate|alembic.{0,40}(upgrade|running)|liquibase.{0,40}(update|changeset)|flyway.{0,40}migrat|alter table",
+        )
+        .ok()
+    })
+    .as_ref()
+    .is_some_and(|r| r.is_match(message))
 }
 
 /// Whether a record reports what a remote system answered (an HTTP status it
@@ -334,11 +401,57 @@ mod tests {
             Some(Category::BadDeploy)
         );
         assert_eq!(first("served /features/user/1 in 8 ms"), None);
+        assert_eq!(
+            first("process 4584 still waiting for AccessShareLock on relation 25460 of database 16384 after 1000.20 ms"),
+            Some(Category::Database)
+        );
+        assert_eq!(
+            first("Starting RatesApplication v1.24.0 using Java 17.0.8 with PID 8207"),
+            Some(Category::BadDeploy)
+        );
+        assert_eq!(
+            first("Migrating schema \"public\" to version \"80 - add region column\""),
+            Some(Category::BadDeploy)
+        );
         assert!(reports_remote(
             "AmazonS3Exception: Storage backend full (Service: Amazon S3; Status Code: 507)"
         ));
         assert!(!reports_remote("drive /data1 has 40 MiB free"));
         assert_eq!(Category::parse("Disk Full"), Some(Category::Storage));
+        // Whose certificate: an alert received is about the writer's own; a server's
+        // handshake error from a caller is about the caller's; a failed verification
+        // of the callee is about the callee's (no side).
+        assert_eq!(
+            certificate_of("SSLError(1, '[SSL: SSLV3_ALERT_CERTIFICATE_EXPIRED] sslv3 alert certificate expired')"),
+            Some(CertOf::Writer)
+        );
+        assert_eq!(
+            certificate_of(
+                "Post \"https://wishlist:8443\": remote error: tls: expired certificate"
+            ),
+            Some(CertOf::Writer)
+        );
+        assert_eq!(
+            certificate_of(
+                "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_expired"
+            ),
+            Some(CertOf::Writer)
+        );
+        assert_eq!(
+            certificate_of("http: TLS handshake error from 10.244.3.107:52064: tls: failed to verify certificate: x509: certificate has expired"),
+            Some(CertOf::Client)
+        );
+        assert_eq!(
+            certificate_of("x509: certificate has expired or is not yet valid: current time 2025-05-15T03:57:28Z is after 2025-05-15T03:25:43Z"),
+            None
+        );
+        assert!(schema_change(
+            "Migrating schema \"public\" to version \"80\""
+        ));
+        assert!(schema_change(
+            "ALTER TABLE orders ADD COLUMN region text DEFAULT 'eu'"
+        ));
+        assert!(!schema_change("Started RatesApplication in 8.065 seconds"));
         assert_eq!(Category::parse("bad-config"), Some(Category::Configuration));
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));

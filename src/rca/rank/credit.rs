@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet;
 use super::{plays_role, Context, Credit, EARLIER_MS, NEW_RATE, RELEASE_BEFORE_MS};
 use crate::logs::level::Level;
 use crate::rca::collect::{NodeId, Template, NONE};
-use crate::rca::signature::Category;
+use crate::rca::signature::{Category, CertOf};
 
 impl Context<'_> {
     /// Fault signatures (first-hand or relayed) and blame from departing templates.
@@ -148,6 +148,18 @@ impl Context<'_> {
             }
             return;
         }
+        if cat == Category::Tls {
+            match t.cert {
+                // The other end rejected the certificate the writer presented.
+                Some(CertOf::Writer) => {
+                    self.credits[u as usize].push(own(1.0));
+                    return;
+                }
+                // A server failing to verify a caller: the caller's certificate.
+                Some(CertOf::Client) => return,
+                None => {}
+            }
+        }
         if matches!(cat, Category::ConnectionPool | Category::Configuration) {
             // Whatever it names, a drained pool or a bad setting is the writer's.
             self.credits[u as usize].push(own(1.0));
@@ -176,9 +188,14 @@ impl Context<'_> {
             return;
         }
         // An infrastructure system's own warnings are about itself, in its role.
-        if let Some(role) = [Category::Dns, Category::Database, Category::Broker]
-            .into_iter()
-            .find(|r| plays_role(&self.c.nodes[u as usize].name, *r))
+        if let Some(role) = [
+            Category::Dns,
+            Category::Database,
+            Category::Broker,
+            Category::Network,
+        ]
+        .into_iter()
+        .find(|r| plays_role(&self.c.nodes[u as usize].name, *r))
         {
             if t.level >= Level::Warn {
                 self.credits[u as usize].push(Credit {
