@@ -158,6 +158,8 @@ pub(crate) struct Template {
     pub cert: Option<signature::CertOf>,
     /// The records say a schema migration ran.
     pub migration: bool,
+    /// The records say the service took a new configuration.
+    pub config_change: bool,
 }
 
 /// A call edge's counts per minute.
@@ -491,6 +493,7 @@ impl Collector {
                 remote: signature::reports_remote(message),
                 cert: signature::certificate_of(message),
                 migration: signature::schema_change(message),
+                config_change: signature::config_change(message),
                 mentions: Vec::new(),
                 mention_checks: 0,
                 from_spans,
@@ -702,6 +705,7 @@ impl Template {
         self.remote |= o.remote;
         self.cert = self.cert.or(o.cert);
         self.migration |= o.migration;
+        self.config_change |= o.config_change;
         for m in o.mentions {
             if self.mentions.len() < MAX_MENTIONS && !self.mentions.contains(&m) {
                 self.mentions.push(m);

@@ -276,6 +276,63 @@ pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
     }
 }
 
+/// Words written as `key:value` in messages that are never a host with its port.
+const FIELD_KEYS: &[&str] = &[
+    "pid",
+    "tid",
+    "uid",
+    "gid",
+    "id",
+    "line",
+    "col",
+    "column",
+    "code",
+    "status",
+    "errno",
+    "attempt",
+    "attempts",
+    "retry",
+    "retries",
+    "try",
+    "port",
+    "thread",
+    "worker",
+    "exit",
+    "signal",
+    "size",
+    "len",
+    "length",
+    "count",
+    "offset",
+    "partition",
+    "epoch",
+    "seq",
+    "step",
+    "rank",
+    "shard",
+    "page",
+    "version",
+    "ver",
+    "v",
+    "pos",
+    "index",
+    "idx",
+    "level",
+    "took",
+    "duration",
+    "elapsed",
+    "time",
+    "ts",
+    "at",
+    "err",
+    "error",
+    "rc",
+    "ret",
+    "fd",
+    "cpu",
+    "mem",
+];
+
 /// Extensions that make a dotted token a file or a code path, not a host.
 const FILE_EXTENSIONS: &[&str] = &[
     "java",
@@ -358,7 +415,10 @@ pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
             && !name
                 .split('.')
                 .any(|l| l.bytes().any(|b| b.is_ascii_uppercase()));
-        let plain = !name.contains('.') && !name.bytes().any(|b| b.is_ascii_uppercase());
+        // `pid:389`, `line:42`: a field and its value, not a host and its port.
+        let plain = !name.contains('.')
+            && !name.bytes().any(|b| b.is_ascii_uppercase())
+            && !FIELD_KEYS.contains(&name);
         if t.contains("://") || dotted || (port && plain) {
             let c = canonical(name);
             if c.len() >= 2 && !out.contains(&c) {
@@ -482,7 +542,7 @@ mod tests {
         assert!(same_service("payments-service", "payments"));
         let mut h = Vec::new();
         hosts(
-            "POST https://verify.idcheck.example.com/v2/check failed; dial orders-db:5432; at com.acme.Foo.bar(Foo.java:12) wrote app.log; lookup redis.shop.svc.cluster.local",
+            "POST https://verify.idcheck.example.com/v2/check failed; dial orders-db:5432; at com.acme.Foo.bar(Foo.java:12) wrote app.log; lookup redis.shop.svc.cluster.local; Worker (pid:389) was sent SIGKILL",
             16,
             &mut h,
         );

@@ -295,7 +295,9 @@ impl<'a> Context<'a> {
         }
         let mut named: Vec<(NodeId, NodeId)> = Vec::new();
         for (&(u, _), t) in &self.c.templates {
-            if !self.live[u as usize] || t.level < Level::Warn {
+            // A database, broker or resolver names its clients and the objects it was
+            // asked about, not systems it calls.
+            if !self.live[u as usize] || t.level < Level::Warn || self.serves(u) {
                 continue;
             }
             for v in self.targets(u, t) {
@@ -353,7 +355,7 @@ impl<'a> Context<'a> {
                 node
             } else if e.peer != NONE {
                 let p = self.rep(e.peer);
-                if !self.c.nodes[p as usize].observed() || self.abnormal[p as usize] {
+                if !self.c.nodes[p as usize].observed() || self.departs_itself(p) {
                     p
                 } else {
                     node
@@ -364,6 +366,16 @@ impl<'a> Context<'a> {
             self.origins[at as usize] += 1;
             self.origin_span[at as usize].get_or_insert(i);
         }
+    }
+
+    /// Whether an abnormal node's own telemetry departs (its records, its spans, its
+    /// silence), not only its callers' view of the calls into it: a healthy callee
+    /// reached with a wrong address or credentials looks abnormal only from outside.
+    pub(super) fn departs_itself(&self, v: NodeId) -> bool {
+        self.abnormal[v as usize]
+            && self.a.nodes[v as usize].departures.iter().any(|d| {
+                !d.chronic && !matches!(d.signal, Signal::CalledErrors | Signal::CalledLatency)
+            })
     }
 
     /// Whether `v` can be reached from `u` along call edges through abnormal nodes.
@@ -616,12 +628,21 @@ fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
             continue;
         }
         total += d.events;
+        let client_fault = t
+            .categories
+            .iter()
+            .any(|c| matches!(c, Category::ConnectionPool | Category::Configuration));
+        if ctx.serves(s) && !client_fault {
+            // Its records name its clients: they explain nothing of its own failures,
+            // unless they say the client is at fault (a rejected login, too many
+            // connections from it).
+            continue;
+        }
         let about: Vec<NodeId> = ctx
             .targets(s, t)
             .into_iter()
             .filter(|v| {
-                pool.contains(v)
-                    && (ctx.abnormal[*v as usize] || !ctx.c.nodes[*v as usize].observed())
+                pool.contains(v) && (ctx.departs_itself(*v) || !ctx.c.nodes[*v as usize].observed())
             })
             .collect();
         if !about.is_empty() {

@@ -303,6 +303,20 @@ pub fn certificate_of(message: &str) -> Option<CertOf> {
     }
 }
 
+/// Whether a record says the service took a new configuration (a reload, a new
+/// revision, changed settings): a change, like a release, that can break it.
+pub fn config_change(message: &str) -> bool {
+    static RX: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    RX.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)(loaded|loading|applied|applying|new) config(uration)? (revision|version|generation)|config(uration)? (reloaded|changed|updated|applied)|reload(ed|ing) config(uration)?|settings changed|config(map)? .{0,40}(changed|updated)",
+        )
+        .ok()
+    })
+    .as_ref()
+    .is_some_and(|r| r.is_match(message))
+}
+
 /// Whether a record says a schema migration ran: a change to a shared database that
 /// can hold its locks.
 pub fn schema_change(message: &str) -> bool {

@@ -21,7 +21,7 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     }
     let mut p = parse_inner(inner);
     p.wrapper = Some(Cow::Borrowed(name));
-    if p.timestamp.is_none() {
+    if docker_ts.is_some() && p.timestamp.as_deref().is_none_or(super::yearless) {
         p.timestamp = docker_ts.map(Cow::Borrowed);
     }
     // The prefix marks a new physical line of that service; whether it starts a record

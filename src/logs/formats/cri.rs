@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use super::{parse_inner, split_word, Parsed};
 
-pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
+pub(crate) fn parse(line: &str) -> Option<Parsed<'_>> {
     let (ts, rest) = split_word(line)?;
     let (stream, rest) = split_word(rest)?;
     if stream != "stdout" && stream != "stderr" {
@@ -23,7 +23,7 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     // The inner line starts after exactly one space following the tag.
     let inner = rest.get(2..).unwrap_or("");
     let mut p = parse_inner(inner);
-    if p.timestamp.is_none() {
+    if p.timestamp.as_deref().is_none_or(super::yearless) {
         p.timestamp = Some(Cow::Borrowed(ts));
     }
     p.partial = tag == "P";

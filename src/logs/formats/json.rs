@@ -376,8 +376,10 @@ fn docker(map: &Obj) -> Option<Parsed<'static>> {
     let inner = log.strip_suffix('\n').unwrap_or(log);
     let inner = inner.strip_suffix('\r').unwrap_or(inner);
     let mut p = parse_inner(inner).into_owned();
-    if p.timestamp.is_none() {
-        p.timestamp = map.get("time").and_then(scalar).map(Cow::Owned);
+    if p.timestamp.as_deref().is_none_or(super::yearless) {
+        if let Some(t) = map.get("time").and_then(scalar) {
+            p.timestamp = Some(Cow::Owned(t));
+        }
     }
     let tag = lookup(map, "attrs.tag").or_else(|| lookup(map, "attrs.name"));
     if let Some(tag) = tag.and_then(scalar) {

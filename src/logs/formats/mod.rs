@@ -556,6 +556,21 @@ pub(crate) fn parse_inner(line: &str) -> Parsed<'_> {
     text::parse(line, 0).unwrap_or_else(|| Parsed::bare(line))
 }
 
+/// Whether a wrapped line's own timestamp should give way to its wrapper's full one
+/// (CRI, Docker, compose `--timestamps`): when it prints no year (klog, syslog, a time
+/// of day), the wrapper's date is right where the file's modification year may not be.
+/// Epoch numbers carry their year.
+pub(crate) fn yearless(inner: &str) -> bool {
+    let b = inner.as_bytes();
+    if !b.is_empty() && b.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
+        return false;
+    }
+    // A run of four digits starting 19 or 20, or a compact date (not a fraction).
+    !b.split(|c| !c.is_ascii_digit()).any(|run| {
+        matches!(run.len(), 4 | 8 | 14) && (run.starts_with(b"19") || run.starts_with(b"20"))
+    })
+}
+
 /// Splits off the first whitespace-separated word: (word, rest without leading spaces).
 pub(crate) fn split_word(s: &str) -> Option<(&str, &str)> {
     let s = s.trim_start();
@@ -623,6 +638,27 @@ mod tests {
         assert_eq!(FormatSpec::detect(spring), FormatSpec::Text { prefix: 0 });
         let python = ["2025-11-03 20:36:37,123 - feature_api - INFO - served"; 3];
         assert_eq!(FormatSpec::detect(python), FormatSpec::Python);
+    }
+
+    #[test]
+    fn wrapped_yearless_stamps_take_the_wrappers() {
+        assert!(yearless("I0206 06:55:05.720311"));
+        assert!(yearless("Feb  6 06:55:05"));
+        assert!(yearless("06:55:05,123"));
+        assert!(yearless("02-06 06:55:05.720706"));
+        assert!(!yearless("2025-02-06T06:55:05.720706Z"));
+        assert!(!yearless("20250206 06:55:05"));
+        assert!(!yearless("2025-02-06 06:55:05"));
+        assert!(!yearless("06 Feb 2025 06:55:05.720"));
+        assert!(!yearless("1738826372.13162"));
+        let p = cri::parse(
+            "2025-02-06T06:55:05.720311Z stderr F I0206 06:55:05.720311       1 main.go:12] started",
+        )
+        .expect("cri");
+        assert_eq!(p.timestamp.as_deref(), Some("2025-02-06T06:55:05.720311Z"));
+        let p = cri::parse("2025-02-06T06:55:05.9Z stdout F 2025-02-06 06:55:05,123 INFO x")
+            .expect("cri");
+        assert_eq!(p.timestamp.as_deref(), Some("2025-02-06 06:55:05,123"));
     }
 
     #[test]

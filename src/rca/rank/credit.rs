@@ -53,31 +53,44 @@ impl Context<'_> {
         else {
             return;
         };
-        let mut found: Vec<u64> =
-            self.c
+        // A new configuration is a change of the same kind as a release; when both
+        // came, the configuration is the more specific.
+        for (cat, marks) in [
+            (
+                Category::Configuration,
+                (|t| t.config_change) as fn(&Template) -> bool,
+            ),
+            (Category::BadDeploy, |t| {
+                t.categories.contains(&Category::BadDeploy)
+            }),
+        ] {
+            let mut found: Vec<u64> = self
+                .c
                 .templates
                 .iter()
                 .filter(|((n, _), t)| {
                     *n == u
-                        && t.categories.contains(&Category::BadDeploy)
+                        && marks(t)
                         && t.first.as_ref().and_then(|f| f.ms).is_some_and(|f| {
                             f >= onset - RELEASE_BEFORE_MS && f <= onset + EARLIER_MS
                         })
                 })
                 .map(|((_, k), _)| *k)
                 .collect();
-        found.sort_unstable();
-        if let Some(&key) = found.first() {
-            let already = self.credits[u as usize]
-                .iter()
-                .any(|c| c.category == Category::BadDeploy && c.writer == u);
-            if !already {
-                self.credits[u as usize].push(Credit {
-                    category: Category::BadDeploy,
-                    weight: 1.0,
-                    writer: u,
-                    key,
-                });
+            found.sort_unstable();
+            if let Some(&key) = found.first() {
+                let already = self.credits[u as usize]
+                    .iter()
+                    .any(|c| c.category == cat && c.writer == u && c.weight >= 1.0);
+                if !already {
+                    self.credits[u as usize].push(Credit {
+                        category: cat,
+                        weight: 1.0,
+                        writer: u,
+                        key,
+                    });
+                }
+                return;
             }
         }
     }
