@@ -198,7 +198,7 @@ impl std::fmt::Display for Category {
 const PATTERNS: &[(Category, &str)] = &[
     (
         Category::Storage,
-        r"no space left on device|enospc|disk (is )?full|disk quota exceeded|insufficient storage|storage (resources are )?insufficient|minimum free drive|(status|code|http|returned|error|response)[ :=]*507\b|507 insufficient|xminiostoragefull|filesystem .*full|volume .*full|out of disk|disk usage (above|exceeds)|(mib|gib|mb|gb|bytes) (free|left|remaining) on|drive .* has \d+ ?(k|m|g)i?b free",
+        r"no space left on device|enospc|disk (is )?full|disk quota exceeded|insufficient storage|storage (resources are )?insufficient|minimum free drive|(status|code|http|returned|error|response)[ :=]*507\b|507 insufficient|xminiostoragefull|filesystem .*full|volume .*full|out of disk|disk usage (above|exceeds)|(mib|gib|mb|gb|bytes) (free|left|remaining) on|drive .* has \d+ ?(k|m|g)i?b free|ephemeral-storage|diskpressure|disk pressure|nodefs\.available|imagefs\.available|low on resource: ephemeral",
     ),
     (
         Category::ResourceExhaustion,

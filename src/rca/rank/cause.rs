@@ -5,7 +5,10 @@
 //!   clients wait (an exclusive lock held by the migration);
 //! - a **new workload** (a batch job, a backfill) that started just before a shared
 //!   dependency began rejecting calls for rate or quota (the limit is shared; the new
-//!   demand used it up).
+//!   demand used it up);
+//! - a **log flood** (a release with debug logging) that began just before a node ran
+//!   out of disk and its kubelet began evicting pods: by far the largest surge of
+//!   records of any service fills the disk, and the evicted services are its victims.
 //!
 //! The dependency is then a relay, not the origin: the change's author takes its place at
 //! the head of the path. Both rules need the author to call the dependency (a span or a
@@ -32,6 +35,11 @@ pub(crate) struct Instigation {
 /// window) after most services' data began mid-window: it is new, not merely a file
 /// collected later.
 const LATE_START_MINUTES: i32 = 5;
+/// How long before a node's disk pressure a log flood may have begun.
+const FLOOD_BEFORE_MS: i64 = 60 * 60_000;
+/// Records a flood must add, and how many times the next service's surge.
+const FLOOD_MIN_RECORDS: f64 = 1_000.0;
+const FLOOD_DOMINANCE: f64 = 5.0;
 /// Records (and spans) a new workload must have to be a workload rather than a one-off.
 const WORKLOAD_MIN_EVENTS: u64 = 20;
 
@@ -43,6 +51,12 @@ impl Context<'_> {
         for d in 0..n as NodeId {
             if !self.live[d as usize] {
                 continue;
+            }
+            if let Some(fault) = self.node_pressure(d) {
+                if let Some(i) = self.flood_before(d, fault) {
+                    found.push(i);
+                    continue;
+                }
             }
             let departing = self.abnormal[d as usize] || !self.blamers[d as usize].is_empty();
             if !departing {
@@ -207,6 +221,62 @@ impl Context<'_> {
             category: Category::RateLimit,
             key,
             at_ms,
+        })
+    }
+
+    /// When a node agent began reporting disk pressure (evictions for ephemeral
+    /// storage, `DiskPressure`): the first such record it wrote.
+    fn node_pressure(&self, d: NodeId) -> Option<i64> {
+        // A node reports this once or twice, too few to depart: any such record dates it.
+        self.c
+            .templates
+            .iter()
+            .filter(|((u, _), _)| *u == d)
+            .filter_map(|(_, t)| {
+                let first = t.first.as_ref()?;
+                let text = first.text.to_ascii_lowercase();
+                let pressure = text.contains("diskpressure")
+                    || text.contains("disk pressure")
+                    || text.contains("ephemeral-storage")
+                    || text.contains("nodefs")
+                    || text.contains("imagefs");
+                pressure.then_some(first.ms).flatten()
+            })
+            .min()
+    }
+
+    /// The service whose records surged far beyond any other's shortly before `fault`.
+    fn flood_before(&self, d: NodeId, fault: i64) -> Option<Instigation> {
+        // Per service: records added by its rising templates that began in the window.
+        let mut surges: Vec<(f64, NodeId, u64, i64)> = Vec::new();
+        for u in 0..self.c.nodes.len() as NodeId {
+            if u == d || !self.live[u as usize] {
+                continue;
+            }
+            let mut added = 0.0;
+            let mut first: Option<(i64, u64)> = None;
+            for x in &self.deps[u as usize] {
+                if x.onset_ms < fault - FLOOD_BEFORE_MS || x.onset_ms > fault + EARLIER_MS {
+                    continue;
+                }
+                added += (x.events - x.before * x.events.min(1.0)).max(0.0);
+                if first.is_none_or(|f| (x.onset_ms, x.key) < f) {
+                    first = Some((x.onset_ms, x.key));
+                }
+            }
+            if let Some((at, key)) = first {
+                surges.push((added, u, key, at));
+            }
+        }
+        surges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top = surges.first()?;
+        let next = surges.get(1).map_or(0.0, |x| x.0);
+        (top.0 >= FLOOD_MIN_RECORDS && top.0 >= FLOOD_DOMINANCE * next).then_some(Instigation {
+            source: top.1,
+            target: d,
+            category: Category::Storage,
+            key: top.2,
+            at_ms: top.3,
         })
     }
 
