@@ -208,12 +208,22 @@ impl FileParser {
             }
             return;
         }
-        for p in self.done.drain(..) {
-            let at = match self.held.back() {
-                Some(last) if last.line > p.line => self.held.partition_point(|h| h.line < p.line),
-                _ => self.held.len(),
-            };
-            self.held.insert(at, p);
+        if self.done.len() == 1 {
+            // One record (the usual case): at the back, or where its line puts it.
+            for p in self.done.drain(..) {
+                let at = match self.held.back() {
+                    Some(last) if last.line > p.line => {
+                        self.held.partition_point(|h| h.line < p.line)
+                    }
+                    _ => self.held.len(),
+                };
+                self.held.insert(at, p);
+            }
+        } else {
+            // A batch (idle or evicted records): one sort of a queue that is in order
+            // but for the batch, rather than a shifting insert per record.
+            self.held.extend(self.done.drain(..));
+            self.held.make_contiguous().sort_unstable_by_key(|p| p.line);
         }
         while self.held.front().is_some_and(|p| p.line < oldest) {
             if let Some(p) = self.held.pop_front() {
