@@ -307,14 +307,18 @@ impl<R: BufRead> LineReader<R> {
             self.buf.pop();
         }
         self.stats.lines += 1;
-        out.clear();
-        match std::str::from_utf8(&self.buf) {
-            Ok(s) => out.push_str(s),
-            Err(_) => {
+        // The line becomes `out` without a copy; `out`'s old buffer is the next line's.
+        let line = std::mem::take(&mut self.buf);
+        self.buf = match String::from_utf8(line) {
+            Ok(s) => std::mem::replace(out, s).into_bytes(),
+            Err(e) => {
                 self.stats.invalid_utf8 += 1;
-                out.push_str(&String::from_utf8_lossy(&self.buf));
+                let bytes = e.into_bytes();
+                out.clear();
+                out.push_str(&String::from_utf8_lossy(&bytes));
+                bytes
             }
-        }
+        };
         if truncated {
             self.stats.truncated += 1;
             // Cutting may have split a UTF-8 sequence: the lossy decode above replaced it.

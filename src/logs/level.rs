@@ -55,7 +55,13 @@ impl Level {
     /// .NET's `fail`/`dbug`, MySQL's `Note`/`System`, postgres's `LOG`), surrounding
     /// brackets and colons allowed. Numbers are read by [`Level::from_number`].
     pub fn parse(s: &str) -> Option<Level> {
-        let s = s.trim_matches(|c: char| c == '[' || c == ']' || c == ':' || c.is_whitespace());
+        // A bare word (the usual case) has nothing to trim.
+        let bare = |c: Option<&u8>| c.is_some_and(u8::is_ascii_alphabetic);
+        let s = if bare(s.as_bytes().first()) && bare(s.as_bytes().last()) {
+            s
+        } else {
+            s.trim_matches(|c: char| c == '[' || c == ']' || c == ':' || c.is_whitespace())
+        };
         if s.is_empty() || s.len() > 13 {
             return None;
         }

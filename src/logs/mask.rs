@@ -18,6 +18,9 @@
 //! - a size or duration unit that follows a number as its own token (`21.5 KB`) joins
 //!   the number's `<*>`.
 
+mod shapes;
+use shapes::{is_ipv6, is_mac, is_path, is_unit, is_whole_variable, judge_word, Word};
+
 /// The marker written in place of a variable.
 pub const WILDCARD: &str = "<*>";
 
@@ -92,10 +95,46 @@ impl Masked {
         if end == start {
             return;
         }
-        self.whole_var.push(&self.text[start..end] == WILDCARD);
+        self.whole_var
+            .push(is_wildcard(&self.text.as_bytes()[start..end]));
         self.tokens.push((start as u32, end as u32));
         self.text.push(' ');
     }
+}
+
+/// Byte classes read by the token scan: where a token ends and whether it can hold a
+/// variable at all (one table lookup per byte, or eight bytes at a time in `swar`).
+const WS: u8 = 1;
+const DIGIT: u8 = 2;
+const SLASH: u8 = 4;
+const AT: u8 = 8;
+/// Any byte that is neither whitespace nor a digit.
+const OTHER: u8 = 32;
+/// Classes that make a token worth judging; a token with none of them is literal.
+const SPECIAL: u8 = DIGIT | SLASH | AT;
+
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    // The bytes `u8::is_ascii_whitespace` accepts.
+    t[b' ' as usize] = WS;
+    t[b'\t' as usize] = WS;
+    t[b'\n' as usize] = WS;
+    t[0x0c] = WS;
+    t[b'\r' as usize] = WS;
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = DIGIT;
+        d += 1;
+    }
+    t[b'/' as usize] = SLASH | OTHER;
+    t[b'@' as usize] = AT | OTHER;
+    t
+};
+
+/// Whether a token is exactly `<*>`, compared inline (a slice comparison calls
+/// `memcmp`, which costs more than three bytes are worth).
+fn is_wildcard(t: &[u8]) -> bool {
+    matches!(t, [b'<', b'*', b'>'])
 }
 
 /// Masks `message` into `out` (cleared first).
@@ -104,19 +143,22 @@ pub fn mask_into(message: &str, out: &mut Masked) {
     let bytes = message.as_bytes();
     let mut i = 0;
     let mut prev_was_number = false;
+    // Literal tokens separated by single spaces are copied as one run, not one by one:
+    // most tokens are literal words.
+    let mut run = LiteralRun::default();
     while i < bytes.len() {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        while i < bytes.len() && CLASS[bytes[i] as usize] & WS != 0 {
             i += 1;
         }
         if i >= bytes.len() {
             break;
         }
         let start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
+        let (end, seen) = scan_token(bytes, i);
+        i = end;
         let tok = &message[start..i];
-        // A unit token right after a number-only token joins that variable.
+        // A unit token right after a number-only token joins that variable (the number
+        // was no literal, so no run is open).
         if prev_was_number && is_unit(tok) {
             let unit_len = tok.trim_end_matches([',', ')', ';', ']']).len();
             if let Some(last) = out.params.last_mut() {
@@ -132,30 +174,156 @@ pub fn mask_into(message: &str, out: &mut Masked) {
             prev_was_number = false;
             continue;
         }
+        if seen & SPECIAL == 0 {
+            // A plain word (no digit, slash or @) is literal whatever else it holds.
+            run.push(message, start, i, out);
+            prev_was_number = false;
+            continue;
+        }
+        run.flush(message, out);
         let t0 = out.text.len();
-        prev_was_number = mask_token(message, start, i, out);
+        if seen == DIGIT {
+            // Digits alone: a number, the commonest variable, judged without the rules.
+            out.text.push_str(WILDCARD);
+            out.params.push((start as u32, i as u32));
+            prev_was_number = true;
+        } else {
+            prev_was_number = mask_token(message, start, i, seen, out);
+        }
         out.push_token(t0);
     }
+    run.flush(message, out);
     if out.text.ends_with(' ') {
         out.text.pop();
     }
 }
 
-/// Masks one token `message[start..end]`, appending to `out.text`. Returns true when
-/// the token was a bare number (so a following unit joins it).
-fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool {
+/// Where the token starting at `i` ends (the next whitespace byte or the end) and the
+/// classes of its bytes. Eight bytes at a time: tokens are found and classified without
+/// a branch per byte.
+fn scan_token(b: &[u8], mut i: usize) -> (usize, u8) {
+    let mut seen = 0u8;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let ws = swar::whitespace(x);
+        // Bytes before the first whitespace byte belong to the token.
+        let within = if ws == 0 {
+            u64::MAX
+        } else {
+            (ws & ws.wrapping_neg()) - 1
+        };
+        let flag = |m: u64, class: u8| if m & within != 0 { class } else { 0 };
+        let digits = swar::digits(x);
+        // Colons are looked for only in tokens judged further (see `mask_token`).
+        seen |= flag(digits, DIGIT)
+            | flag(!digits & swar::HI, OTHER)
+            | flag(swar::equal(x, b'/'), SLASH)
+            | flag(swar::equal(x, b'@'), AT);
+        if ws != 0 {
+            return (i + (ws.trailing_zeros() / 8) as usize, seen);
+        }
+        i += 8;
+    }
+    while i < b.len() {
+        let c = CLASS[b[i] as usize];
+        if c & WS != 0 {
+            break;
+        }
+        seen |= c;
+        i += 1;
+    }
+    (i, seen)
+}
+
+/// Byte tests on eight bytes at once (a `u64`, first byte lowest): each returns the
+/// high bit of every byte that passes, exactly (no false positives from carries).
+mod swar {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    pub(super) const HI: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+    /// Bytes equal to `v`.
+    #[inline]
+    pub(super) fn equal(x: u64, v: u8) -> u64 {
+        let y = x ^ (LO * u64::from(v));
+        !(((y & LOW7) + LOW7) | y) & HI
+    }
+
+    /// ASCII bytes below `n` (at most 128).
+    #[inline]
+    fn below(x: u64, n: u8) -> u64 {
+        (LO * (127 + u64::from(n))).wrapping_sub(x & LOW7) & !x & HI
+    }
+
+    /// ASCII digits.
+    #[inline]
+    pub(super) fn digits(x: u64) -> u64 {
+        // Below '9' + 1 and above '0' - 1.
+        below(x, b'9' + 1) & ((x & LOW7) + LO * (127 - u64::from(b'0' - 1))) & HI
+    }
+
+    /// The bytes `u8::is_ascii_whitespace` accepts: space, tab, line feed, form feed
+    /// and carriage return.
+    #[inline]
+    pub(super) fn whitespace(x: u64) -> u64 {
+        // Control bytes are rare: without one, the bytes up to a space are the spaces.
+        if below(x, b' ') == 0 {
+            return below(x, b' ' + 1);
+        }
+        equal(x, b' ') | equal(x, b'\t') | equal(x, b'\n') | equal(x, 0x0c) | equal(x, b'\r')
+    }
+}
+
+/// Literal tokens not yet copied to the masked text: `message[start..end]`, to be
+/// written at `at`.
+#[derive(Default)]
+struct LiteralRun {
+    start: usize,
+    end: usize,
+    at: usize,
+}
+
+impl LiteralRun {
+    /// Adds the literal token `message[start..end]`: the run grows when one space
+    /// separates it from the run, else the run is written and a new one starts.
+    fn push(&mut self, message: &str, start: usize, end: usize, out: &mut Masked) {
+        let open = self.end > self.start;
+        if !(open && start == self.end + 1 && message.as_bytes()[self.end] == b' ') {
+            self.flush(message, out);
+            self.start = start;
+            self.at = out.text.len();
+        }
+        self.end = end;
+        let s = self.at + (start - self.start);
+        let e = s + (end - start);
+        out.whole_var
+            .push(is_wildcard(&message.as_bytes()[start..end]));
+        out.tokens.push((s as u32, e as u32));
+    }
+
+    /// Writes the run (and the space after its last token).
+    fn flush(&mut self, message: &str, out: &mut Masked) {
+        if self.end > self.start {
+            out.text.push_str(&message[self.start..self.end]);
+            out.text.push(' ');
+        }
+        self.start = 0;
+        self.end = 0;
+    }
+}
+
+/// Masks one token `message[start..end]` holding a digit, slash or @ (`seen`: the
+/// classes of its bytes, colons aside), appending to `out.text`. Returns true when the token was a
+/// bare number (so a following unit joins it).
+fn mask_token(message: &str, start: usize, end: usize, seen: u8, out: &mut Masked) -> bool {
     let tok = &message[start..end];
     let b = tok.as_bytes();
-    // Fast path: a plain word (no digit, slash or @) is literal whatever else it holds.
-    let (mut special, mut colon) = (false, false);
-    for &c in b {
-        special |= c.is_ascii_digit() || c == b'/' || c == b'@';
-        colon |= c == b':';
+    if let Some(number) = mask_id_word(tok, start, out) {
+        return number;
     }
-    if !special {
-        out.text.push_str(tok);
-        return false;
-    }
+    let colon = b.contains(&b':');
     let (lo, hi) = literal_edges(b);
     if lo >= hi {
         out.text.push_str(tok);
@@ -169,12 +337,51 @@ fn mask_token(message: &str, start: usize, end: usize, out: &mut Masked) -> bool
         push_variable(out, tok, start, lo, hi);
         return false;
     }
-    if !core.bytes().any(|c| c.is_ascii_digit()) {
+    // The edges are brackets and punctuation: a digit of the token is in its core.
+    if seen & DIGIT == 0 {
         out.text.push_str(tok);
         return false;
     }
     let (bare_number, words) = mask_words(tok, start, colon, out);
     bare_number && words == 1 && lo == 0 && hi == b.len()
+}
+
+/// A token of letters, digits, `_` and `-` alone (`blk_-123`, `node-7`, `8080`) is one
+/// word with no edges to strip and no whole-token shape but a UUID's: it is judged as a
+/// word straight away, as the general path would. Returns `Some(is a bare number)` when
+/// it wrote the token, None when the token needs the general path.
+fn mask_id_word(tok: &str, start: usize, out: &mut Masked) -> Option<bool> {
+    let b = tok.as_bytes();
+    let mut dashes = 0;
+    for &c in b {
+        if c == b'-' {
+            dashes += 1;
+        } else if !(c.is_ascii_alphanumeric() || c == b'_') {
+            return None;
+        }
+    }
+    // A trailing dash is sentence punctuation, and four dashes may make a UUID.
+    if dashes == 4 || b.last() == Some(&b'-') {
+        return None;
+    }
+    match judge_word(tok) {
+        Word::Literal => {
+            out.text.push_str(tok);
+            Some(false)
+        }
+        Word::Variable { number } => {
+            out.text.push_str(WILDCARD);
+            out.params.push((start as u32, (start + b.len()) as u32));
+            Some(number)
+        }
+        Word::Prefixed(n) => {
+            out.text.push_str(&tok[..n]);
+            out.text.push_str(WILDCARD);
+            out.params
+                .push(((start + n) as u32, (start + b.len()) as u32));
+            Some(false)
+        }
+    }
 }
 
 /// The brackets and quotes around a token, and the punctuation after it, are literal:
@@ -220,7 +427,8 @@ fn push_variable(out: &mut Masked, tok: &str, start: usize, lo: usize, hi: usize
 /// (`:[akka.tcp://…`, `«https://…»`). Returns false when the token holds none.
 fn mask_url(tok: &str, start: usize, hi: usize, out: &mut Masked) -> bool {
     let b = tok.as_bytes();
-    let Some(p) = memchr::memmem::find(b, b"://") else {
+    // Tokens are short and few hold a colon: a plain scan beats building a searcher.
+    let Some(p) = b.windows(3).position(|w| w == b"://") else {
         return false;
     };
     // The scheme is the run of ASCII letters, digits, `+`, `.` and `-` before `://`;
@@ -356,329 +564,6 @@ fn is_word_delim(c: u8) -> bool {
     WORD_DELIMS[c as usize]
 }
 
-enum Word {
-    Literal,
-    Variable {
-        number: bool,
-    },
-    /// Literal stem of this many bytes followed by a variable part.
-    Prefixed(usize),
-}
-
-fn judge_word(w: &str) -> Word {
-    let b = w.as_bytes();
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    if digits == 0 {
-        return Word::Literal;
-    }
-    if is_number(b) {
-        return Word::Variable { number: true };
-    }
-    if is_hex_value(b) {
-        return Word::Variable { number: false };
-    }
-    // Ids whose underscore-separated parts hold a number: blk_-123, attempt_1_2_m_3.
-    let has_sep = b.iter().any(|&c| matches!(c, b'-' | b'.' | b'_' | b'+'));
-    if has_sep && b.contains(&b'_') && b.split(|&c| c == b'_').any(is_number) {
-        return Word::Variable { number: false };
-    }
-    // Dotted or dashed compositions of numbers and short codes: 10.0.0.1, 1.2.3,
-    // R02-M1-N0-C, 2005-06-03-15.42.50.675872.
-    if !has_sep {
-        return judge_identifier(b, digits);
-    }
-    let parts_with_digits = w
-        .split(['-', '.', '_', '+'])
-        .filter(|p| p.bytes().any(|c| c.is_ascii_digit()))
-        .count();
-    if parts_with_digits >= 2 {
-        return Word::Variable { number: false };
-    }
-    // A literal stem ending in '.' followed by a number: core.2275.
-    if let Some(dot) = w.rfind('.') {
-        let (stem, rest) = (&w[..dot], &w[dot + 1..]);
-        if !stem.is_empty()
-            && !stem.bytes().any(|c| c.is_ascii_digit())
-            && !rest.is_empty()
-            && rest.bytes().all(|c| c.is_ascii_digit())
-        {
-            return Word::Prefixed(dot + 1);
-        }
-    }
-    // A literal stem ending in '-' followed by a number or code: node-246, jetty-6.1.
-    if let Some(dash) = w.rfind('-') {
-        let (stem, rest) = (&w[..dash], &w[dash + 1..]);
-        if !stem.is_empty()
-            && !stem.bytes().any(|c| c.is_ascii_digit())
-            && !rest.is_empty()
-            && rest.bytes().any(|c| c.is_ascii_digit())
-        {
-            return Word::Prefixed(dash + 1);
-        }
-    }
-    judge_identifier(b, digits)
-}
-
-/// Short identifiers that carry a digit stay literal: ssh2, eth0, Inet4Address;
-/// a name ending in a run of two or more digits is numbered (bglio78, J16).
-fn judge_identifier(b: &[u8], digits: usize) -> Word {
-    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
-    let trailing = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    if letters >= 1 && digits <= 2 && trailing < 2 && b[0].is_ascii_alphabetic() {
-        return Word::Literal;
-    }
-    Word::Variable { number: false }
-}
-
-/// Integer or decimal, optional sign, exponent and short unit suffix (`12ms`, `3.5s`,
-/// `10KB`, `99%`).
-fn is_number(b: &[u8]) -> bool {
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let ds = i;
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b',') {
-        i += 1;
-    }
-    if i == ds || !b[ds].is_ascii_digit() {
-        return false;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') && i + 1 < b.len() {
-        let mut j = i + 1;
-        if b[j] == b'-' || b[j] == b'+' {
-            j += 1;
-        }
-        if j < b.len() && b[j..].iter().all(|c| c.is_ascii_digit()) {
-            return true;
-        }
-    }
-    let unit = &b[i..];
-    unit.is_empty() || (unit.len() <= 3 && is_unit_bytes(unit))
-}
-
-fn is_unit(tok: &str) -> bool {
-    let t = tok.trim_end_matches([',', ')', ';', ']']);
-    // A bare `B` or `s` after a number is too ambiguous unless punctuation closes it.
-    is_unit_bytes(t.as_bytes()) && (t.len() >= 2 || t.len() != tok.len())
-}
-
-fn is_unit_bytes(u: &[u8]) -> bool {
-    matches!(
-        u,
-        b"B" | b"KB"
-            | b"MB"
-            | b"GB"
-            | b"TB"
-            | b"KiB"
-            | b"MiB"
-            | b"GiB"
-            | b"TiB"
-            | b"k"
-            | b"K"
-            | b"M"
-            | b"G"
-            | b"ms"
-            | b"us"
-            | b"ns"
-            | b"s"
-            | b"m"
-            | b"h"
-            | b"%"
-            | b"b"
-            | b"kb"
-            | b"mb"
-            | b"gb"
-    )
-}
-
-/// `0x1f`, or a run of at least 6 hex digits with both a digit and a letter a-f, or
-/// a long all-digit/hex string.
-fn is_hex_value(b: &[u8]) -> bool {
-    if b.len() > 2 && b[0] == b'0' && (b[1] == b'x' || b[1] == b'X') {
-        return b[2..].iter().all(|c| c.is_ascii_hexdigit());
-    }
-    b.len() >= 6 && b.iter().all(|c| c.is_ascii_hexdigit())
-}
-
-/// Tokens that are one variable whatever their inner punctuation.
-fn is_whole_variable(core: &str) -> bool {
-    let b = core.as_bytes();
-    if b.len() < 2 {
-        return false;
-    }
-    // One pass over the bytes decides which of the shape checks can apply at all.
-    let (mut digits, mut dots, mut colons, mut slashes, mut dashes, mut at) = (0, 0, 0, 0, 0, 0);
-    for &c in b {
-        match c {
-            b'0'..=b'9' => digits += 1,
-            b'.' => dots += 1,
-            b':' => colons += 1,
-            b'/' | b'\\' => slashes += 1,
-            b'-' => dashes += 1,
-            b'@' => at += 1,
-            _ => {}
-        }
-    }
-    if slashes > 0 && is_path(b) {
-        return true;
-    }
-    if digits > 0
-        && dots == 3
-        && colons <= 1
-        && is_ipv4_port(core.strip_prefix('/').unwrap_or(core))
-    {
-        return true;
-    }
-    if colons >= 5 && is_mac(b) {
-        return true;
-    }
-    if colons >= 1 && digits > 0 && is_host_port(core) {
-        return true;
-    }
-    if dots >= 2 && digits > 0 && is_numbered_fqdn(core) {
-        return true;
-    }
-    if at == 1 && is_email(b) {
-        return true;
-    }
-    if dashes == 4 && is_uuid(b) {
-        return true;
-    }
-    colons >= 2 && digits > 0 && (is_ipv6(core) || is_clock_time(b))
-}
-
-fn is_path(b: &[u8]) -> bool {
-    let slashes = b.iter().filter(|&&c| c == b'/').count();
-    let starts =
-        b[0] == b'/' || b.starts_with(b"./") || b.starts_with(b"~/") || b.starts_with(b"../");
-    if starts
-        && b.len() > 1
-        && (slashes >= 2 || b[1].is_ascii_alphabetic() || b[1] == b'.' || b[1] == b'_')
-    {
-        // `/10.0.0.1:50010` is an address, judged word by word.
-        return !(b[0] == b'/' && slashes == 1 && b[1].is_ascii_digit());
-    }
-    // Windows paths: C:\dir
-    b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\'
-}
-
-/// `10.0.0.1` or `10.0.0.1:50010`: an address with its port is one value.
-fn is_ipv4_port(s: &str) -> bool {
-    // Bytes rather than `split`: this runs on every dotted token of every message.
-    let b = s.as_bytes();
-    let (ip, port) = match b.iter().position(|&c| c == b':') {
-        Some(i) => (&b[..i], Some(&b[i + 1..])),
-        None => (b, None),
-    };
-    let mut n = 0;
-    for o in ip.split(|&c| c == b'.') {
-        n += 1;
-        if o.is_empty() || o.len() > 3 || !o.iter().all(u8::is_ascii_digit) {
-            return false;
-        }
-    }
-    n == 4 && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
-}
-
-/// `host:port` and `host/10.0.0.1:port` where the host name carries a digit, a dot or
-/// a dash (`msra-sa-41:9000`), as Java prints socket addresses.
-fn is_host_port(s: &str) -> bool {
-    let Some((host, port)) = s.rsplit_once(':') else {
-        return false;
-    };
-    if port.is_empty() || port.len() > 5 || !port.bytes().all(|c| c.is_ascii_digit()) {
-        return false;
-    }
-    let host = match host.split_once('/') {
-        Some((name, ip)) if is_ipv4_port(ip) => name,
-        Some(_) => return false,
-        None => host,
-    };
-    !host.is_empty()
-        && host
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
-        && host
-            .bytes()
-            .any(|c| matches!(c, b'.' | b'-') || c.is_ascii_digit())
-        && host.bytes().any(|c| c.is_ascii_alphabetic())
-}
-
-/// Host names with a digit and at least two dots: `node-7.rack2.example.com`.
-fn is_numbered_fqdn(s: &str) -> bool {
-    s.bytes().filter(|&c| c == b'.').count() >= 2
-        && s.bytes().any(|c| c.is_ascii_digit())
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
-        && s.rsplit('.')
-            .next()
-            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_lowercase()))
-}
-
-/// Hardware addresses: at least six colon-separated pairs of hex digits.
-fn is_mac(b: &[u8]) -> bool {
-    b.len() >= 17
-        && b.split(|&c| c == b':')
-            .all(|p| p.len() == 2 && p.iter().all(u8::is_ascii_hexdigit))
-}
-
-fn is_email(b: &[u8]) -> bool {
-    match b.iter().position(|&c| c == b'@') {
-        Some(at) if at > 0 => {
-            let domain = &b[at + 1..];
-            domain.contains(&b'.')
-                && domain.len() > 2
-                && domain
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'-')
-                && b[..at]
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+'))
-        }
-        _ => false,
-    }
-}
-
-fn is_uuid(b: &[u8]) -> bool {
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-fn is_ipv6(s: &str) -> bool {
-    let colons = s.bytes().filter(|&c| c == b':').count();
-    colons >= 2
-        && s.bytes()
-            .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
-        && s.bytes().any(|c| c.is_ascii_digit())
-        && !s.split(':').any(|p| p.len() > 4 && !p.contains('.'))
-}
-
-/// Embedded times and dates: `20:36:40`, `20:36:40.123`, `2025-11-03T20:36:40Z`.
-fn is_clock_time(b: &[u8]) -> bool {
-    let digit = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
-    let hms = |i: usize| {
-        digit(i) && digit(i + 1) && b.get(i + 2) == Some(&b':') && digit(i + 3) && digit(i + 4)
-    };
-    if hms(0) && b.get(5) == Some(&b':') {
-        return b[5..]
-            .iter()
-            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b','));
-    }
-    // ISO date with a time part.
-    b.len() >= 16
-        && digit(0)
-        && digit(3)
-        && b[4] == b'-'
-        && digit(5)
-        && b[7] == b'-'
-        && (b[10] == b'T' || b[10] == b'_')
-        && hms(11)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -758,6 +643,52 @@ mod tests {
         assert_eq!(m("下载→https://mirror.example.cn/x ok"), "下载→<*> ok");
         assert_eq!(m("bad\u{fffd}http://x.example/y"), "bad\u{fffd}<*>");
         assert_eq!(m("é://"), "é://");
+    }
+
+    /// The eight-byte tests agree with the byte-at-a-time ones for every byte value at
+    /// every position, whatever bytes stand around it.
+    #[test]
+    fn swar_tests_match_byte_tests() {
+        for fill in [b'a', b' ', b'0', 0x00, 0x80, 0xff] {
+            for v in 0..=255u8 {
+                for k in 0..8 {
+                    let mut w = [fill; 8];
+                    w[k] = v;
+                    let x = u64::from_le_bytes(w);
+                    let expect = |f: &dyn Fn(u8) -> bool| {
+                        w.iter()
+                            .enumerate()
+                            .filter(|(_, c)| f(**c))
+                            .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
+                    };
+                    assert_eq!(swar::equal(x, v), expect(&|c| c == v), "{v} at {k}");
+                    assert_eq!(swar::digits(x), expect(&|c| c.is_ascii_digit()));
+                    assert_eq!(
+                        swar::whitespace(x),
+                        expect(&|c| c.is_ascii_whitespace()),
+                        "{v} at {k} in {fill}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tokens_split_at_every_ascii_space_and_long_tokens() {
+        assert_eq!(m("took\t12\tms"), "took <*>");
+        assert_eq!(m("a\u{c}b\r\nc"), "a b c");
+        // A vertical tab is no separator for `is_ascii_whitespace`.
+        assert_eq!(m("a\u{b}b c"), "a\u{b}b c");
+        assert_eq!(
+            m("abcdefghijklmnop 12345678901234567 x"),
+            "abcdefghijklmnop <*> x"
+        );
+        assert_eq!(m("first   second\tthird"), "first second third");
+        let mut out = Masked::new();
+        mask_into("a <*> b 7", &mut out);
+        let whole: Vec<bool> = (0..out.len()).map(|i| out.is_whole_var(i)).collect();
+        assert_eq!(whole, [false, true, false, true]);
+        assert_eq!(out.tokens().collect::<Vec<_>>(), ["a", "<*>", "b", "<*>"]);
     }
 
     #[test]

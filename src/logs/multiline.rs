@@ -9,6 +9,7 @@
 //! quarter being finished when more components appear, and one idle for
 //! [`IDLE_LINES`] lines is finished too.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -112,40 +113,19 @@ pub fn component_of<'p>(p: &'p Parsed<'_>) -> Option<(&'p str, ComponentSource)>
 /// Most component names kept shared; past it each record gets its own copy.
 const MAX_NAMES: usize = 4096;
 
-/// FNV-1a: pending records are looked up several times a line by short keys, where
+/// Pending records and names are looked up by short keys at least once a line, where
 /// SipHash's cost shows and its flooding resistance buys nothing (at most
-/// [`MAX_PENDING`] keys, evicted oldest first).
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+/// [`MAX_PENDING`] keys, evicted oldest first); Fx hashes eight bytes a step.
+type FastBuild = rustc_hash::FxBuildHasher;
 
 /// Assembles records from parsed lines.
 #[derive(Debug, Default)]
 pub struct Joiner {
-    pending: HashMap<Arc<str>, Pending, FnvBuild>,
+    pending: HashMap<Arc<str>, Pending, FastBuild>,
     last_key: Option<Arc<str>>,
     last_time: Option<DateTime<Utc>>,
     /// Component names seen, shared by every record that carries them.
-    names: HashSet<Arc<str>, FnvBuild>,
+    names: HashSet<Arc<str>, FastBuild>,
     /// The key of records that name no component.
     anonymous: Arc<str>,
 }
@@ -195,8 +175,17 @@ impl Joiner {
                 .clone()
                 .unwrap_or_else(|| self.anonymous.clone()),
         };
-        let component = component.map(|(c, source)| (self.intern(c), source));
-        if let Some(p) = self.pending.get_mut(&key) {
+        let component = match component {
+            // Without a wrapper the key is the component's own name, interned already.
+            Some((_, source)) if parsed.wrapper.is_none() => Some((key.clone(), source)),
+            Some((c, source)) => Some((self.intern(c), source)),
+            None => None,
+        };
+        // One lookup serves both outcomes: the line joins the pending record, or starts
+        // the record that replaces it.
+        let mut slot = self.pending.entry(key);
+        if let Entry::Occupied(e) = &mut slot {
+            let p = e.get_mut();
             let forced = parsed.continues || p.partial || level_line(p, &parsed);
             let msg: &str = &parsed.message;
             // A traceback joins a record with a header (or a block already), not a bare
@@ -213,23 +202,25 @@ impl Joiner {
                 }
                 p.last_line = line_no;
                 let kind = append(p, &parsed, time);
-                self.last_key = Some(key);
+                set_last(&mut self.last_key, e.key());
                 return kind;
             }
         }
-        let kind = if parsed.header {
-            LineKind::Record
-        } else {
-            LineKind::Unparsed
-        };
+        let kind = start_kind(&parsed);
         let record = start(line_no, parsed, time, component, self.last_time);
         if record.timestamp.is_some() {
             self.last_time = record.timestamp;
         }
-        // A new record: the pending one of this component is finished.
-        self.last_key = Some(key.clone());
-        if let Some(prev) = self.pending.insert(key, record) {
-            done.push(prev);
+        match slot {
+            // A new record: the pending one of this component is finished.
+            Entry::Occupied(mut e) => {
+                set_last(&mut self.last_key, e.key());
+                done.push(std::mem::replace(e.get_mut(), record));
+            }
+            Entry::Vacant(e) => {
+                set_last(&mut self.last_key, e.key());
+                e.insert(record);
+            }
         }
         if self.pending.len() > MAX_PENDING {
             self.finish_oldest(done);
@@ -300,6 +291,22 @@ impl Joiner {
         done.extend(rest);
         self.last_key = None;
         self.last_time = None;
+    }
+}
+
+/// What a line that starts a record is.
+fn start_kind(parsed: &Parsed<'_>) -> LineKind {
+    if parsed.header {
+        LineKind::Record
+    } else {
+        LineKind::Unparsed
+    }
+}
+
+/// Notes `key` as the last line's, without touching the count of a key kept already.
+fn set_last(last: &mut Option<Arc<str>>, key: &Arc<str>) {
+    if !last.as_ref().is_some_and(|k| Arc::ptr_eq(k, key)) {
+        *last = Some(key.clone());
     }
 }
 

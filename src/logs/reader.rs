@@ -8,6 +8,7 @@
 //! Per source it also counts what could not be read: records without a timestamp, a
 //! level field or a component of their own, and the first lines no format explained.
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use serde::Serialize;
@@ -101,10 +102,9 @@ pub struct FileParser {
     fallback_component: (std::sync::Arc<str>, ComponentSource),
     joiner: Joiner,
     done: Vec<Pending>,
-    /// Finished records waiting for an older pending one, by first line.
-    held: std::collections::BTreeMap<u64, Pending>,
-    /// Finished records being released (kept to reuse its allocation).
-    ready: Vec<Pending>,
+    /// Finished records waiting for an older pending one, in line order. Records finish
+    /// nearly in line order, so most join at the back.
+    held: VecDeque<Pending>,
     line_no: u64,
     stats: ParseStats,
 }
@@ -142,8 +142,7 @@ impl FileParser {
             ),
             joiner: Joiner::new(),
             done: Vec::new(),
-            held: std::collections::BTreeMap::new(),
-            ready: Vec::new(),
+            held: VecDeque::new(),
             line_no: 0,
             stats: ParseStats::default(),
         }
@@ -209,27 +208,30 @@ impl FileParser {
             }
             return;
         }
-        let mut ready = std::mem::take(&mut self.ready);
-        if self.held.is_empty() && self.done.iter().all(|p| p.line < oldest) {
-            ready.append(&mut self.done);
-            ready.sort_by_key(|p| p.line);
-        } else {
+        if self.done.len() == 1 {
+            // One record (the usual case): at the back, or where its line puts it.
             for p in self.done.drain(..) {
-                self.held.insert(p.line, p);
+                let at = match self.held.back() {
+                    Some(last) if last.line > p.line => {
+                        self.held.partition_point(|h| h.line < p.line)
+                    }
+                    _ => self.held.len(),
+                };
+                self.held.insert(at, p);
             }
-            while let Some(entry) = self.held.first_entry() {
-                if *entry.key() >= oldest {
-                    break;
-                }
-                ready.push(entry.remove());
+        } else {
+            // A batch (idle or evicted records): one sort of a queue that is in order
+            // but for the batch, rather than a shifting insert per record.
+            self.held.extend(self.done.drain(..));
+            self.held.make_contiguous().sort_unstable_by_key(|p| p.line);
+        }
+        while self.held.front().is_some_and(|p| p.line < oldest) {
+            if let Some(p) = self.held.pop_front() {
+                let r = self.record(p);
+                self.stats.count_record(&r);
+                f(r);
             }
         }
-        for p in ready.drain(..) {
-            let r = self.record(p);
-            self.stats.count_record(&r);
-            f(r);
-        }
-        self.ready = ready;
     }
 
     /// Counts so far.

@@ -130,6 +130,7 @@ impl HeaderPattern {
         // lie inside it (then the span is the timestamp as printed, no copy needed).
         let mut span: Option<(usize, usize)> = None;
         let mut span_clean = true;
+        let mut times_seen = 0;
         let mut level = None;
         let mut names: [Option<&'a str>; 3] = [None; 3];
         let mut content = "";
@@ -146,7 +147,7 @@ impl HeaderPattern {
                     }
                 }
                 Atom::Text(t) => {
-                    if !line[pos..].starts_with(t.as_str()) {
+                    if !text_at(b, pos, t) {
                         return None;
                     }
                     pos += t.len();
@@ -162,6 +163,8 @@ impl HeaderPattern {
                     }
                     match role {
                         Role::Time(i) => {
+                            // Distinct time fields seen (a repeated one counts once).
+                            times_seen += usize::from(times[*i as usize].is_none());
                             times[*i as usize] = Some(value);
                             span = Some(span.map_or((pos, end), |(s, _)| (s, end)));
                         }
@@ -181,7 +184,7 @@ impl HeaderPattern {
                     }
                     if !matches!(role, Role::Time(_))
                         && span.is_some()
-                        && times.iter().flatten().count() < self.time_fields
+                        && times_seen < self.time_fields
                     {
                         span_clean = false;
                     }
@@ -264,6 +267,13 @@ impl HeaderPattern {
         };
         let space_next = matches!(self.atoms.get(next), Some(Atom::Space));
         while i <= b.len() {
+            if let (Some(f), false) = (first, space_next) {
+                // Straight to the next place the literal can start.
+                match b.get(i..).and_then(|rest| memchr::memchr(f, rest)) {
+                    Some(at) => i += at,
+                    None => return None,
+                }
+            }
             let candidate = if space_next {
                 i < b.len() && b[i].is_ascii_whitespace()
             } else if let Some(f) = first {
@@ -294,7 +304,7 @@ impl HeaderPattern {
                     }
                 }
                 Atom::Text(t) => {
-                    if !line[pos..].starts_with(t.as_str()) {
+                    if !text_at(b, pos, t) {
                         return false;
                     }
                     pos += t.len();
@@ -306,6 +316,14 @@ impl HeaderPattern {
         }
         matched_any
     }
+}
+
+/// Whether the literal `t` stands at `pos`, compared byte by byte: literals are a few
+/// bytes, shorter than a call to `memcmp`. A match of whole characters that starts on a
+/// character boundary ends on one.
+fn text_at(b: &[u8], pos: usize, t: &str) -> bool {
+    let t = t.as_bytes();
+    b.len() >= pos + t.len() && b[pos..pos + t.len()].iter().zip(t).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]

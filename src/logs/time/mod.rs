@@ -68,9 +68,20 @@ pub fn parse_timestamp(s: &str, default_year: i32) -> Option<DateTime<Utc>> {
 
 /// Parses `s` as a whole timestamp (surrounding spaces and brackets allowed).
 pub fn parse_timestamp_in(s: &str, ctx: &TimeContext) -> Option<DateTime<Utc>> {
-    let s = s.trim().trim_matches(|c| c == '[' || c == ']');
+    let s = trim_field(s);
     let (end, t) = scan_timestamp(s, ctx)?;
     s[end..].trim().is_empty().then_some(t)
+}
+
+/// A timestamp field without surrounding spaces and brackets; one that starts and ends
+/// with a letter or digit (the usual case) is returned as it is.
+fn trim_field(s: &str) -> &str {
+    let b = s.as_bytes();
+    let bare = |c: Option<&u8>| c.is_some_and(u8::is_ascii_alphanumeric);
+    if bare(b.first()) && bare(b.last()) {
+        return s;
+    }
+    s.trim().trim_matches(|c| c == '[' || c == ']')
 }
 
 /// Reads the longest timestamp at the start of `s`: the byte length it covers and its
@@ -103,7 +114,7 @@ pub fn scan(s: &str, ctx: &TimeContext) -> Option<(usize, DateTime<Utc>, bool)> 
 /// depends on the file), `Some(Some(t))` otherwise. Parsers use it to check a timestamp
 /// field and keep its value in one pass.
 pub fn parse_complete(s: &str) -> Option<Option<DateTime<Utc>>> {
-    let s = s.trim().trim_matches(|c| c == '[' || c == ']');
+    let s = trim_field(s);
     match scan(s, &TimeContext::probe()) {
         Some((end, t, from_context)) if s[end..].trim().is_empty() => {
             Some((!from_context).then_some(t))
@@ -129,6 +140,9 @@ impl Stamp {
             self.time.s.min(59),
             self.time.nanos,
         )?;
+        if self.offset == 0 {
+            return Some(naive.and_utc());
+        }
         let offset = FixedOffset::east_opt(self.offset)?;
         Some(
             offset
