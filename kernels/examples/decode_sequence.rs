@@ -1,7 +1,8 @@
 //! The matrix products of one decoded token of Qwen2.5-Coder-0.5B or -1.5B Q4_K_M
 //! (random weights in the files' formats), in order, as the engine runs them: per layer
 //! query/key/value, output, gate/up, down, then the output head. Prints tokens per second
-//! of the products alone, with the thread count of rayon's global pool.
+//! of the products alone, with the thread count of rayon's global pool; with
+//! `LOGLENS_KERNEL_TEAM=1` the products run on the kernels' thread team instead.
 //!
 //! `RAYON_NUM_THREADS=2 cargo run --release -p loglens-kernels --example decode_sequence -- 0.5b 200`
 

@@ -18,7 +18,7 @@
 //!
 //! The only `unsafe` of loglens lives in this crate: [`x86`]'s SIMD kernels, whose safe
 //! entry points check every bound the kernels rely on, and the thread team ([`team`])
-//! that runs one token's products, whose chunks write disjoint rows of one output.
+//! that can run one token's products, whose chunks write disjoint rows of one output.
 
 use std::fmt;
 use std::ops::Range;
@@ -268,9 +268,9 @@ impl PackedMatrix {
 
     /// `out = x · selfᵀ` for `x.tokens()` activation rows (from
     /// [`PackedMatrix::quantize_input`]): `out` is tokens x rows, row-major. Work is split
-    /// over rows across as many threads as rayon's pool has: one token's product (a
-    /// decode step) on the kernels' own thread team, several tokens' on rayon's pool;
-    /// with one thread it runs inline.
+    /// over rows across as many threads as rayon's pool has (with one thread it runs
+    /// inline): on rayon's pool, or for one token's product (a decode step) on the
+    /// kernels' own thread team when `LOGLENS_KERNEL_TEAM=1` ([`team`]).
     pub fn matmul(&self, x: &Activations, out: &mut [f32]) {
         assert_eq!(x.cols, self.cols, "activation width");
         assert_eq!(
@@ -286,7 +286,7 @@ impl PackedMatrix {
         }
         // A few chunks per thread so uneven progress evens out; multiples of 4 rows.
         let chunk = round8(self.rows.div_ceil(threads * 4)).max(16);
-        if x.tokens == 1 {
+        if x.tokens == 1 && team::enabled() {
             if let Some(team) = team::Team::get(threads) {
                 if self.matmul_on_team(team, x, out, chunk) {
                     return;

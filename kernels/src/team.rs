@@ -9,6 +9,11 @@
 //! within a fraction of a microsecond; after [`SPIN`] without work they sleep on a
 //! condition variable and are woken by the next product.
 //!
+//! The team is off unless `LOGLENS_KERNEL_TEAM=1`: on a 2-core machine shared with
+//! other busy processes it decoded 4-15 % slower than rayon (its spinning workers use
+//! the time slices they later need), and a quiet machine to show its gain has not been
+//! available yet (benches/RESULTS.md, Qwen2.5-Coder on CPU).
+//!
 //! A product is cut into chunks that the caller and the workers claim one at a time
 //! from that word (generation, chunk count and next chunk packed together), so a thread
 //! the OS has taken away from us holds up at most the chunk it is running: the others
@@ -22,11 +27,17 @@ use std::sync::{Condvar, Mutex, OnceLock, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker watches for the next product before it sleeps.
-const SPIN: Duration = Duration::from_millis(2);
+const SPIN: Duration = Duration::from_micros(200);
 
 /// Spins of a waiting thread between two yields of its core, so that a thread the OS
 /// wants to run (another rayon worker, another process) gets it soon.
 const SPINS_PER_YIELD: u32 = 256;
+
+/// Whether one token's products run on the team: `LOGLENS_KERNEL_TEAM=1`, read once.
+pub(crate) fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var("LOGLENS_KERNEL_TEAM").is_ok_and(|v| v == "1"))
+}
 
 /// The most chunks one product may be cut into (the chunk index has 16 bits).
 pub(crate) const MAX_CHUNKS: usize = u16::MAX as usize;
