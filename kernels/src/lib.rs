@@ -16,8 +16,9 @@
 //! same function; Q5_0's fifth bits and Q6_K's two high bits sit beside the 4-bit parts
 //! they complete, so one load unpacks them.
 //!
-//! The only `unsafe` of loglens lives in [`x86`]'s SIMD kernels; their safe entry points
-//! check every bound the kernels rely on.
+//! The only `unsafe` of loglens lives in this crate: [`x86`]'s SIMD kernels, whose safe
+//! entry points check every bound the kernels rely on, and the thread team ([`team`])
+//! that can run one token's products, whose chunks write disjoint rows of one output.
 
 use std::fmt;
 use std::ops::Range;
@@ -28,6 +29,7 @@ use rayon::prelude::*;
 pub mod attention;
 mod pack;
 mod portable;
+mod team;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -266,8 +268,9 @@ impl PackedMatrix {
 
     /// `out = x · selfᵀ` for `x.tokens()` activation rows (from
     /// [`PackedMatrix::quantize_input`]): `out` is tokens x rows, row-major. Work is split
-    /// over rows across rayon's pool (its size is the thread count); with one thread it
-    /// runs inline.
+    /// over rows across as many threads as rayon's pool has (with one thread it runs
+    /// inline): on rayon's pool, or for one token's product (a decode step) on the
+    /// kernels' own thread team when `LOGLENS_KERNEL_TEAM=1` ([`team`]).
     pub fn matmul(&self, x: &Activations, out: &mut [f32]) {
         assert_eq!(x.cols, self.cols, "activation width");
         assert_eq!(
@@ -283,6 +286,13 @@ impl PackedMatrix {
         }
         // A few chunks per thread so uneven progress evens out; multiples of 4 rows.
         let chunk = round8(self.rows.div_ceil(threads * 4)).max(16);
+        if x.tokens == 1 && team::enabled() {
+            if let Some(team) = team::Team::get(threads) {
+                if self.matmul_on_team(team, x, out, chunk) {
+                    return;
+                }
+            }
+        }
         if x.tokens == 1 {
             out.par_chunks_mut(chunk).enumerate().for_each(|(i, o)| {
                 let r0 = i * chunk;
@@ -308,6 +318,32 @@ impl PackedMatrix {
         }
     }
 
+    /// One token's product on the kernels' thread team ([`team`]), in chunks of `chunk`
+    /// rows; `false` (nothing written) when the team is not available to this call.
+    fn matmul_on_team(
+        &self,
+        team: &team::Team,
+        x: &Activations,
+        out: &mut [f32],
+        chunk: usize,
+    ) -> bool {
+        debug_assert!(x.tokens == 1 && out.len() == self.rows && chunk > 0);
+        let n = self.rows.div_ceil(chunk);
+        if n > team::MAX_CHUNKS {
+            return false;
+        }
+        let out = SharedOut(out.as_mut_ptr(), out.len());
+        let rows = self.rows;
+        team.run(n, &|i| {
+            let r = i * chunk..((i + 1) * chunk).min(rows);
+            // SAFETY: `out` has one value per row (one token); chunk `i` covers rows
+            // `r`, which no other chunk does, and each chunk runs once, while `out` is
+            // borrowed by this call.
+            let o = unsafe { out.rows(r.clone()) };
+            self.tile(x, r, o, o.len());
+        })
+    }
+
     /// Rows `rows` for every token: `out[t * stride + (r - rows.start)]`.
     fn tile(&self, x: &Activations, rows: Range<usize>, out: &mut [f32], stride: usize) {
         #[cfg(target_arch = "x86_64")]
@@ -316,6 +352,25 @@ impl PackedMatrix {
             return;
         }
         portable::tile(self, x, rows, out, stride);
+    }
+}
+
+/// A single token's output row shared by the chunks of a product, each of which writes
+/// rows no other chunk does.
+struct SharedOut(*mut f32, usize);
+
+// SAFETY: the chunks that share it write disjoint ranges (see `SharedOut::rows`).
+unsafe impl Sync for SharedOut {}
+
+impl SharedOut {
+    /// The values of rows `r`.
+    ///
+    /// # Safety
+    /// No other live slice covers any of `r`.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn rows(&self, r: std::ops::Range<usize>) -> &mut [f32] {
+        assert!(r.start <= r.end && r.end <= self.1, "rows out of range");
+        std::slice::from_raw_parts_mut(self.0.add(r.start), r.len())
     }
 }
 
@@ -587,6 +642,37 @@ mod tests {
                             want[i]
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn single_token_products_on_a_team_equal_the_portable_path() {
+        // A team of its own (the process's is sized by the first product), with chunks
+        // that do and do not divide the rows.
+        let team = team::Team::start(3).expect("a team of three");
+        for format in ALL {
+            let cols = if format.block_values() == SUPER_BLOCK {
+                512
+            } else {
+                96
+            };
+            let rows = 203;
+            let data = random_blocks(format, rows, cols, 7);
+            let w = PackedMatrix::from_gguf(format, rows, cols, &data).expect("pack");
+            let a = w.quantize_input(&noise(13, cols), 1);
+            let mut want = vec![0f32; rows];
+            portable::tile(&w, &a, 0..rows, &mut want, rows);
+            for chunk in [16, 40, 208] {
+                let mut got = vec![f32::NAN; rows];
+                assert!(w.matmul_on_team(&team, &a, &mut got, chunk));
+                let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+                for (i, (g, e)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (g - e).abs() <= 1e-4 * scale,
+                        "{format:?} chunk {chunk} row {i}: {g} vs {e}"
+                    );
                 }
             }
         }
