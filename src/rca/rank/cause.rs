@@ -123,30 +123,27 @@ impl Context<'_> {
     /// A schema migration by a caller of `d`, shortly before `d`'s onset.
     fn migration_before(&self, d: NodeId, onset: i64, callers: &[NodeId]) -> Option<Instigation> {
         let mut best: Option<Instigation> = None;
-        for &s in callers.iter().filter(|&&s| s != d && self.live[s as usize]) {
-            for ((u, key), t) in &self.c.templates {
-                if *u != s || !t.migration {
-                    continue;
-                }
-                let Some(at) = t.first.as_ref().and_then(|f| f.ms) else {
-                    continue;
-                };
-                if at < onset - RELEASE_BEFORE_MS || at > onset + EARLIER_MS {
-                    continue;
-                }
-                // The latest migration before the onset is the one holding the lock.
-                let better = best.is_none_or(|b| {
-                    (at, std::cmp::Reverse(*key)) > (b.at_ms, std::cmp::Reverse(b.key))
+        for (&(s, key), t) in &self.c.templates {
+            if !t.migration || s == d || !self.live[s as usize] || !callers.contains(&s) {
+                continue;
+            }
+            let Some(at) = t.first.as_ref().and_then(|f| f.ms) else {
+                continue;
+            };
+            if at < onset - RELEASE_BEFORE_MS || at > onset + EARLIER_MS {
+                continue;
+            }
+            // The latest migration before the onset is the one holding the lock.
+            let better = best
+                .is_none_or(|b| (at, std::cmp::Reverse(key)) > (b.at_ms, std::cmp::Reverse(b.key)));
+            if better {
+                best = Some(Instigation {
+                    source: s,
+                    target: d,
+                    category: Category::BadDeploy,
+                    key,
+                    at_ms: at,
                 });
-                if better {
-                    best = Some(Instigation {
-                        source: s,
-                        target: d,
-                        category: Category::BadDeploy,
-                        key: *key,
-                        at_ms: at,
-                    });
-                }
             }
         }
         best
