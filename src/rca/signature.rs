@@ -230,7 +230,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Broker,
-        r"leader_not_available|not_leader|no leader|broker (is )?(down|unavailable|not available)|partition(s)? offline|under.?replicated|isr shrink|queue (is )?full|consumer lag|channel (closed|error)|amqp|connection to (node|broker)|offsets? commit failed|producer (send )?fail",
+        r"leader_not_available|not_leader|no leader|broker (is )?(down|unavailable|not available)|partition(s)? offline|under.?replicated|isr shrink|queue (is )?full|consumer lag|channel (closed|error)|amqp|connection to (node|broker)|offsets? commit failed|producer (send )?fail|memory (resource limit )?alarm|vm_memory_high_watermark set|publishers will be blocked|connection\.blocked|channel/connection is not open|exception \(50[46]\)",
     ),
     (
         Category::Network,
@@ -404,6 +404,14 @@ mod tests {
         assert_eq!(first("ERROR: deadlock detected"), Some(Category::Database));
         assert_eq!(
             first("LEADER_NOT_AVAILABLE for topic orders"),
+            Some(Category::Broker)
+        );
+        assert_eq!(
+            first("memory resource limit alarm set on node 'rabbit@ip-10-0-1-5'"),
+            Some(Category::Broker)
+        );
+        assert_eq!(
+            first("Exception (504) Reason: \"channel/connection is not open\""),
             Some(Category::Broker)
         );
         assert_eq!(
