@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::check::reads_as_prose;
 use super::verdict::{Culprit, RcaVerdict};
 use crate::engine::{Constraint, Engine, FinishReason, GenerateRequest, Input, Message};
-use crate::rca::{Candidate, Rca};
+use crate::rca::{Candidate, Category as FaultCategory, Rca};
 
 /// Changes whenever the root-cause prompt or schema changes.
 pub const RCA_PROMPT_VERSION: &str = "rca-v2";
@@ -155,6 +155,18 @@ pub(crate) fn unusable(rca: &Rca, v: &RcaVerdict) -> Option<String> {
     }
     if !reads_as_prose(&v.summary) {
         return Some("its summary does not read as a sentence".into());
+    }
+    // A fault signature in the evidence settles the kind of fault; a model's other word
+    // for it contradicts the evidence.
+    let signed = !matches!(
+        chosen.category,
+        FaultCategory::Unknown | FaultCategory::Application | FaultCategory::Latency
+    );
+    if signed && v.category != chosen.category {
+        return Some(format!(
+            "it calls the fault {} where {service}'s evidence shows {}",
+            v.category, chosen.category
+        ));
     }
     let top = rca.top()?;
     if *service != top.service {
