@@ -7,29 +7,11 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use loglens_kernels::{Format, PackedMatrix};
+use loglens_kernels::Format;
 
-/// A matrix of varied codes with small, normal scales (no NaN or subnormal slows a path).
-fn matrix(format: Format, rows: usize, cols: usize) -> PackedMatrix {
-    let blocks = rows * cols / format.block_values();
-    let bb = format.block_bytes();
-    let mut data = vec![0u8; blocks * bb];
-    for (i, blk) in data.chunks_mut(bb).enumerate() {
-        for (j, v) in blk.iter_mut().enumerate() {
-            *v = (i * 31 + j * 7) as u8;
-        }
-        // f16 0.0078 (0x2000) for every scale and minimum.
-        let scales: &[usize] = match format {
-            Format::Q4_1 | Format::Q4K => &[0, 2],
-            Format::Q6K => &[208],
-            _ => &[0],
-        };
-        for &at in scales {
-            blk[at..at + 2].copy_from_slice(&0x2000u16.to_le_bytes());
-        }
-    }
-    PackedMatrix::from_gguf(format, rows, cols, &data).expect("pack")
-}
+#[path = "support/synth.rs"]
+mod synth;
+use synth::matrix;
 
 fn bench(c: &mut Criterion) {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -56,7 +38,7 @@ fn bench(c: &mut Criterion) {
     ];
     let mut g = c.benchmark_group("qmatmul");
     for (name, format, rows, cols) in shapes {
-        let w = matrix(format, rows, cols);
+        let w = matrix(format, rows, cols, 0);
         for tokens in [1usize, 64] {
             let x: Vec<f32> = (0..tokens * cols).map(|i| (i % 97) as f32 - 48.0).collect();
             let a = w.quantize_input(&x, tokens);

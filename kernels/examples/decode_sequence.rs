@@ -10,25 +10,9 @@ use std::time::Instant;
 
 use loglens_kernels::{Format, PackedMatrix};
 
-fn matrix(format: Format, rows: usize, cols: usize, seed: usize) -> PackedMatrix {
-    let blocks = rows * cols / format.block_values();
-    let bb = format.block_bytes();
-    let mut data = vec![0u8; blocks * bb];
-    for (i, blk) in data.chunks_mut(bb).enumerate() {
-        for (j, v) in blk.iter_mut().enumerate() {
-            *v = (i * 31 + j * 7 + seed) as u8;
-        }
-        let scales: &[usize] = match format {
-            Format::Q4_1 | Format::Q4K => &[0, 2],
-            Format::Q6K => &[208],
-            _ => &[0],
-        };
-        for &at in scales {
-            blk[at..at + 2].copy_from_slice(&0x2000u16.to_le_bytes());
-        }
-    }
-    PackedMatrix::from_gguf(format, rows, cols, &data).expect("pack")
-}
+#[path = "../benches/support/synth.rs"]
+mod synth;
+use synth::matrix;
 
 struct Layer {
     qkv: Vec<PackedMatrix>,

@@ -104,6 +104,11 @@ fn strip_replica(name: &str) -> &str {
     } else {
         n
     };
+    leading(name, &parts, keep)
+}
+
+/// The first `keep` of a name's `-`-separated `parts`, as one slice of it.
+fn leading<'a>(name: &'a str, parts: &[&str], keep: usize) -> &'a str {
     let len: usize = parts[..keep].iter().map(|p| p.len()).sum::<usize>() + keep.saturating_sub(1);
     &name[..len]
 }
@@ -179,17 +184,14 @@ pub fn from_path(path: &str) -> Option<(String, String)> {
         .and_then(|d| d.parent())
         .and_then(|d| d.file_name())
         .and_then(|d| d.to_str())
-        .and_then(|d| {
-            let parts: Vec<&str> = d.split('_').collect();
-            (parts.len() == 3).then(|| parts[1])
-        });
+        .and_then(pod_of_dir);
     match (generic, parent) {
         // The service is the pod's workload (Deployment, StatefulSet, DaemonSet), which
         // is what an engineer rolls back or restarts; the container only names it when
         // the pod's name has no workload left.
         (true, Some(dir)) if numbered && pod.is_some() => {
             let raw = pod.unwrap_or(dir);
-            let service = workload(raw).filter(|w| !w.is_empty()).unwrap_or(dir);
+            let service = workload(raw).unwrap_or(dir);
             Some((canonical(service), raw.to_string()))
         }
         (true, Some(dir)) => Some((canonical(dir), dir.to_string())),
@@ -215,10 +217,16 @@ pub fn pod_workload(path: &str) -> Option<String> {
             .strip_suffix(".log")
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         let grand = parent.parent()?.file_name()?.to_str()?;
-        let parts: Vec<&str> = grand.split('_').collect();
-        (numbered && parts.len() == 3).then(|| parts[1])?
+        pod_of_dir(grand).filter(|_| numbered)?
     };
-    workload(pod).filter(|w| !w.is_empty()).map(canonical)
+    workload(pod).map(canonical)
+}
+
+/// The pod of a kubelet log folder, `<namespace>_<pod>_<uid>`.
+fn pod_of_dir(dir: &str) -> Option<&str> {
+    let mut parts = dir.split('_');
+    let (_, pod, _) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some(pod)
 }
 
 /// The workload of a Kubernetes pod name: without the ReplicaSet's `-<hash>-<id>`, a
@@ -244,21 +252,25 @@ pub fn workload(pod: &str) -> Option<&str> {
     } else {
         return None;
     };
-    let len: usize = parts[..keep].iter().map(|p| p.len()).sum::<usize>() + keep.saturating_sub(1);
-    Some(&pod[..len])
+    Some(leading(pod, &parts, keep))
+}
+
+/// The words of a message, split at spaces, quotes, brackets and separators.
+fn words(message: &str) -> impl Iterator<Item = &str> {
+    message.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
+            )
+    })
 }
 
 /// Canonical names a message mentions: each token's host (URLs, `host:port`, FQDNs)
 /// and the token itself, deduplicated, at most `max`. Tokens shorter than 2 characters
 /// or made only of digits are skipped.
 pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
-    for raw in message.split(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
-            )
-    }) {
+    for raw in words(message) {
         if out.len() >= max {
             return;
         }
@@ -376,13 +388,7 @@ const FILE_EXTENSIONS: &[&str] = &[
 /// names that end like a domain (not files or class paths). Systems named only this way
 /// (a third-party API, an uninstrumented database) become nodes of the graph.
 pub fn hosts(message: &str, max: usize, out: &mut Vec<String>) {
-    for raw in message.split(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '=' | '<' | '>' | '`'
-            )
-    }) {
+    for raw in words(message) {
         if out.len() >= max {
             return;
         }

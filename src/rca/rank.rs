@@ -26,10 +26,11 @@ use super::evidence;
 use super::health::{self, Assessment, Health, Signal};
 use super::names;
 use super::signature::{Category, CertOf};
-use super::{Candidate, Confidence, Factors, Rca, RcaConfig, RcaStats, TemplateText};
+use super::{Candidate, Factors, Rca, RcaConfig, RcaStats, TemplateText};
 use crate::logs::level::Level;
 
 mod cause;
+mod confidence;
 mod credit;
 
 /// Weights of the factors (they sum to 1).
@@ -765,7 +766,7 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
             )
         })
         .collect();
-    let confidence = confidence(&ctx, &candidates, &scored);
+    let confidence = confidence::confidence(&ctx, &candidates, &scored);
     let stats = RcaStats {
         services: ctx.live.iter().filter(|&&l| l).count(),
         abnormal: ctx.abnormal.iter().filter(|&&x| x).count(),
@@ -784,59 +785,5 @@ pub(super) fn run(mut c: Collector, cfg: &RcaConfig, text: TemplateText<'_>) -> 
         timeline,
         seen_before: None,
         stats,
-    }
-}
-
-/// How far apart the top two are, and what would settle a close call.
-fn confidence(
-    ctx: &Context<'_>,
-    cands: &[Candidate],
-    scored: &[(NodeId, f64, Factors, Vec<String>)],
-) -> Confidence {
-    let (Some(first), second) = (scored.first(), scored.get(1)) else {
-        return Confidence {
-            level: "low",
-            margin: 0.0,
-            settle: None,
-        };
-    };
-    let margin = second.map_or(1.0, |s| {
-        if first.1 > 0.0 {
-            (first.1 - s.1) / first.1
-        } else {
-            0.0
-        }
-    });
-    let level = if margin >= 0.25 && first.1 >= 0.5 {
-        "high"
-    } else if margin >= 0.1 {
-        "medium"
-    } else {
-        "low"
-    };
-    let settle = (margin < 0.25).then(|| {
-        let (a, b) = (first.0, second.map_or(NONE, |s| s.0));
-        let na = cands.first().map_or("", |c| c.service.as_str());
-        let nb = cands.get(1).map_or("", |c| c.service.as_str());
-        if b == NONE {
-            return format!("more data around {na}'s onset");
-        }
-        let unseen: Vec<&str> = [(a, na), (b, nb)]
-            .into_iter()
-            .filter(|(x, _)| !ctx.c.nodes[*x as usize].observed())
-            .map(|(_, n)| n)
-            .collect();
-        if !unseen.is_empty() {
-            format!("logs or traces of {} (it has no telemetry of its own here)", unseen.join(" and "))
-        } else if !ctx.callees[a as usize].contains(&b) && !ctx.callees[b as usize].contains(&a) {
-            format!("traces showing whether {na} and {nb} call each other, or which one fails first")
-        } else {
-            format!("{na}'s and {nb}'s own errors at second resolution around the onset, to see which fails first")
-        }
-    });
-    Confidence {
-        level,
-        margin,
-        settle,
     }
 }
