@@ -1,6 +1,8 @@
-//! SIMD kernels for x86-64, chosen at run time: AVX-512 VNNI (256-bit, Ice Lake / Zen 4
-//! and later) or AVX2 with FMA and F16C (every x86-64 server CPU since 2013); the
-//! portable path runs on anything else. This file detects the instruction set, checks
+//! SIMD kernels for x86-64, chosen at run time: AVX-512 (F, BW, VL, VNNI) with 512-bit
+//! tiles for the K-quants' multi-token products (`wide.rs`) and the 256-bit VNNI kernels
+//! for the rest, AVX-512 VNNI alone (256-bit, Ice Lake / Zen 4 and later) or AVX2 with
+//! FMA and F16C (every x86-64 server CPU since 2013); the portable path runs on anything
+//! else. This file detects the instruction set, checks
 //! the bounds of every matrix product before entering the kernels (`matmul`), and holds
 //! the activation quantizer and the attention loops.
 
@@ -9,6 +11,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 mod matmul;
+mod wide;
 
 use matmul::{Views, F_Q4, F_Q4K, F_Q5, F_Q6K, F_Q8};
 
@@ -18,6 +21,8 @@ use crate::{Activations, PackedMatrix, Values, BLOCK};
 /// The best instruction set this CPU offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Isa {
+    /// AVX-512 F, BW, VL and VNNI: 512-bit K-quant prefill tiles, VNNI otherwise.
+    Zmm,
     Vnni,
     Avx2,
 }
@@ -30,6 +35,9 @@ pub(crate) fn supported() -> Vec<Isa> {
         && is_x86_feature_detected!("f16c")
     {
         if is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl") {
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+                isas.push(Isa::Zmm);
+            }
             isas.push(Isa::Vnni);
         }
         isas.push(Isa::Avx2);
@@ -37,14 +45,16 @@ pub(crate) fn supported() -> Vec<Isa> {
     isas
 }
 
-/// The set in use: the best supported, or AVX2 when `LOGLENS_NO_VNNI` is set (to
-/// measure one against the other).
+/// The set in use: the best supported, AVX2 when `LOGLENS_NO_VNNI` is set, or the
+/// 256-bit kernels only when `LOGLENS_NO_ZMM` is set (to measure one against the other).
 fn isa() -> Option<Isa> {
     static ISA: OnceLock<Option<Isa>> = OnceLock::new();
     *ISA.get_or_init(|| {
         let isas = supported();
         if std::env::var_os("LOGLENS_NO_VNNI").is_some() {
             isas.into_iter().find(|&i| i == Isa::Avx2)
+        } else if std::env::var_os("LOGLENS_NO_ZMM").is_some() {
+            isas.into_iter().find(|&i| i != Isa::Zmm)
         } else {
             isas.first().copied()
         }
@@ -54,6 +64,7 @@ fn isa() -> Option<Isa> {
 /// The name of the instruction set in use.
 pub(crate) fn name() -> Option<&'static str> {
     isa().map(|i| match i {
+        Isa::Zmm => "avx512-zmm",
         Isa::Vnni => "avx512-vnni",
         Isa::Avx2 => "avx2",
     })
@@ -193,6 +204,7 @@ unsafe fn run<const F: u8>(
     stride: usize,
 ) {
     match isa {
+        Isa::Zmm => wide::drive::<F>(v, rows, tokens, out, stride),
         Isa::Vnni => matmul::vnni::drive::<F>(v, rows, tokens, out, stride),
         Isa::Avx2 => matmul::avx2::drive::<F>(v, rows, tokens, out, stride),
     }

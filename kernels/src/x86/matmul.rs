@@ -33,11 +33,11 @@ pub(super) const F_Q6K: u8 = 4;
 /// How far ahead of use weights are prefetched (into L2), in bytes: measured on the
 /// default model at one thread (benches/RESULTS.md), 8 KiB into L2 beat 4 KiB into L1
 /// by ~15 % and 16-32 KiB or L3 were no better.
-const PREFETCH: usize = 8192;
+pub(super) const PREFETCH: usize = 8192;
 
 /// Weights walked by every token of a batch before the next rows are read, in bytes:
 /// well inside L2, so that a batch reads each weight from memory once.
-const ROW_BLOCK_BYTES: usize = 64 * 1024;
+pub(super) const ROW_BLOCK_BYTES: usize = 64 * 1024;
 
 /// Raw views of one matrix and one activation set, checked by `x86::tile_on`.
 pub(super) struct Views {
