@@ -147,7 +147,9 @@ fn category(ctx: &Context<'_>, s: NodeId) -> Category {
         .filter(|c| c.weight >= 0.5)
         .map(|c| c.category);
     match (credit, role) {
-        (Some(Category::Network) | None, Some(r)) => r,
+        // A database or broker that crashes or cannot reach the network has failed in
+        // its role: on-call asks which system, and the role says it.
+        (Some(Category::Network | Category::ResourceExhaustion) | None, Some(r)) => r,
         (Some(c), _) => c,
         (None, None) => {
             let h = ctx.health(s);

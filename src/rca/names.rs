@@ -278,7 +278,7 @@ pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
         if t.len() < 2 || t.len() > 253 || t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             continue;
         }
-        if !t.bytes().any(|b| b.is_ascii_alphabetic()) {
+        if !t.bytes().any(|b| b.is_ascii_alphabetic()) || is_argument(message, raw) {
             continue;
         }
         let c = canonical(t);
@@ -286,6 +286,27 @@ pub fn mentions(message: &str, max: usize, out: &mut Vec<String>) {
             out.push(c);
         }
     }
+}
+
+/// Keys whose `key=value` names data a request is about (a bucket, an object, a table,
+/// a user), never the service it calls: `PutObject(bucket=warehouse, ...)`.
+const ARGUMENT_KEYS: &[&str] = &[
+    "bucket", "object", "key", "prefix", "path", "file", "filename", "table", "user", "username",
+    "tenant", "method", "route", "query",
+];
+
+/// Whether `word` (a slice of `message`) is the value of an argument key.
+fn is_argument(message: &str, word: &str) -> bool {
+    let at = (word.as_ptr() as usize).saturating_sub(message.as_ptr() as usize);
+    let Some(before) = message.get(..at).and_then(|b| b.strip_suffix('=')) else {
+        return false;
+    };
+    let key = before
+        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
+        .next()
+        .unwrap_or("");
+    let last = key.rsplit(['.', '_', '-']).next().unwrap_or(key);
+    ARGUMENT_KEYS.iter().any(|k| last.eq_ignore_ascii_case(k))
 }
 
 /// Words written as `key:value` in messages that are never a host with its port.
@@ -545,6 +566,14 @@ mod tests {
         assert!(m.contains(&"payments".to_string()), "{m:?}");
         assert!(m.contains(&"orders-db".to_string()), "{m:?}");
         assert!(!m.iter().any(|t| t == "3000"));
+        let mut a = Vec::new();
+        mentions(
+            "PutObject(bucket=warehouse, object=objects/fd9b.bin) upstream=ledger-api",
+            16,
+            &mut a,
+        );
+        assert!(!a.contains(&"warehouse".to_string()), "{a:?}");
+        assert!(a.contains(&"ledger-api".to_string()), "{a:?}");
         assert!(same_service("payments-service", "payments"));
         let mut h = Vec::new();
         hosts(

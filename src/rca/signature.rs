@@ -202,7 +202,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::ResourceExhaustion,
-        r"out ?of ?memory|oomkilled|oom[- ]kill|outofmemoryerror|cannot allocate memory|memory limit exceeded|killed process|exit code 137|signal: killed|crashloopbackoff|back-off restarting failed container|segmentation fault|sigsegv|fatal error: runtime|panic:|core dumped|heap space",
+        r"out ?of ?memory|oomkilled|oom[- ]kill|outofmemoryerror|cannot allocate memory|memory limit exceeded|killed process|exit code 137|signal: killed|crashloopbackoff|back-off restarting failed container|segmentation fault|sigsegv|fatal error: runtime|panic:|core dumped|heap space|assertion failure|mysqld got signal",
     ),
     (
         Category::Dns,
@@ -226,7 +226,7 @@ const PATTERNS: &[(Category, &str)] = &[
     ),
     (
         Category::Database,
-        r"deadlock|lock wait timeout|waiting for [a-z ]{0,30}lock|lock timeout|metadata lock|slow query|replication lag|database (is )?(down|unavailable|not available)|the database system is|sqlstate|ora-\d+|could not connect to (the )?(database|server)|statement timeout|query timeout|canceling statement|read-only transaction|database .* (closed|terminated)",
+        r"deadlock|lock wait timeout|waiting for [a-z ]{0,30}lock|lock timeout|metadata lock|slow query|replication lag|database (is )?(down|unavailable|not available)|the database system is|sqlstate|ora-\d+|could not connect to (the )?(database|server)|statement timeout|query timeout|canceling statement|read-only transaction|database .* (closed|terminated)|page.?cleaner|long semaphore wait|semaphore wait has lasted|slow fdatasync|fsync is taking too long|checkpoints are occurring too frequently|(fsync|fdatasync|flush) took \d|not shut ?down normally|starting crash recovery|database system was interrupted",
     ),
     (
         Category::Broker,
@@ -402,6 +402,17 @@ mod tests {
             Some(Category::RateLimit)
         );
         assert_eq!(first("ERROR: deadlock detected"), Some(Category::Database));
+        for slow_io in [
+            "[Note] [MY-011953] [InnoDB] Page cleaner took 4213ms to flush 2000 and evict 0 pages",
+            "InnoDB: page_cleaner: 1000ms intended loop took 5121ms. The settings might not be optimal.",
+            "--Thread 139 has waited at buf0flu.cc line 1234 for 241 seconds the semaphore: A long semaphore wait",
+            "Asynchronous AOF fsync is taking too long (disk is busy?).",
+            "slow fdatasync took=1.2s expected-duration=1s",
+            "[ERROR] [MY-012872] [InnoDB] Database was not shutdown normally!",
+            "database system was interrupted; last known up at 2025-09-27 02:31:07 UTC",
+        ] {
+            assert_eq!(first(slow_io), Some(Category::Database), "{slow_io}");
+        }
         assert_eq!(
             first("LEADER_NOT_AVAILABLE for topic orders"),
             Some(Category::Broker)

@@ -65,6 +65,19 @@ pub(super) fn parse(line: &str) -> Option<Parsed<'_>> {
     frame.then_some(p)
 }
 
+/// The first line of an error block where any format may come (inside a container
+/// runtime's wrapper): `API: Name(...)` or `API: SYSTEM...`, never a line that merely
+/// starts with `API: `.
+pub(super) fn block_start(line: &str) -> Option<Parsed<'_>> {
+    let api = line.strip_prefix("API: ")?;
+    let name = api.split(['(', ' ']).next().unwrap_or("");
+    let call = api[name.len()..].starts_with('(') || (name.starts_with("SYSTEM") && name == api);
+    let word = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+        && name.as_bytes()[0].is_ascii_uppercase();
+    (call && word).then(|| parse(line)).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +93,24 @@ mod tests {
         );
         assert!(parse("       3: internal/logger/logger.go:258:logger.LogIf()").is_some());
         assert!(parse("Status: 4 Online").is_none());
+    }
+
+    #[test]
+    fn block_starts_among_other_formats() {
+        for start in [
+            "API: PutObject(bucket=warehouse, object=objects/fd9b0e7f10a7.bin)",
+            "API: SYSTEM()",
+            "API: SYSTEM.grid",
+        ] {
+            assert!(block_start(start).is_some_and(|p| p.header), "{start}");
+        }
+        for other in [
+            "API: http://10.0.3.4:9000  http://127.0.0.1:9000",
+            "API: listening on :8080",
+            "API: ready",
+            "Time: 20:36:40 UTC 11/03/2025",
+        ] {
+            assert!(block_start(other).is_none(), "{other}");
+        }
     }
 }

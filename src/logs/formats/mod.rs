@@ -553,6 +553,10 @@ pub(crate) fn parse_inner(line: &str) -> Parsed<'_> {
             }
         }
     }
+    // MinIO's error blocks have no header of their own but their `API: Name(...)` line.
+    if let Some(p) = minio::block_start(line) {
+        return p;
+    }
     text::parse(line, 0).unwrap_or_else(|| Parsed::bare(line))
 }
 

@@ -7,6 +7,7 @@ use rustc_hash::FxHashSet;
 use super::{plays_role, Context, Credit, EARLIER_MS, NEW_RATE, RELEASE_BEFORE_MS};
 use crate::logs::level::Level;
 use crate::rca::collect::{NodeId, Template, NONE};
+use crate::rca::health::Signal;
 use crate::rca::signature::{Category, CertOf};
 
 impl Context<'_> {
@@ -17,7 +18,16 @@ impl Context<'_> {
             if !self.live[u as usize] {
                 continue;
             }
-            let deps = self.deps[u as usize].clone();
+            let mut deps = self.deps[u as usize].clone();
+            // A rare new signature record speaks as a new departing one would.
+            deps.extend(self.sparks[u as usize].iter().map(|&key| super::Dep {
+                key,
+                score: 0.0,
+                start: 0,
+                onset_ms: 0,
+                events: 0.0,
+                before: 0.0,
+            }));
             for d in deps {
                 let Some(t) = self.c.templates.get(&(u, d.key)) else {
                     continue;
@@ -46,13 +56,39 @@ impl Context<'_> {
 
     /// A release is one record, too few to depart: a release marker of an abnormal
     /// service logged shortly before its onset (and never before) counts first-hand.
+    ///
+    /// The marker is placed against the service's first failure (a warning or error
+    /// that departs, or its own failed spans) when it has one: a rollout restarts the
+    /// service, and its start-up records depart before the new setting is loaded.
     fn release_markers(&mut self, u: NodeId) {
-        let Some(onset) = self.a.nodes[u as usize]
-            .onset_ms
-            .filter(|_| self.abnormal[u as usize])
-        else {
+        let h = &self.a.nodes[u as usize];
+        let Some(onset) = h.onset_ms.filter(|_| self.abnormal[u as usize]) else {
             return;
         };
+        let failing: Vec<(f64, i64)> = h
+            .departures
+            .iter()
+            .filter(|d| !d.chronic)
+            .filter(|d| match d.signal {
+                Signal::SpanErrors => true,
+                Signal::Template(k) => self
+                    .c
+                    .templates
+                    .get(&(u, k))
+                    .is_some_and(|t| t.level >= Level::Warn && !t.from_spans),
+                _ => false,
+            })
+            .map(|d| (d.score, d.onset_ms))
+            .collect();
+        // The failures that matter: those within a factor of four of the strongest (a
+        // few more routine warnings than usual are not what the change broke).
+        let strongest = failing.iter().map(|f| f.0).fold(0.0, f64::max);
+        let first_failure = failing
+            .iter()
+            .filter(|f| f.0 * 4.0 >= strongest)
+            .map(|f| f.1)
+            .min();
+        let onset = first_failure.map_or(onset, |f| f.max(onset));
         // A new configuration is a change of the same kind as a release; when both
         // came, the configuration is the more specific.
         for (cat, marks) in [
@@ -198,6 +234,18 @@ impl Context<'_> {
         }
         if plays_role(&self.c.nodes[u as usize].name, cat) {
             self.credits[u as usize].push(own(1.0));
+            return;
+        }
+        // A database or broker failing a lookup is resolving its clients' addresses
+        // (`IP address '10.0.3.7' could not be resolved`) or a peer's name: the
+        // resolver's fault if anyone's, never the server's in its own role.
+        if cat == Category::Dns && self.serves(u) {
+            let resolvers = self.roles.get(&Category::Dns);
+            for &v in targets {
+                if resolvers.is_some_and(|r| r.contains(&v)) {
+                    self.credits[v as usize].push(own(0.6));
+                }
+            }
             return;
         }
         // An infrastructure system's own warnings are about itself, in its role.
