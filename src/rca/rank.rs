@@ -93,6 +93,8 @@ pub(crate) struct Context<'a> {
     pub sparks: Vec<Vec<u64>>,
     /// The first bin any abnormal node departed in.
     pub incident_bin: usize,
+    /// Per callee, the one caller whose calls into it fail while others' succeed.
+    lone_callers: Vec<Option<(NodeId, usize)>>,
     pub t_ref: Option<i64>,
     /// Fault signatures each node got, first-hand or relayed.
     pub credits: Vec<Vec<Credit>>,
@@ -206,6 +208,7 @@ impl<'a> Context<'a> {
             origin_span: vec![None; n],
             certified_by_others: FxHashSet::default(),
             instigations: Vec::new(),
+            lone_callers: Vec::new(),
         };
         // Sparks that name other nodes are callers' reports: their departing kin speak
         // for them.
@@ -247,6 +250,7 @@ impl<'a> Context<'a> {
             });
         }
         ctx.trace_origins();
+        ctx.lone_callers = ctx.find_lone_callers();
         ctx
     }
 
@@ -459,23 +463,18 @@ impl<'a> Context<'a> {
     /// the one caller whose traced calls into it failed during the incident, when at
     /// least two other callers called it then without failing, with their count.
     fn lone_failing_caller(&self, v: NodeId) -> Option<(NodeId, usize)> {
-        // A weak departure of its own (a few warnings that were there before the
-        // incident) does not outweigh the callers that still succeed.
-        let strongly = self.abnormal[v as usize]
-            && (!self.sparks[v as usize].is_empty()
-                || self.a.nodes[v as usize].departures.iter().any(|d| {
-                    !d.chronic
-                        && d.score >= health::SIGNIFICANT
-                        && !matches!(d.signal, Signal::CalledErrors | Signal::CalledLatency)
-                }));
-        if !self.c.nodes[v as usize].observed() || strongly {
-            return None;
-        }
+        self.lone_callers.get(v as usize).copied().flatten()
+    }
+
+    /// [`Self::lone_failing_caller`] of every node, from one pass over the edges.
+    fn find_lone_callers(&self) -> Vec<Option<(NodeId, usize)>> {
+        let n = self.c.nodes.len();
         let from = self.a.axis.bin_ms(self.incident_bin) / 60_000;
-        let mut failing = Vec::new();
-        let mut fine = 0;
+        let mut failing: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+        let mut fine: Vec<Vec<NodeId>> = vec![Vec::new(); n];
         for (&(u, t), e) in &self.c.edges {
-            if self.rep(t) != v || self.rep(u) == v {
+            let (u, v) = (self.rep(u), self.rep(t));
+            if u == v {
                 continue;
             }
             let (calls, errors) = e
@@ -486,14 +485,35 @@ impl<'a> Context<'a> {
                     (c + u64::from(m.0), x + u64::from(m.1))
                 });
             if errors > 0 {
-                failing.push(self.rep(u));
+                failing[v as usize].push(u);
             } else if calls > 0 {
-                fine += 1;
+                fine[v as usize].push(u);
             }
         }
-        failing.sort_unstable();
-        failing.dedup();
-        (failing.len() == 1 && fine >= 2).then(|| (failing[0], fine))
+        (0..n)
+            .map(|v| {
+                // A weak departure of its own (a few warnings that were there before
+                // the incident) does not outweigh the callers that still succeed.
+                let strongly = self.abnormal[v]
+                    && (!self.sparks[v].is_empty()
+                        || self.a.nodes[v].departures.iter().any(|d| {
+                            !d.chronic
+                                && d.score >= health::SIGNIFICANT
+                                && !matches!(d.signal, Signal::CalledErrors | Signal::CalledLatency)
+                        }));
+                if !self.c.nodes[v].observed() || strongly {
+                    return None;
+                }
+                let bad = &mut failing[v];
+                bad.sort_unstable();
+                bad.dedup();
+                let good = &mut fine[v];
+                good.sort_unstable();
+                good.dedup();
+                good.retain(|u| !bad.contains(u));
+                (bad.len() == 1 && good.len() >= 2).then(|| (bad[0], good.len()))
+            })
+            .collect()
     }
 
     /// Whether `v` can be reached from `u` along call edges through abnormal nodes.

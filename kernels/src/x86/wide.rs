@@ -1,7 +1,8 @@
 //! The K-quant products of several tokens at once (prompt prefill) in 512-bit registers,
 //! for CPUs with AVX-512 F, BW, VL and VNNI whose vector units are that wide (Zen 5,
-//! Sapphire Rapids); everything else (one token, the 32-block formats, a last group of
-//! fewer tokens than a tile) runs the 256-bit VNNI kernels of `matmul.rs`.
+//! Sapphire Rapids), and one token (decode) over four rows at a time; everything else
+//! (the 32-block formats, a last group of fewer tokens than a tile) runs the 256-bit
+//! VNNI kernels of `matmul.rs`.
 //!
 //! A zmm register holds two blocks side by side: a pair's weights `[xa | xb]`, its
 //! activations `[ya | yb]` (adjacent blocks, so one 64-byte load per token), and its
@@ -49,7 +50,10 @@ pub(super) unsafe fn drive<const F: u8>(
     out: *mut f32,
     stride: usize,
 ) {
-    if F == F_Q4K {
+    if tokens < TOKENS {
+        // Decode: one token over four rows at a time.
+        drive_with::<F, 4, 1>(v, rows, tokens, out, stride);
+    } else if F == F_Q4K {
         drive_with::<F, 2, TOKENS>(v, rows, tokens, out, stride);
     } else {
         drive_with::<F, 3, TOKENS>(v, rows, tokens, out, stride);
