@@ -37,8 +37,8 @@ mod x86;
 
 pub use attention::{attention, attention_batch, AttentionShape, Sequence};
 
-/// Which code runs the products on this CPU: `avx512-zmm` (512-bit K-quant prefill tiles,
-/// 256-bit VNNI otherwise), `avx512-vnni`, `avx2` or `portable`.
+/// Which code runs the products on this CPU: `avx512-zmm` (512-bit K-quant tiles, 256-bit
+/// VNNI otherwise), `avx512-vnni`, `avx2` or `portable`.
 pub fn cpu_path() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     if let Some(name) = x86::name() {
