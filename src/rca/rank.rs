@@ -442,21 +442,21 @@ impl<'a> Context<'a> {
     /// routine records than usual are how a busy service fluctuates.
     pub(super) fn departs_itself(&self, v: NodeId) -> bool {
         self.abnormal[v as usize]
-            && self.a.nodes[v as usize].departures.iter().any(|d| {
-                !d.chronic
-                    && match d.signal {
-                        Signal::CalledErrors | Signal::CalledLatency => false,
-                        Signal::SpanErrors | Signal::Latency => true,
-                        Signal::Silence => d.score >= health::SIGNIFICANT,
-                        Signal::Template(k) => {
-                            d.score >= health::SIGNIFICANT
-                                || self.c.templates.get(&(v, k)).is_some_and(|t| {
-                                    t.level >= Level::Error || !t.categories.is_empty()
-                                })
+            && (!self.sparks[v as usize].is_empty()
+                || self.a.nodes[v as usize].departures.iter().any(|d| {
+                    !d.chronic
+                        && match d.signal {
+                            Signal::CalledErrors | Signal::CalledLatency => false,
+                            Signal::SpanErrors | Signal::Latency => true,
+                            Signal::Silence => d.score >= health::SIGNIFICANT,
+                            Signal::Template(k) => {
+                                d.score >= health::SIGNIFICANT
+                                    || self.c.templates.get(&(v, k)).is_some_and(|t| {
+                                        t.level >= Level::Error || !t.categories.is_empty()
+                                    })
+                            }
                         }
-                    }
-            })
-            || (self.abnormal[v as usize] && !self.sparks[v as usize].is_empty())
+                }))
     }
 
     /// For a callee with telemetry of its own that departs only in its callers' view:
