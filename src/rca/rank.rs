@@ -32,6 +32,7 @@ use crate::logs::level::Level;
 mod cause;
 mod confidence;
 mod credit;
+mod departs;
 
 /// Weights of the factors (they sum to 1).
 const W_ORIGIN: f64 = 0.30;
@@ -144,29 +145,7 @@ impl<'a> Context<'a> {
             }
         }
         let deps = (0..n).map(|i| departing(&a.nodes[i])).collect::<Vec<_>>();
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            for i in (0..n).filter(|&i| abnormal[i]) {
-                for d in &a.nodes[i].departures {
-                    let text = match d.signal {
-                        Signal::Template(k) => c
-                            .templates
-                            .get(&(i as NodeId, k))
-                            .and_then(|t| t.first.as_ref())
-                            .map(|f| f.text.chars().take(80).collect::<String>()),
-                        _ => None,
-                    };
-                    tracing::debug!(
-                        service = %c.nodes[i].name,
-                        signal = ?d.signal,
-                        chronic = d.chronic,
-                        score = d.score,
-                        onset_ms = d.onset_ms,
-                        text = text.as_deref().unwrap_or(""),
-                        "departure"
-                    );
-                }
-            }
-        }
+        departs::trace(c, a, &abnormal);
         let onsets = (0..n)
             .filter(|&i| abnormal[i])
             .filter_map(|i| a.nodes[i].onset_bin.zip(a.nodes[i].onset_ms));
@@ -186,7 +165,7 @@ impl<'a> Context<'a> {
             .filter(|&i| abnormal[i])
             .filter_map(|i| a.nodes[i].onset_ms)
             .min();
-        let sparks = sparks(c, &live, &deps, first.zip(t_ref), a);
+        let sparks = departs::sparks(c, &live, &deps, first.zip(t_ref), a);
         let mut ctx = Context {
             c,
             a,
@@ -210,33 +189,7 @@ impl<'a> Context<'a> {
             instigations: Vec::new(),
             lone_callers: Vec::new(),
         };
-        // Sparks that name other nodes are callers' reports: their departing kin speak
-        // for them.
-        for u in 0..n {
-            let keep: Vec<u64> = ctx.sparks[u]
-                .iter()
-                .copied()
-                .filter(|&k| {
-                    ctx.c
-                        .templates
-                        .get(&(u as NodeId, k))
-                        .is_some_and(|t| ctx.targets(u as NodeId, t).is_empty())
-                })
-                .collect();
-            for k in &keep {
-                let text = ctx
-                    .c
-                    .templates
-                    .get(&(u as NodeId, *k))
-                    .and_then(|t| t.first.as_ref());
-                tracing::debug!(
-                    service = %ctx.c.nodes[u].name,
-                    text = text.map_or("", |f| f.text.as_str()),
-                    "rare signature record"
-                );
-            }
-            ctx.sparks[u] = keep;
-        }
+        ctx.keep_own_sparks();
         ctx.edges();
         ctx.signatures_and_blame();
         ctx.certificates();
@@ -432,90 +385,6 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Whether an abnormal node's own telemetry departs (its records, its spans, its
-    /// silence), not only its callers' view of the calls into it: a healthy callee
-    /// reached with a wrong address or credentials looks abnormal only from outside.
-    ///
-    /// What counts is a departure that looks like failing: its own failed or slow spans,
-    /// errors or a fault signature in its records, or a silence or a rise of other
-    /// records strong enough to be abnormal on its own. A few more client warnings or
-    /// routine records than usual are how a busy service fluctuates.
-    pub(super) fn departs_itself(&self, v: NodeId) -> bool {
-        self.abnormal[v as usize]
-            && (!self.sparks[v as usize].is_empty()
-                || self.a.nodes[v as usize].departures.iter().any(|d| {
-                    !d.chronic
-                        && match d.signal {
-                            Signal::CalledErrors | Signal::CalledLatency => false,
-                            Signal::SpanErrors | Signal::Latency => true,
-                            Signal::Silence => d.score >= health::SIGNIFICANT,
-                            Signal::Template(k) => {
-                                d.score >= health::SIGNIFICANT
-                                    || self.c.templates.get(&(v, k)).is_some_and(|t| {
-                                        t.level >= Level::Error || !t.categories.is_empty()
-                                    })
-                            }
-                        }
-                }))
-    }
-
-    /// For a callee with telemetry of its own that departs only in its callers' view:
-    /// the one caller whose traced calls into it failed during the incident, when at
-    /// least two other callers called it then without failing, with their count.
-    fn lone_failing_caller(&self, v: NodeId) -> Option<(NodeId, usize)> {
-        self.lone_callers.get(v as usize).copied().flatten()
-    }
-
-    /// [`Self::lone_failing_caller`] of every node, from one pass over the edges.
-    fn find_lone_callers(&self) -> Vec<Option<(NodeId, usize)>> {
-        let n = self.c.nodes.len();
-        let from = self.a.axis.bin_ms(self.incident_bin) / 60_000;
-        let mut failing: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        let mut fine: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        for (&(u, t), e) in &self.c.edges {
-            let (u, v) = (self.rep(u), self.rep(t));
-            if u == v {
-                continue;
-            }
-            let (calls, errors) = e
-                .minutes
-                .iter()
-                .filter(|(&m, _)| i64::from(m) >= from)
-                .fold((0u64, 0u64), |(c, x), (_, m)| {
-                    (c + u64::from(m.0), x + u64::from(m.1))
-                });
-            if errors > 0 {
-                failing[v as usize].push(u);
-            } else if calls > 0 {
-                fine[v as usize].push(u);
-            }
-        }
-        (0..n)
-            .map(|v| {
-                // A weak departure of its own (a few warnings that were there before
-                // the incident) does not outweigh the callers that still succeed.
-                let strongly = self.abnormal[v]
-                    && (!self.sparks[v].is_empty()
-                        || self.a.nodes[v].departures.iter().any(|d| {
-                            !d.chronic
-                                && d.score >= health::SIGNIFICANT
-                                && !matches!(d.signal, Signal::CalledErrors | Signal::CalledLatency)
-                        }));
-                if !self.c.nodes[v].observed() || strongly {
-                    return None;
-                }
-                let bad = &mut failing[v];
-                bad.sort_unstable();
-                bad.dedup();
-                let good = &mut fine[v];
-                good.sort_unstable();
-                good.dedup();
-                good.retain(|u| !bad.contains(u));
-                (bad.len() == 1 && good.len() >= 2).then(|| (bad[0], good.len()))
-            })
-            .collect()
-    }
-
     /// Whether `v` can be reached from `u` along call edges through abnormal nodes.
     fn upstream_of(&self, s: NodeId) -> FxHashSet<NodeId> {
         let mut seen = FxHashSet::default();
@@ -543,41 +412,6 @@ fn plays_role(name: &str, cat: Category) -> bool {
         && (frags.contains(&name)
             || name.split(['-', '.']).any(|part| frags.contains(&part))
             || frags.iter().any(|f| f.len() >= 4 && name.contains(f)))
-}
-
-/// Per node, the warnings and errors with a fault signature that did not depart (too
-/// few) and first came within [`RELEASE_BEFORE_MS`] of the incident (from the first
-/// abnormal service's onset to the strongest departure's), after a baseline without
-/// them. Only records about the writer itself count (they name no other node).
-fn sparks(
-    c: &Collector,
-    live: &[bool],
-    deps: &[Vec<Dep>],
-    incident: Option<(i64, i64)>,
-    a: &Assessment,
-) -> Vec<Vec<u64>> {
-    let mut out = vec![Vec::new(); c.nodes.len()];
-    let Some((first, main)) = incident else {
-        return out;
-    };
-    let baseline_end = a.axis.bin_ms(0) + RELEASE_BEFORE_MS;
-    let window = first.min(main) - RELEASE_BEFORE_MS..=first.max(main) + RELEASE_BEFORE_MS;
-    for (&(u, k), t) in &c.templates {
-        let first = t.first.as_ref().and_then(|f| f.ms);
-        if live[u as usize]
-            && !t.from_spans
-            && t.level >= Level::Warn
-            && !t.categories.is_empty()
-            && first.is_some_and(|f| window.contains(&f) && f >= baseline_end)
-            && !deps[u as usize].iter().any(|d| d.key == k)
-        {
-            out[u as usize].push(k);
-        }
-    }
-    for keys in &mut out {
-        keys.sort_unstable();
-    }
-    out
 }
 
 /// A node's departing (non-chronic) templates, strongest first.
@@ -851,30 +685,7 @@ fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
             }
         }
     };
-    // A callee that departs (strongly) only in its callers' view, where one caller's calls fail
-    // while the others' succeed: that caller's address, credentials or certificate.
-    let (value, lone) = match ctx.lone_failing_caller(s) {
-        Some((u, others)) => {
-            let note = format!(
-                "; only {}'s calls into it fail, those of its {others} other callers succeed",
-                ctx.c.nodes[u as usize].name
-            );
-            (value.min(0.2), Some(note))
-        }
-        None => (value, None),
-    };
-    // The one caller whose calls into a dependency fail while other callers' succeed:
-    // those failures start with it, whatever its spans say.
-    let lone_into: Vec<&str> = ctx.callees[s as usize]
-        .iter()
-        .filter(|&&v| ctx.lone_failing_caller(v).is_some_and(|(u, _)| u == s))
-        .map(|&v| ctx.c.nodes[v as usize].name.as_str())
-        .collect();
-    let value = if lone_into.is_empty() {
-        value
-    } else {
-        value.max(logs.map_or(1.0, |l| 0.6 + 0.4 * l))
-    };
+    let (value, lone) = ctx.lone_caller_origin(s, value, logs);
     let mut why = format!("{:.0}% of its failures start with it", value * 100.0);
     if let Some(t) = traces {
         why.push_str(&format!(
@@ -887,14 +698,8 @@ fn origin(ctx: &Context<'_>, s: NodeId, pool: &[NodeId]) -> (f64, String) {
         by.sort_unstable();
         why.push_str(&format!("; its messages name abnormal {}", by.join(", ")));
     }
-    if let Some(note) = lone {
+    for note in lone {
         why.push_str(&note);
-    }
-    if !lone_into.is_empty() {
-        why.push_str(&format!(
-            "; only its calls into {} fail, other callers' succeed",
-            lone_into.join(", ")
-        ));
     }
     (value, why)
 }
